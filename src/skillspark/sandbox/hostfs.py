@@ -6,7 +6,8 @@ overlay on top of it. Nothing else of the host (its `/root`, `/home`, `/work`, .
 
 The base layer is the lowest layer above the host. It holds the skeleton root and a few files that
 make the host a better stand-in for a `python:3.x` image: `python`/`pip` on PATH, pip allowed to
-install system-wide (writes land in the overlay, never on the host), apt usable as root.
+install system-wide (writes land in the overlay, never on the host), apt usable as root, and
+`curl`/`wget` wrappers that serve well-known installer scripts offline (installers.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import os
 import shutil
 from pathlib import Path
 
+from skillspark.sandbox.installers import install_into as install_offline_installers
+
 # Bumped whenever the base layer's content changes, so old caches are not reused.
-BASE_LAYER_VERSION = "3"
+BASE_LAYER_VERSION = "4"
 ROOT = "_root"  # the layer subdir that holds the root overlay's files
 _CANDIDATES = ("usr", "etc", "opt", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 SKELETON_DIRS = {
@@ -75,6 +78,7 @@ def _populate_base(layer: Path) -> None:
     _write(layer / "etc/pip.conf", _PIP_CONF)
     if Path("/etc/apt").is_dir():
         _write(layer / "etc/apt/apt.conf.d/99skillspark-sandbox", _APT_CONF)
+    install_offline_installers(layer)
 
 
 def base_layer(cache_dir: Path) -> Path:
