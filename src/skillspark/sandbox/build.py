@@ -28,9 +28,9 @@ from skillspark.sandbox.dockerfile import BuildStep, DockerfilePlan, parse_docke
 from skillspark.sandbox.hostfs import BASE_LAYER_VERSION, CONTEXT_MOUNT, base_layer
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
-from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
+from skillspark.sandbox.sandbox import Sandbox, host_trust_env
 
-BUILDER_VERSION = "2"
+BUILDER_VERSION = "3"
 _TAIL = 3000
 
 
@@ -105,7 +105,7 @@ def _copy_command(step: BuildStep, context: Path, workdir: str, where: str) -> s
 
 class _BuildState:
     def __init__(self, plan: DockerfilePlan):
-        self.env: dict[str, str] = {"PATH": DEFAULT_PATH}
+        self.env: dict[str, str] = dict(plan.image_env)
         self.workdir = "/"
         self.user: str | None = None
         self.args = plan.args
@@ -173,7 +173,9 @@ async def ensure_layer(
         base = base_layer(cache_dir)
         stage = Path(tempfile.mkdtemp(prefix=f".build-{key[:8]}-", dir=layers))
         started = time.monotonic()
-        mounts = MountPlan(state_dir=stage / "mnt", layers=[base], upper_dir=stage,
+        # Mount points live outside the cache: the sandbox's root may not traverse the host's home.
+        mount_dir = Path(tempfile.mkdtemp(prefix="skillspark-build-"))
+        mounts = MountPlan(state_dir=mount_dir, layers=[base], upper_dir=stage,
                            binds=[Bind(environment_dir.resolve(), CONTEXT_MOUNT, read_only=True)])
         sandbox = Sandbox(mounts, Limits(), isolator=isolator)
         try:
@@ -183,11 +185,12 @@ async def ensure_layer(
             sandbox.close()
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        finally:
+            shutil.rmtree(mount_dir, ignore_errors=True)
         sandbox.close()
         meta = LayerMeta(key=key, base_image=plan.base_image, env=state.env, workdir=state.workdir,
                          user=state.user, build_seconds=round(time.monotonic() - started, 3))
         shutil.rmtree(stage / "work", ignore_errors=True)
-        shutil.rmtree(stage / "mnt", ignore_errors=True)
         (stage / "meta.json").write_text(meta.model_dump_json(indent=2))
         stage.rename(final)
         return BuiltLayer(path=final / "up", meta=meta, built_now=True)

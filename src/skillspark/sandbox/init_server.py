@@ -44,6 +44,7 @@ PR_SET_NAME, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CL
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 CAP_VERSION_3 = 0x20080522
 MAX_FDS = 8
+SPAWN_RETRIES = 40  # x 50 ms: how long a spawn waits for pids held by a killed tree's zombies
 libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -155,7 +156,7 @@ def kill_tree(root):
 
 
 class SpawnError(Exception):
-    """(message, exit code) for a command that could not be started."""
+    """(message, exit code, errno) for a command that could not be started."""
 
 
 def find_program(name, path):
@@ -179,18 +180,18 @@ def spawn(request, stdin, stdout, stderr):
     try:
         os.chdir(request["cwd"])
     except OSError as exc:
-        raise SpawnError("cannot change to directory %s: %s" % (request["cwd"], exc.strerror), 1)
+        raise SpawnError("cannot change to directory %s: %s" % (request["cwd"], exc.strerror), 1, exc.errno)
     try:
         program = find_program(argv[0], env.get("PATH"))
         if program is None:
-            raise SpawnError("%s: command not found" % argv[0], 127)
+            raise SpawnError("%s: command not found" % argv[0], 127, errno.ENOENT)
         stdin_action = ((os.POSIX_SPAWN_DUP2, stdin, 0) if stdin is not None
                         else (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0))
         actions = [stdin_action, (os.POSIX_SPAWN_DUP2, stdout, 1), (os.POSIX_SPAWN_DUP2, stderr, 2)]
         return os.posix_spawn(program, argv, env, file_actions=actions, setsid=True, setsigmask=(),
                               setsigdef=(signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGCHLD))
     except OSError as exc:
-        raise SpawnError("%s: %s" % (argv[0], exc.strerror), 127 if exc.errno == errno.ENOENT else 126)
+        raise SpawnError("%s: %s" % (argv[0], exc.strerror), 127 if exc.errno == errno.ENOENT else 126, exc.errno)
     finally:
         os.chdir("/")
 
@@ -275,7 +276,7 @@ class Spawner:
 
     def start(self, command, request):
         try:
-            command.pid = spawn(request, command.stdin, command.stdout, command.stderr)
+            command.pid = self.spawn_when_pids_free(command, request)
         except SpawnError as exc:
             os.write(command.stderr, ("skillspark sandbox: %s\n" % exc.args[0]).encode())
             command.pid, command.exited = -1, True
@@ -283,6 +284,21 @@ class Spawner:
         else:
             self.running[command.pid] = command
         self.close_stdio(command)
+
+    def spawn_when_pids_free(self, command, request):
+        """Spawn, first reaping what has exited: a killed tree's zombies hold pids until reaped.
+
+        Right after a timeout killed a fork bomb, the pids cgroup can still be full of zombies
+        (this loop had not yet read their SIGCHLD), and posix_spawn would fail with EAGAIN.
+        """
+        for attempt in range(SPAWN_RETRIES):
+            self.on_child()
+            try:
+                return spawn(request, command.stdin, command.stdout, command.stderr)
+            except SpawnError as exc:
+                if exc.args[2] != errno.EAGAIN or attempt == SPAWN_RETRIES - 1:
+                    raise
+                time.sleep(0.05)
 
     def finish(self, command):
         """The host is done with this command: drop the socket, drain what background processes write."""
@@ -334,8 +350,24 @@ class Spawner:
                 self.send_status(command, exit_code(status))
 
 
+def close_on_exec_all():
+    """Mark every descriptor above stdio close-on-exec: a command sees exactly fds 0-2.
+
+    init's control sockets (and anything the isolator left open) would otherwise be inherited by
+    every command, and a command holding them could read the host's requests and forge answers.
+    """
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:  # the fd of the listing itself, already closed
+                pass
+
+
 def main():
     """Set up pid 1, fork the offline spawner, then serve the online commands (and reap orphans)."""
+    close_on_exec_all()
     online, offline = (socket.socket(fileno=int(fd)) for fd in sys.argv[1:3])
     keep_caps = {int(cap) for cap in sys.argv[3].split(",") if cap}
     null = os.open("/dev/null", os.O_RDONLY)

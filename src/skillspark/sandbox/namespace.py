@@ -19,12 +19,12 @@ import os
 import shlex
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillspark.sandbox.hostfs import ROOT, system_dirs
+from skillspark.sandbox.idmap import IdMapping, idmapped_clone, sandbox_mapping
 
 
 class NamespaceError(RuntimeError):
@@ -40,7 +40,11 @@ class Bind:
 
 @dataclass
 class MountPlan:
-    """Everything the holder mounts: lower layers (top first), where uppers live, and binds."""
+    """Everything the holder mounts: lower layers (top first), where uppers live, and binds.
+
+    With `attach_dir` set (an idmapped sandbox), every host dir the plan names is attached under it
+    by the holder (see idmap.py), and the script reads them from there instead of the host path.
+    """
 
     state_dir: Path  # host dir for mount points; empty on the host side
     layers: list[Path]
@@ -48,59 +52,64 @@ class MountPlan:
     storage_mb: int = 10240  # size of the tmpfs (enforced cap on everything the sandbox writes)
     binds: list[Bind] = field(default_factory=list)
     extra_mounts: list[str] = field(default_factory=list)  # raw shell lines run after the binds
+    attach_dir: Path | None = None
 
     @property
     def root(self) -> Path:
         return self.state_dir / "root"
+
+    def host_dirs(self) -> list[tuple[Path, bool]]:
+        """(host dir, read-only) for every host dir the sandbox sees, in a fixed order."""
+        dirs = [(layer, True) for layer in self.layers] + [(Path("/") / name, True) for name in system_dirs()]
+        if self.upper_dir is not None:
+            dirs.append((self.upper_dir, False))
+        return dirs + [(bind.source, bind.read_only) for bind in self.binds]
+
+    def _source(self, host_dir: Path) -> Path:
+        if self.attach_dir is None:
+            return host_dir
+        index = [path for path, _ in self.host_dirs()].index(host_dir)
+        return self.attach_dir / str(index)
 
     def script(self) -> str:
         for path in [self.state_dir, *self.layers, *([self.upper_dir] if self.upper_dir else [])]:
             if any(ch in str(path) for ch in ",:\n"):
                 raise NamespaceError(f"path {path} contains ',' or ':' which overlayfs cannot take; use another cache dir")
         q = shlex.quote
-        upper = self.upper_dir or self.state_dir / "upper"
+        upper = self._source(self.upper_dir) if self.upper_dir else self.state_dir / "upper"
         lines = ["set -e", f"mkdir -p {q(str(upper))} {q(str(self.root))}"]
         if self.upper_dir is None:
             lines.append(f"mount -t tmpfs -o size={int(self.storage_mb)}m,mode=755 skillspark-upper {q(str(upper))}")
         for name in [ROOT, *system_dirs()]:
-            lowers = [str(layer / name) for layer in self.layers] + ([f"/{name}"] if name != ROOT else [])
+            lowers = [str(self._source(layer) / name) for layer in self.layers]
+            if name != ROOT:
+                lowers.append(str(self._source(Path("/") / name)))
             up, work = upper / "up" / name, upper / "work" / name
             target = self.root if name == ROOT else self.root / name
             options = f"lowerdir={':'.join(lowers)},upperdir={up},workdir={work},userxattr"
             lines += [f"mkdir -p {q(str(up))} {q(str(work))}", f"mount -t overlay -o {q(options)} skillspark {q(str(target))}"]
         for bind in self.binds:
             target = q(str(self.root) + bind.target)
-            lines += [f"mkdir -p {target}", f"mount --bind {q(str(bind.source))} {target}"]
+            lines += [f"mkdir -p {target}", f"mount --bind {q(str(self._source(bind.source)))} {target}"]
             if bind.read_only:
                 lines.append(f"mount -o remount,bind,ro {target}")
         lines += self.extra_mounts
         return "\n".join(lines)
 
 
-def _write_id_maps(pid: int) -> None:
-    """Map ids into the new user namespace: all low ids when we are root, else just ourselves.
-
-    The full map lets `chown`, apt and `USER` work inside; an unprivileged caller can only map its
-    own id (to root inside), which is what `unshare -r` would do.
-    """
-    uid, gid = os.getuid(), os.getgid()
+def _write_id_maps(pid: int, mapping: IdMapping) -> None:
+    """Write the holder's id maps (see idmap.py for which ids, and why)."""
     proc = Path(f"/proc/{pid}")
-    ours = os.readlink("/proc/self/ns/user")
-    deadline = time.monotonic() + 10
-    while os.readlink(proc / "ns/user") == ours:  # wait until unshare(2) has happened in the child
-        if time.monotonic() > deadline:
-            raise OSError("the holder did not enter a new user namespace")
-        time.sleep(0.0005)
-    if uid == 0:
-        (proc / "uid_map").write_text("0 0 65536\n")
-        (proc / "gid_map").write_text("0 0 65536\n")
-    else:
-        (proc / "setgroups").write_text("deny\n")
-        (proc / "uid_map").write_text(f"0 {uid} 1\n")
-        (proc / "gid_map").write_text(f"0 {gid} 1\n")
+    if mapping.count == 1:
+        (proc / "setgroups").write_text("deny\n")  # required before an unprivileged gid_map
+    uid_line, gid_line = mapping.map_lines()
+    (proc / "uid_map").write_text(uid_line)
+    (proc / "gid_map").write_text(gid_line)
 
 
 INIT_SOURCE = Path(__file__).with_name("init_server.py")
+HOLDER_SOURCE = Path(__file__).with_name("holder_main.py")
+HOST_PYTHON = "/usr/bin/python3"  # the holder runs on the host's system Python, like init does inside
 _READY_TIMEOUT_S = 60
 
 
@@ -113,37 +122,68 @@ class Holder:
     `wrap` prefixes the host command line (cgroup joins), so the whole sandbox is born inside them.
     """
 
-    def __init__(self, plan: MountPlan, unshare: str, launcher: list[str], keep_caps: list[int],
+    def __init__(self, plan: MountPlan, launcher: list[str], keep_caps: list[int],
                  wrap: Callable[[list[str]], list[str]] = lambda argv: argv):
         self.plan = plan
+        self.mapping = sandbox_mapping()
         plan.state_dir.mkdir(parents=True, exist_ok=True)
-        script = "read -r _ || exit 1\n" + plan.script() + '\nexec "$@"'
+        if self.mapping.idmapped:  # the holder, root of its namespace, must be able to mount in here
+            plan.attach_dir = plan.state_dir / "host"
+            os.chown(plan.state_dir, self.mapping.outside_uid, self.mapping.outside_gid)
+        script = plan.script() + '\nexec "$@"'
+        control, holder_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(2)]
         self.online, self.offline = (ours for ours, _ in pairs)
         theirs = [their.fileno() for _, their in pairs]
         self._log = open(plan.state_dir / "init.log", "w+b")
-        argv = [unshare, "--user", "--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh",
-                *launcher, *map(str, theirs), ",".join(map(str, keep_caps))]
+        argv = [HOST_PYTHON, "-I", "-S", "-c", HOLDER_SOURCE.read_text(), str(holder_end.fileno()),
+                "/bin/sh", "-c", script, "sh", *launcher, *map(str, theirs), ",".join(map(str, keep_caps))]
         self._proc = subprocess.Popen(
-            wrap(argv), stdin=subprocess.PIPE, stdout=self._log, stderr=self._log, pass_fds=theirs,
+            wrap(argv), stdin=subprocess.PIPE, stdout=self._log, stderr=self._log,
+            pass_fds=[*theirs, holder_end.fileno()],
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}, start_new_session=True,
         )
         for _, their in pairs:
             their.close()
+        holder_end.close()
         try:
-            _write_id_maps(self._proc.pid)
+            self._attach_host_dirs(control)
             assert self._proc.stdin
-            # "go" releases the mount script; the rest of stdin is the script of init's interpreter.
-            self._proc.stdin.write(b"go\n" + INIT_SOURCE.read_bytes())
+            self._proc.stdin.write(INIT_SOURCE.read_bytes())  # the script of init's interpreter
             self._proc.stdin.close()
             answers = [self._ready(channel) for channel in (self.online, self.offline)]
         except OSError as exc:
             self.close()
             raise NamespaceError(f"cannot start the sandbox: {exc}") from None
+        finally:
+            control.close()
         if not all(answers):
+            reason = self._log_tail() or "its init exited"
             self.close()
-            raise NamespaceError(f"cannot start the sandbox: {self._log_tail() or 'its init exited'}")
+            raise NamespaceError(f"cannot start the sandbox: {reason}")
         self.offline_fd: int = json.loads(answers[0])["offline_fd"]  # init's fd of the offline netns
+
+    def _attach_host_dirs(self, control: socket.socket) -> None:
+        """Map ids once the holder has its namespace; hand it idmapped host dirs (if idmapped)."""
+        control.settimeout(_READY_TIMEOUT_S)
+        if control.recv(64) != b"unshared":
+            raise OSError(self._log_tail() or "the holder exited before entering its namespace")
+        _write_id_maps(self._proc.pid, self.mapping)
+        fds: list[int] = []
+        targets: list[str] = []
+        if self.plan.attach_dir is not None:
+            userns = os.open(f"/proc/{self._proc.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                for index, (path, read_only) in enumerate(self.plan.host_dirs()):
+                    fds.append(idmapped_clone(str(path), userns, read_only=read_only))
+                    targets.append(str(self.plan.attach_dir / str(index)))
+            finally:
+                os.close(userns)
+        try:
+            socket.send_fds(control, [json.dumps(targets).encode()], fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     @staticmethod
     def _ready(channel: socket.socket) -> bytes:

@@ -49,12 +49,20 @@ _AS_USER = (
     'u="$1"; shift; h=$(getent passwd "$u" | cut -d: -f6); [ -n "$h" ] && export HOME="$h"; '
     'exec setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- "$@"'
 )
-# A minimal /dev for the unshare fallback (bwrap builds its own with --dev).
+SHM_MB = 64  # /dev/shm's own cap, Docker's default: it is a tmpfs outside the storage_mb layer
+# Kernel knobs stay read-only (/proc/sys, sysrq), /dev gets no new files, /dev/shm is capped.
+_BWRAP_HARDENING = [
+    "--ro-bind", "/proc/sys", "/proc/sys", "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger",
+    "--size", str(SHM_MB << 20), "--perms", "1777", "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+]
+# A minimal /dev for the unshare fallback (bwrap builds its own with --dev), hardened like bwrap's.
 _DEV_LINES = [
-    'd="$ROOTFS/dev"; mount -t tmpfs -o mode=755 dev "$d"; mkdir -p "$d/pts" "$d/shm"; chmod 1777 "$d/shm"',
+    'd="$ROOTFS/dev"; mount -t tmpfs -o mode=755,size=1m dev "$d"; mkdir -p "$d/pts" "$d/shm"',
+    f'mount -t tmpfs -o mode=1777,size={SHM_MB}m shm "$d/shm"',
     'for n in null zero full random urandom tty; do touch "$d/$n"; mount --bind "/dev/$n" "$d/$n"; done',
     'ln -s /proc/self/fd "$d/fd"; ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"; ln -s /proc/self/fd/2 "$d/stderr"',
     'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$d/pts"; ln -s pts/ptmx "$d/ptmx"',
+    'mount -o remount,bind,ro "$d"',
 ]
 
 
@@ -96,12 +104,13 @@ class Sandbox:
                         "private", f"--root={plan.root}", "--wd=/", "--mount-proc", "--"]
         else:
             launcher = [find_tool("bwrap"), "--bind", str(plan.root), "/", "--dev", "/dev", "--proc", "/proc",
+                        *_BWRAP_HARDENING,
                         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
                         "--die-with-parent", "--as-pid-1", "--new-session", "--chdir", "/", "--"]
         self.root: Path = plan.root
         self.limits = LimitEnforcer(limits)
         try:
-            self.holder = Holder(plan, unshare, [*launcher, *INIT_INTERPRETER], sorted(COMMAND_CAPS.values()),
+            self.holder = Holder(plan, [*launcher, *INIT_INTERPRETER], sorted(COMMAND_CAPS.values()),
                                  wrap=self.limits.wrap)
         except Exception:
             self.limits.close()

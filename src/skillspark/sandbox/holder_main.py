@@ -1,0 +1,77 @@
+"""The sandbox's holder: enters a new user + mount namespace, becomes its root, attaches host dirs.
+
+This file is NOT imported by skillspark: the host runs it with its system `python3 -I -S -c`
+(standard library only, any Python >= 3.8). It must become root of the new user namespace *before*
+it execs anything, because the id map it gets gives its host uid no place inside: after an exec it
+would have no capabilities left there.
+
+Protocol on the socket whose fd is argv[1]: the holder sends "unshared"; the host writes the id maps,
+then sends one JSON list of in-namespace paths with as many mount fds (SCM_RIGHTS), which the holder
+attaches there (an empty list when the host dirs are used as they are). Then it execs argv[2:]
+(the mount script, which execs the isolator and init).
+"""
+
+import ctypes
+import json
+import os
+import socket
+import sys
+
+CLONE_NEWUSER, CLONE_NEWNS = 0x10000000, 0x00020000
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+SYS_MOVE_MOUNT, MOVE_MOUNT_F_EMPTY_PATH, AT_FDCWD = 429, 0x4, -100
+MAX_MOUNT_FDS = 64
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def check(ret, what):
+    if ret != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, "%s: %s" % (what, os.strerror(code)))
+
+
+def receive_mounts(ctl):
+    data, ancdata, _, _ = ctl.recvmsg(1 << 16, socket.CMSG_SPACE(MAX_MOUNT_FDS * 4))
+    fds = []
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(payload) - len(payload) % 4
+            fds += [int.from_bytes(payload[i:i + 4], sys.byteorder) for i in range(0, usable, 4)]
+    targets = json.loads(data or b"null")
+    if targets is None or len(targets) != len(fds):
+        raise OSError("the host sent %d mount fds for %s" % (len(fds), targets))
+    return list(zip(fds, targets))
+
+
+def become_root():
+    """Root of the namespace (a no-op where the caller's own id is the one mapped to root)."""
+    try:
+        os.setgroups([])
+    except OSError:  # setgroups is denied in a namespace an unprivileged caller made
+        pass
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+
+
+def main():
+    ctl = socket.socket(fileno=int(sys.argv[1]))
+    check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare")
+    check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    ctl.sendall(b"unshared")
+    mounts = receive_mounts(ctl)
+    become_root()
+    for fd, target in mounts:
+        os.makedirs(target, exist_ok=True)
+        check(libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, target.encode(), MOVE_MOUNT_F_EMPTY_PATH),
+              "attach %s" % target)
+        os.close(fd)
+    ctl.close()
+    os.execv(sys.argv[2], sys.argv[2:])
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except OSError as exc:
+        sys.stderr.write("skillspark holder: %s\n" % exc)
+        sys.exit(1)
