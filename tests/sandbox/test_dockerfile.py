@@ -123,3 +123,21 @@ async def test_heredoc_runs_build_in_the_sandbox(tmp_path):
     assert {p.name: p.read_text() for p in out.iterdir()} == {
         "bare": "bare 5\n", "fed": "fed\n", "py": "python\n", "tabs": "tabs\n",
     }
+
+
+@pytest.mark.parametrize("image, path", [
+    ("ubuntu:24.04", "/root/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    ("debian:bookworm-slim", "/root/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    ("python:3.11-slim", "/root/.local/bin:/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+])
+def test_env_path_extends_the_base_images_path(image, path):
+    plan = parse_dockerfile_text(f'FROM {image}\nENV PATH="/root/.local/bin:$PATH"\nENV P2=${{PATH}}\n', "Dockerfile")
+    assert plan.steps[0].env == {"PATH": path}
+    assert plan.steps[1].env == {"P2": path}
+
+
+def test_python_image_env_seeds_the_build():
+    plan = parse_dockerfile_text("FROM python:3.12.8-slim\nWORKDIR /opt/py$PYTHON_VERSION\n", "Dockerfile")
+    assert plan.image_env["LANG"] == "C.UTF-8" and plan.image_env["PATH"].startswith("/usr/local/bin:")
+    assert plan.steps[0].value == "/opt/py3.12.8"
+    assert "PYTHON_VERSION" not in parse_dockerfile_text("FROM python:3\n", "Dockerfile").image_env

@@ -16,12 +16,17 @@ from pydantic import BaseModel
 
 from skillspark.errors import UserError
 from skillspark.harbor.dockerfile import Instruction, arguments, parse_instructions
+from skillspark.sandbox.sandbox import DEFAULT_PATH
 
 # Bases the host can stand in for: official python images (any tag variant of 3.x), Debian, Ubuntu.
 _SUPPORTED_FROM = re.compile(
     r"^(?:docker\.io/)?(?:library/)?(?:python:3(?:\.\d+)?(?:[.\-][\w.\-]*)?|debian(?::[\w.\-]+)?|ubuntu(?::[\w.\-]+)?)"
     r"(?:@sha256:[0-9a-f]+)?$"
 )
+# The environment an official image defines, which a Dockerfile's ENV/WORKDIR/COPY may refer to
+# (`ENV PATH="/root/.local/bin:$PATH"`). Debian and Ubuntu set only Docker's default PATH; python:3.x
+# puts /usr/local/bin in front of it and sets LANG and PYTHON_VERSION (here: the version the tag names).
+_PYTHON_TAG = re.compile(r"python:(3(?:\.\d+){0,2})")
 _IGNORED = {"EXPOSE", "LABEL", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "MAINTAINER"}
 _VAR = re.compile(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))")
 _HEREDOC_ONLY = re.compile(r"<<-?([\"']?)[A-Za-z_]\w*\1")  # `RUN <<EOF`: the heredoc is the whole command
@@ -48,6 +53,18 @@ class DockerfilePlan(BaseModel):
     base_image: str
     steps: list[BuildStep]
     args: dict[str, str] = {}
+    image_env: dict[str, str] = {}  # the base image's own ENV, where the build's environment starts
+
+
+def image_env(image: str) -> dict[str, str]:
+    """The default environment of a supported base image, as its Dockerfile upstream sets it."""
+    python = _PYTHON_TAG.search(image)
+    if not python:
+        return {"PATH": DEFAULT_PATH}
+    env = {"PATH": f"/usr/local/bin:{DEFAULT_PATH}", "LANG": "C.UTF-8"}
+    if "." in python.group(1):
+        env["PYTHON_VERSION"] = python.group(1)
+    return env
 
 
 def substitute(text: str, variables: dict[str, str]) -> str:
@@ -118,6 +135,7 @@ def parse_dockerfile_text(text: str, where: str, build_args: dict[str, str] | No
             base = words[0]
             if not _SUPPORTED_FROM.match(base):
                 raise unsupported(here, f"base image '{base}' (the host can stand in only for python:3.x, debian:*, ubuntu:*)")
+            variables.update(image_env(base))
             continue
         if base is None:
             raise UserError(f"{at} comes before FROM; start the Dockerfile with FROM")
@@ -162,7 +180,7 @@ def parse_dockerfile_text(text: str, where: str, build_args: dict[str, str] | No
             raise unsupported(here, f"the {keyword} instruction")
     if base is None:
         raise UserError(f"{where}: no FROM line; start the Dockerfile with FROM")
-    return DockerfilePlan(base_image=base, steps=steps, args=variables)
+    return DockerfilePlan(base_image=base, steps=steps, args=variables, image_env=image_env(base))
 
 
 def _run_command(inst: Instruction) -> str:
