@@ -12,7 +12,7 @@ import sys
 import typer
 
 from skillspark import config as _config  # noqa: F401  (sets offline env defaults before any import)
-from skillspark.errors import UserError
+from skillspark.errors import UserError, print_error
 
 app = typer.Typer(
     name="skillspark",
@@ -52,5 +52,5 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(str(exc))
         raise SystemExit(exc.exit_code) from None

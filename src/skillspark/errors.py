@@ -1,5 +1,7 @@
 """Errors a user can cause and fix: the CLI turns them into one line and exit code 2."""
 
+import sys
+
 
 class UserError(Exception):
     """Bad input (file, flag, missing binary, unreachable endpoint).
@@ -9,3 +11,8 @@ class UserError(Exception):
     """
 
     exit_code = 2
+
+
+def print_error(message: str) -> None:
+    """The one shape of a user error on stderr, also used for each task a batch leaves out and goes on without."""
+    print(f"error: {message}", file=sys.stderr, flush=True)

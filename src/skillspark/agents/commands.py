@@ -39,21 +39,29 @@ def run(
     from skillspark.agents.runner import RunRequest, check_request, run_tasks, summarize
     from skillspark.agents.table import progress, results_table
     from skillspark.config import get_settings
-    from skillspark.harbor.tasks import find_task_dirs
+    from skillspark.harbor.envs import LOCAL_ENV, environment_config
+    from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir, screen_tasks
+    from skillspark.sandbox.dockerfile import parse_dockerfile
 
     settings = get_settings()
+    env_name = env or settings.env
+    jobs_dir = jobs_dir or settings.jobs_dir
+    environment_config(env_name)  # a bad --env refuses the whole run, before the tasks are read
+    local = env_name.strip().lower() == LOCAL_ENV
+    screening = screen_tasks(find_task_dirs(paths), dockerfile_check=parse_dockerfile if local else None)
+    screening.announce()  # tasks left out: one line each; the rest of the batch runs
     request = RunRequest(
-        tasks=find_task_dirs(paths),
+        tasks=[harbor_task_dir(task.path, jobs_dir) for task in screening.tasks],
         model=model or settings.model,
         k=k,
-        env=env or settings.env,
+        env=env_name,
         agent=agent,
         skills=skills,
         no_task_skills=no_task_skills,
         max_steps=max_steps,
         command_timeout_s=command_timeout,
         parallelism=parallelism,
-        jobs_dir=jobs_dir or settings.jobs_dir,
+        jobs_dir=jobs_dir,
         max_cost_usd=max_cost,
         api_base=api_base,
     )
@@ -73,3 +81,4 @@ def run(
     if skipped:
         console.print(f"{skipped} trial(s) not started: the --max-cost budget of ${max_cost} was spent")
     console.print(f"trial directories: {trials_dir}")
+    screening.raise_if_refused()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from skillspark.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, help="Run commands in a task's local sandbox.")
 
@@ -34,7 +38,9 @@ def exec_command(
         sys.stderr.write(result.stderr or "")
         return result.return_code
 
-    raise typer.Exit(asyncio.run(main()))
+    with _build_errors_in_one_line():
+        code = asyncio.run(main())
+    raise typer.Exit(code)
 
 
 @app.command("shell")
@@ -48,4 +54,21 @@ def shell_command(task_dir: TaskDir, no_network: NoNetwork = False) -> None:
             proc = await asyncio.to_thread(subprocess.run, argv, env=command_env)
             return proc.returncode
 
-    raise typer.Exit(asyncio.run(main()))
+    with _build_errors_in_one_line():
+        code = asyncio.run(main())
+    raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _build_errors_in_one_line() -> Iterator[None]:
+    """A failing Dockerfile step is the task's fault: one line with the step and its output's end, exit 2."""
+    from skillspark.llm.redact import one_line
+    from skillspark.sandbox.build import SandboxBuildError
+
+    try:
+        yield
+    except SandboxBuildError as exc:
+        step, _, output = str(exc).partition("\n")
+        tail = " | ".join(line.strip() for line in output.splitlines()[-3:] if line.strip())
+        ends = f"; output ends: {tail}" if tail else ""
+        raise UserError(one_line(f"{step}{ends}; fix that step of the Dockerfile", 600)) from None

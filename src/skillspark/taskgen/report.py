@@ -57,9 +57,11 @@ def print_report(report: CheckReport, console: Console) -> None:
 
 def check_json_target(path: Path) -> None:
     """Fail before any work if the report could not be written where asked."""
-    parent = path.expanduser().parent
-    if not parent.is_dir():
-        raise UserError(f"--json {path}: directory {parent} does not exist; create it or pick another path")
+    target = path.expanduser()
+    if target.is_dir():
+        raise UserError(f"--json {path} is a directory; give a file path such as {path / 'report.json'}")
+    if not target.parent.is_dir():
+        raise UserError(f"--json {path}: directory {target.parent} does not exist; create it or pick another path")
 
 
 def write_json(report: CheckReport, path: Path) -> None:
