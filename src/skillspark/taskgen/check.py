@@ -17,6 +17,7 @@ Exit code 0 only when every task is valid; 2 wins over 1.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,13 +26,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from skillspark.harbor.envs import LOCAL_ENV
-from skillspark.harbor.tasks import inspect_task
+from skillspark.harbor.tasks import harbor_task_dir, inspect_task
 from skillspark.harbor.trials import NOP, ORACLE, AgentSpec, TrialOutcome, ctrf_results, run_trial
 from skillspark.llm.redact import one_line
 
 Verdict = Literal["valid", "invalid", "broken", "infra_error"]
 Phase = Literal["static", "oracle", "nop", "done"]
 EXIT_CODES: dict[Verdict, int] = {"valid": 0, "broken": 1, "infra_error": 1, "invalid": 2}
+_START_TIMEOUT = "EnvironmentStartTimeoutError"  # Harbor's: the environment (here: its build) ran past build_timeout_sec
+_TIMED_OUT_AFTER = re.compile(r"timed out after ([\d.]+) seconds")
+_NO_REWARD = {"RewardFileNotFoundError", "RewardFileEmptyError"}  # Harbor's: the verifier left no usable reward
 
 
 class TrialSummary(BaseModel):
@@ -134,18 +138,17 @@ async def check_task(
         check.verdict, check.reasons = "invalid", inspection.problems
         return _finish(check, started, on_progress)
 
+    runnable = harbor_task_dir(inspection.path, trials_dir)
+
     async def trial(agent: AgentSpec) -> TrialOutcome:
-        return await run_trial(
-            inspection.path, agent=agent, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier
-        )
+        return await run_trial(runnable, agent=agent, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier)
 
     on_progress(name, "oracle")
     oracle = await trial(ORACLE)
     check.oracle = TrialSummary.of(oracle)
     check.build_s = oracle.environment_setup_s
-    if oracle.infra_kind in ("setup", "build"):
-        check.build, check.verdict = "failed", "invalid"
-        check.reasons = [f"{oracle.infra_kind}: {one_line(oracle.exception_message or 'unknown error')}"]
+    if build_failure := _build_failure(oracle):
+        check.build, check.verdict, check.reasons = "failed", "invalid", [build_failure]
         return _finish(check, started, on_progress)
     check.build = "ok"
     on_progress(name, "nop")
@@ -153,6 +156,18 @@ async def check_task(
     check.nop = TrialSummary.of(nop)
     check.verdict, check.reasons = judge(oracle, nop)
     return _finish(check, started, on_progress)
+
+
+def _build_failure(oracle: TrialOutcome) -> str | None:
+    """Why the environment could not be built (a build that ran out of time included), or None."""
+    if oracle.exception_type == _START_TIMEOUT:
+        seconds = _TIMED_OUT_AFTER.search(oracle.exception_message or "")
+        after = f" after {float(seconds.group(1)):g} s" if seconds else ""
+        return (f"build: build timed out{after}; raise environment.build_timeout_sec in task.toml "
+                "or make the Dockerfile's steps faster")
+    if oracle.infra_kind in ("setup", "build"):
+        return f"{oracle.infra_kind}: {one_line(oracle.exception_message or 'unknown error')}"
+    return None
 
 
 def judge(oracle: TrialOutcome, nop: TrialOutcome) -> tuple[Verdict, list[str]]:
@@ -166,6 +181,8 @@ def judge(oracle: TrialOutcome, nop: TrialOutcome) -> tuple[Verdict, list[str]]:
         broken.append(f"oracle: {_shortfall(oracle)}")
     if nop.status == "ok" and nop.reward is not None and nop.reward >= 1.0:
         broken.append("nop: the untouched environment already passes the tests (reward 1.0); the tests check nothing")
+    elif nop.exception_type in _NO_REWARD:
+        broken.append(f"nop: {_no_reward(nop)}")
     elif nop.status == "verifier_error":
         broken.append(
             f"nop: the verifier failed instead of scoring 0 ({one_line(nop.exception_message or 'unknown error')}); "
@@ -189,15 +206,28 @@ def _infra_reason(outcome: TrialOutcome) -> str:
     return f"infrastructure failure: {hint}{detail}"
 
 
+def _no_reward(outcome: TrialOutcome) -> str:
+    lines = _last_lines(outcome.verifier_stdout)
+    output = f"; its output ends: {lines}" if lines else "; it printed nothing"
+    return (f"the verifier ended without writing /logs/verifier/reward.txt or reward.json{output}; "
+            "make tests/test.sh write the reward on every path")
+
+
+def _last_lines(text: str, count: int = 3) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return one_line(" | ".join(lines[-count:]), 240) if lines else ""
+
+
 def _shortfall(outcome: TrialOutcome) -> str:
+    if outcome.exception_type in _NO_REWARD:
+        return _no_reward(outcome)
     if outcome.status != "ok":
         return f"{outcome.status} ({outcome.exception_type}: {one_line(outcome.exception_message or 'unknown error')})"
     failing = failed_tests(outcome.ctrf)
-    lines = [line.strip() for line in outcome.verifier_stdout.splitlines() if line.strip()]
     if failing:
         detail = f"; failing tests: {', '.join(failing[:5])}"
-    elif lines:
-        detail = f"; verifier output ends: {one_line(' | '.join(lines[-3:]), 240)}"
+    elif lines := _last_lines(outcome.verifier_stdout):
+        detail = f"; verifier output ends: {lines}"
     else:
         detail = ""
     return f"reward {outcome.reward} < 1.0 with the reference solution{detail}"

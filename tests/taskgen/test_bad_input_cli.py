@@ -1,0 +1,71 @@
+"""Bad task input through the real `skillspark` entry point: one line per task, the rest of the batch goes on."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.taskgen.test_check_cli import run_cli
+
+pytestmark = pytest.mark.timeout(300)
+SKILLSPARK = str(Path(sys.executable).parent / "skillspark")
+FAILING_RUN_TASK = Path(__file__).parents[1] / "sandbox" / "tasks" / "failing-run"
+
+
+def test_json_path_that_is_a_directory_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    code, _, err = run_cli(["tasks", "check", str(tmp_path), "--json", str(tmp_path)], monkeypatch, capsys)
+    assert code == 2
+    assert err == f"error: --json {tmp_path} is a directory; give a file path such as {tmp_path / 'report.json'}\n"
+
+
+def test_one_check_run_over_a_batch_of_bad_inputs(task_variant, tmp_path, monkeypatch, capsys):
+    task_variant("legacy-name", replace={"task.toml": ('schema_version = "1.1"\n', 'schema_version = "1.1"\n[task]\nname = "answer"\n')})
+    broken = task_variant("not-utf8")
+    (broken / "instruction.md").write_bytes(b"Write 42 to /app/answer.txt \xe9\n")  # latin-1, not UTF-8
+    task_variant("slow-build", replace={
+        "environment/Dockerfile": ("WORKDIR /app", "WORKDIR /app\nRUN sleep 30"),
+        "task.toml": ("build_timeout_sec = 120.0", "build_timeout_sec = 2.0"),
+    })
+    task_variant("no-reward", files={"tests/test.sh": "#!/bin/bash\necho checking /app/answer.txt\n"
+                                                      "echo giving up before reward.txt\n"})
+    report_path = tmp_path / "report.json"
+    code, out, err = run_cli(
+        ["tasks", "check", str(tmp_path / "tasks"), "--json", str(report_path), "--trials-dir", str(tmp_path / "trials"),
+         "-p", "2"],
+        monkeypatch, capsys,
+    )
+    assert code == 2 and "Traceback" not in err
+    by_name = {t["task"]: t for t in json.loads(report_path.read_text())["tasks"]}
+    assert set(by_name) == {"answer", "not-utf8", "slow-build", "no-reward"}
+
+    legacy = by_name["answer"]  # Harbor refuses the name; we run it from a copy and say so
+    assert legacy["verdict"] == "valid" and legacy["oracle"]["reward"] == 1.0, legacy
+    assert any("[task] name 'answer' is not in Harbor's org/name form" in w for w in legacy["warnings"])
+
+    assert by_name["not-utf8"]["verdict"] == "invalid"
+    assert by_name["not-utf8"]["reasons"] == ["instruction.md is not valid UTF-8 (byte 0xe9 on line 1); re-save it as UTF-8"]
+
+    slow = by_name["slow-build"]
+    assert (slow["verdict"], slow["build"], slow["nop"]) == ("invalid", "failed", None)
+    assert slow["reasons"][0].startswith("build: build timed out after 2 s; raise environment.build_timeout_sec")
+
+    no_reward = by_name["no-reward"]
+    assert no_reward["verdict"] == "broken", no_reward
+    assert no_reward["reasons"][0] == (
+        "oracle: the verifier ended without writing /logs/verifier/reward.txt or reward.json; its output ends: "
+        "checking /app/answer.txt | giving up before reward.txt; make tests/test.sh write the reward on every path"
+    )
+    assert f"no-reward: {no_reward['reasons'][0]}" in out
+
+
+def test_sandbox_exec_build_failure_is_one_line_with_step_and_output(tmp_path):
+    env = {**os.environ, "SKILLSPARK_CACHE_DIR": str(tmp_path / "cache")}
+    result = subprocess.run([SKILLSPARK, "sandbox", "exec", str(FAILING_RUN_TASK), "--", "true"],
+                            capture_output=True, text=True, env=env, timeout=240)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: build failed: RUN echo about-to-fail && exit 3 (exit 3) at ")
+    assert result.stderr.endswith("line 3; output ends: about-to-fail; fix that step of the Dockerfile\n")
