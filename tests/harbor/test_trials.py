@@ -1,13 +1,12 @@
-"""Trial outcome helpers: failure classification, reward reduction, CTRF and log reading.
+"""Trial outcome helpers: failure classification, reward reduction (file reading: test_safe_read.py).
 
 Real trials through Harbor and the sandbox are in tests/taskgen/test_trials_sandbox.py.
 """
 
-from pathlib import Path
 
 import pytest
 
-from skillspark.harbor.trials import AgentSpec, classify_failure, read_ctrf, read_tail, scalar_reward
+from skillspark.harbor.trials import AgentSpec, classify_failure, scalar_reward
 
 
 @pytest.mark.parametrize(
@@ -47,24 +46,6 @@ def test_scalar_reward():
     assert scalar_reward({"reward": 0.5, "other": 1}) == 0.5
     assert scalar_reward({"accuracy": 0.25}) == 0.25
     assert scalar_reward({"a": 1, "b": 0, "c": 0.5}) == pytest.approx(0.5)
-
-
-def test_read_ctrf(tmp_path: Path):
-    assert read_ctrf(tmp_path / "absent.json") is None
-    (tmp_path / "bad.json").write_text("{not json")
-    assert read_ctrf(tmp_path / "bad.json") is None
-    (tmp_path / "list.json").write_text("[1, 2]")
-    assert read_ctrf(tmp_path / "list.json") is None
-    (tmp_path / "ok.json").write_text('{"results": {"tests": [{"name": "t", "status": "passed"}]}}')
-    assert read_ctrf(tmp_path / "ok.json")["results"]["tests"][0]["name"] == "t"
-
-
-def test_read_tail_caps_large_logs(tmp_path: Path):
-    log = tmp_path / "out.txt"
-    log.write_text("head\n" + "x" * 100_000 + "\nTAIL é")
-    tail = read_tail(log, 50)
-    assert len(tail) == 50 and tail.endswith("\nTAIL é")
-    assert read_tail(tmp_path / "absent.txt", 50) == ""
 
 
 def test_agent_spec_maps_to_harbor_agent_config():

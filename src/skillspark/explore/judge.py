@@ -1,7 +1,8 @@
 """Judge one attempt: a status from the trial outcome, and per-test ✓/✗ lines for the memo.
 
 Infra failures (environment build, out-of-memory kill, full disk) get their own status: they say
-nothing about the agent's strategy, so they never feed the memo or the PDI proxy.
+nothing about the agent's strategy, so they never feed the memo or the PDI proxy. Trial files the host
+refused to read (a link the agent planted in /logs) are named in the verdict's `warnings` and its error.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class OutcomeLike(Protocol):
     exception_message: str | None
     verifier_stdout: str | None
     ctrf: dict[str, Any] | None
+    skipped_files: list[str]
 
 
 class Verdict(BaseModel):
@@ -42,6 +44,7 @@ class Verdict(BaseModel):
     failed_tests: list[str] = Field(default_factory=list)
     test_summary: str = ""
     error: str = ""
+    warnings: list[str] = Field(default_factory=list)
 
     @property
     def n_tests(self) -> int:
@@ -102,11 +105,13 @@ def judge(outcome: OutcomeLike) -> Verdict:
         status = "PARTIAL"
     else:
         status = "FAIL"
+    warnings = [f"skipped {entry} (not read)" for entry in outcome.skipped_files]
     return Verdict(
         status=status,
         reward=reward,
         passed_tests=passed,
         failed_tests=failed,
         test_summary=format_test_summary(passed, failed),
-        error=error,
+        error="; ".join(part for part in (error, *warnings) if part),
+        warnings=warnings,
     )

@@ -1,8 +1,8 @@
 """Running one attempt of a task: the loop only needs `AttemptRunner.run(task, attempt, extra_prompt)`.
 
 `HarborAttemptRunner` is the real one: a Harbor trial of the skillspark bash agent in the chosen
-environment, its commands and output tail read back from the ATIF trajectory. Tests can drive the loop
-with any object of the same shape.
+environment, its commands and output tail as `skillspark.harbor.trials` read them (safely) from the ATIF
+trajectory. Tests can drive the loop with any object of the same shape.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 AGENT_IMPORT_PATH = "skillspark.agents.bash_agent:SkillsparkAgent"
-OUTPUT_TAIL_CHARS = 4000
 
 
 class AttemptOutcome(BaseModel):
@@ -30,6 +29,7 @@ class AttemptOutcome(BaseModel):
     commands: list[str] = Field(default_factory=list)
     agent_output: str = ""
     trial_dir: str | None = None
+    skipped_files: list[str] = Field(default_factory=list)  # trial files refused (links, non-regular)
     n_input_tokens: int = 0
     n_output_tokens: int = 0
     duration_s: float = 0.0
@@ -51,7 +51,6 @@ class HarborAttemptRunner:
         self.env_kwargs = env_kwargs or {}
 
     async def run(self, task_dir: Path, *, attempt: int, extra_prompt: str, jobs_dir: Path) -> AttemptOutcome:
-        from skillspark.harbor.atif import commands_from_trajectory, final_output_tail
         from skillspark.harbor.trials import AgentSpec, run_trial
 
         spec = AgentSpec(import_path=AGENT_IMPORT_PATH, model=self.model,
@@ -59,16 +58,11 @@ class HarborAttemptRunner:
         outcome = await run_trial(task_dir, agent=spec, env=self.env, trials_dir=jobs_dir,
                                   timeout_multiplier=self.timeout_multiplier, env_kwargs=self.env_kwargs,
                                   trial_name=f"attempt-{attempt}-{uuid.uuid4().hex[:6]}")
-        commands: list[str] = []
-        output = ""
-        if outcome.trajectory_path is not None and Path(outcome.trajectory_path).is_file():
-            commands = commands_from_trajectory(outcome.trajectory_path)
-            output = final_output_tail(outcome.trajectory_path, OUTPUT_TAIL_CHARS)
         return AttemptOutcome(
             reward=outcome.reward, status=outcome.status, infra_kind=outcome.infra_kind,
             exception_type=outcome.exception_type, exception_message=outcome.exception_message,
-            verifier_stdout=outcome.verifier_stdout, ctrf=outcome.ctrf, commands=commands,
-            agent_output=output, trial_dir=str(outcome.trial_dir),
+            verifier_stdout=outcome.verifier_stdout, ctrf=outcome.ctrf, commands=outcome.agent_commands,
+            agent_output=outcome.agent_output, trial_dir=str(outcome.trial_dir), skipped_files=outcome.skipped_files,
             n_input_tokens=outcome.n_input_tokens or 0, n_output_tokens=outcome.n_output_tokens or 0,
             duration_s=outcome.duration_s,
         )

@@ -21,26 +21,43 @@ _SHELLS = ("bash", "sh", "zsh", "/bin/bash", "/bin/sh", "/usr/bin/bash")
 
 def commands_from_trajectory(path: Path | str) -> list[str]:
     """The shell commands of every tool call in the trajectory at `path`, in order."""
+    return trajectory_commands(load_trajectory(path))
+
+
+def final_output_tail(path: Path | str, n_chars: int) -> str:
+    """The last `n_chars` characters of all observation output in the trajectory at `path`, in order."""
+    return trajectory_output_tail(load_trajectory(path), n_chars)
+
+
+def trajectory_commands(data: dict[str, Any]) -> list[str]:
+    """The shell commands of every tool call in parsed trajectory `data`, in order."""
     commands = []
-    for step in _steps(path):
+    for step in _steps(data):
         for call in step.get("tool_calls") or []:
-            command = _command_of(call.get("arguments") or {})
+            command = _command_of(call.get("arguments") or {}) if isinstance(call, dict) else ""
             if command:
                 commands.append(command)
     return commands
 
 
-def final_output_tail(path: Path | str, n_chars: int) -> str:
-    """The last `n_chars` characters of all observation output in the trajectory, in order."""
+def trajectory_output_tail(data: dict[str, Any], n_chars: int) -> str:
+    """The last `n_chars` characters of all observation output in parsed trajectory `data`."""
     texts = []
-    for step in _steps(path):
-        for result in (step.get("observation") or {}).get("results") or []:
-            texts.append(_text_of(result.get("content")))
+    for step in _steps(data):
+        observation = step.get("observation")
+        for result in (observation.get("results") or [] if isinstance(observation, dict) else []):
+            texts.append(_text_of(result.get("content")) if isinstance(result, dict) else "")
     joined = "\n".join(t for t in texts if t)
     return joined[-n_chars:] if n_chars > 0 else ""
 
 
-def _steps(path: Path | str) -> list[dict[str, Any]]:
+def is_trajectory(data: Any) -> bool:
+    """Whether parsed JSON has the shape these readers need: an object with a `steps` list."""
+    return isinstance(data, dict) and isinstance(data.get("steps"), list)
+
+
+def load_trajectory(path: Path | str) -> dict[str, Any]:
+    """The parsed trajectory at `path` (a file the user named); UserError when it is not one."""
     file = Path(path)
     try:
         data = json.loads(file.read_text())
@@ -48,10 +65,13 @@ def _steps(path: Path | str) -> list[dict[str, Any]]:
         raise UserError(f"{file}: cannot read the trajectory ({exc.strerror}); pass an agent's trajectory.json") from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{file}: not valid JSON (line {exc.lineno}); pass an ATIF trajectory.json") from None
-    steps = data.get("steps") if isinstance(data, dict) else None
-    if not isinstance(steps, list):
+    if not is_trajectory(data):
         raise UserError(f"{file}: no 'steps' list; this is not an ATIF trajectory.json")
-    return [s for s in steps if isinstance(s, dict)]
+    return data
+
+
+def _steps(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in data.get("steps") or [] if isinstance(s, dict)]
 
 
 def _command_of(arguments: dict[str, Any]) -> str:

@@ -4,13 +4,14 @@ Harbor's `Trial` does the work (environment start, agent, verifier, result files
 builds its config, runs it, and answers the questions the callers ask: what was the reward, was a
 failure the agent's fault or the infrastructure's (a build error, an OOM kill, a full disk, an
 environment that would not start must never count against a strategy), what did the verifier
-print and which tests passed (CTRF).
+print and which tests passed (CTRF), what the agent ran. The trial dir's `agent/` and `verifier/` are the
+sandbox's `/logs`, written by code we do not trust: every file in it is read through `TrialReader`
+(no links followed, regular files only, bounded), and what it refused is listed in `skipped_files`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Callable
@@ -20,12 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from skillspark.harbor.atif import is_trajectory, trajectory_commands, trajectory_output_tail
 from skillspark.harbor.envs import LOCAL_ENV, environment_config
+from skillspark.harbor.safe_read import TrialReader
 
 TrialStatus = Literal["ok", "infra_error", "agent_error", "agent_timeout", "verifier_error"]
 InfraKind = Literal["setup", "build", "oom", "disk", "start"]
 
 VERIFIER_STDOUT_MAX_CHARS = 20_000
+AGENT_OUTPUT_TAIL_CHARS = 4000
+TRAJECTORY_FILE = "agent/trajectory.json"
+TRAJECTORY_MAX_BYTES = 32 * 2**20
 _OOM = re.compile(r"exit (code|status) 137|oomkilled|out of memory|cannot allocate memory|memoryerror")
 _DISK_FULL = re.compile(r"no space left on device|disk quota exceeded|enospc")
 _SANDBOX_OOM_TYPES = {"SandboxLikelyOutOfMemoryError", "MemoryLimitExceededError"}
@@ -70,6 +76,9 @@ class TrialOutcome(BaseModel):
     duration_s: float = 0.0
     environment_setup_s: float | None = None
     trajectory_path: Path | None = None
+    agent_commands: list[str] = Field(default_factory=list)  # from the agent's ATIF trajectory, if any
+    agent_output: str = ""  # the tail of its observations
+    skipped_files: list[str] = Field(default_factory=list)  # "verifier/ctrf.json: a symbolic link", not read
 
     @property
     def passed(self) -> bool:
@@ -157,21 +166,21 @@ async def run_trials(
 
 def outcome_from_result(result, trial_dir: Path, duration_s: float) -> TrialOutcome:
     """Reduce Harbor's `TrialResult` (plus the files in `trial_dir`) to a `TrialOutcome`."""
-    verifier_dir = trial_dir / "verifier"
-    stdout = read_tail(verifier_dir / "test-stdout.txt", VERIFIER_STDOUT_MAX_CHARS)
+    files = TrialReader(trial_dir)
+    stdout = files.text_tail("verifier/test-stdout.txt", VERIFIER_STDOUT_MAX_CHARS)
     rewards = dict(result.verifier_result.rewards) if result.verifier_result and result.verifier_result.rewards else {}
     exception = result.exception_info or next(
         (step.exception_info for step in result.step_results or [] if step.exception_info), None
     )
     exc_type = exception.exception_type if exception else None
     exc_message = exception.exception_message if exception else None
-    exit_code = _agent_exit_code(trial_dir)
+    exit_code = _agent_exit_code(files)
     # A script agent (the oracle) that exited non-zero left its own log: evidence too. An LLM
     # agent's logs are not, since its commands may hit "out of memory" on purpose and recover.
-    script_logs = (trial_dir / "agent").glob("*.txt") if exit_code else []
+    script_logs = files.file_names("agent", ".txt") if exit_code else []
     evidence = "\n".join(
         [exc_message or "", exception.exception_traceback if exception else "", stdout[-4000:]]
-        + [read_tail(log, 4000) for log in script_logs]
+        + [files.text_tail(log, 4000) for log in script_logs]
     )
     status, infra_kind = classify_failure(
         exc_type,
@@ -181,7 +190,11 @@ def outcome_from_result(result, trial_dir: Path, duration_s: float) -> TrialOutc
         has_reward=bool(rewards),
     )
     n_input, _cache, n_output, cost = result.compute_token_cost_totals()
-    trajectory = trial_dir / "agent" / "trajectory.json"
+    trajectory = files.json(TRAJECTORY_FILE, TRAJECTORY_MAX_BYTES)
+    if trajectory is not None and not is_trajectory(trajectory):
+        files.skipped.append(f"{TRAJECTORY_FILE}: not an ATIF trajectory")
+        trajectory = None
+    ctrf = files.json("verifier/ctrf.json")
     return TrialOutcome(
         task_name=result.task_name,
         trial_dir=trial_dir,
@@ -192,13 +205,16 @@ def outcome_from_result(result, trial_dir: Path, duration_s: float) -> TrialOutc
         exception_type=exc_type,
         exception_message=exc_message,
         verifier_stdout=stdout,
-        ctrf=read_ctrf(verifier_dir / "ctrf.json"),
+        ctrf=ctrf if isinstance(ctrf, dict) else None,
         n_input_tokens=n_input,
         n_output_tokens=n_output,
         cost_usd=cost,
         duration_s=duration_s,
         environment_setup_s=_seconds(result.environment_setup),
-        trajectory_path=trajectory if trajectory.is_file() else None,
+        trajectory_path=trial_dir / TRAJECTORY_FILE if trajectory is not None else None,
+        agent_commands=trajectory_commands(trajectory) if trajectory else [],
+        agent_output=trajectory_output_tail(trajectory, AGENT_OUTPUT_TAIL_CHARS) if trajectory else "",
+        skipped_files=files.skipped,
     )
 
 
@@ -270,11 +286,11 @@ def _failed_phase(result) -> str:
     return "environment"
 
 
-def _agent_exit_code(trial_dir: Path) -> int | None:
+def _agent_exit_code(files: TrialReader) -> int | None:
     """Harbor's oracle records a non-zero solve.sh exit code in agent/exit-code.txt."""
     try:
-        return int((trial_dir / "agent" / "exit-code.txt").read_text().strip())
-    except (OSError, ValueError):
+        return int((files.text("agent/exit-code.txt", max_bytes=64) or "").strip())
+    except ValueError:
         return None
 
 
@@ -295,15 +311,6 @@ def scalar_reward(rewards: dict[str, float | int]) -> float | None:
     return sum(values) / len(values)
 
 
-def read_ctrf(path: Path) -> dict[str, Any] | None:
-    """The verifier's CTRF report, or None when absent or unreadable."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def ctrf_results(ctrf: dict[str, Any] | None) -> tuple[list[str], list[str]] | None:
     """Passed and failed test names of a CTRF report (skipped/pending count as neither); None without a test list."""
     tests = ((ctrf or {}).get("results") or {}).get("tests")
@@ -313,15 +320,3 @@ def ctrf_results(ctrf: dict[str, Any] | None) -> tuple[list[str], list[str]] | N
     passed = [str(t.get("name")) for t in tests if t.get("status") == "passed"]
     failed = [str(t.get("name")) for t in tests if t.get("status") in ("failed", "error", "broken")]
     return passed, failed
-
-
-def read_tail(path: Path, max_chars: int) -> str:
-    """The last `max_chars` characters of a text file ('' when absent); logs can be huge."""
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - max_chars * 4))
-            return handle.read().decode("utf-8", errors="replace")[-max_chars:]
-    except OSError:
-        return ""

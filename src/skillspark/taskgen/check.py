@@ -48,6 +48,7 @@ class TrialSummary(BaseModel):
     exception_type: str | None = None
     exception_message: str | None = None
     failed_tests: list[str] = Field(default_factory=list)
+    skipped_files: list[str] = Field(default_factory=list)  # trial files not read (planted links, ...)
 
     @classmethod
     def of(cls, outcome: TrialOutcome) -> TrialSummary:
@@ -59,6 +60,7 @@ class TrialSummary(BaseModel):
             exception_type=outcome.exception_type,
             exception_message=outcome.exception_message,
             failed_tests=failed_tests(outcome.ctrf),
+            skipped_files=outcome.skipped_files,
         )
 
 
