@@ -69,3 +69,36 @@ def test_sandbox_exec_build_failure_is_one_line_with_step_and_output(tmp_path):
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: build failed: RUN echo about-to-fail && exit 3 (exit 3) at ")
     assert result.stderr.endswith("line 3; output ends: about-to-fail; fix that step of the Dockerfile\n")
+
+
+def _alpine(task_variant) -> Path:
+    return task_variant("alpine", replace={"environment/Dockerfile": ("debian:bookworm-slim", "alpine:3.19")})
+
+
+def test_run_leaves_out_an_unsupported_image_runs_the_rest_and_exits_2(task_variant, tmp_path, monkeypatch, capsys):
+    _alpine(task_variant)
+    task_variant("good")
+    code, out, err = run_cli(["run", str(tmp_path / "tasks"), "--agent", "oracle", "--jobs-dir", str(tmp_path / "jobs")],
+                             monkeypatch, capsys)
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith("error: task alpine: ") and "alpine:3.19" in lines[0] and "--env docker" in lines[0]
+    assert lines[-1] == "error: 1 task(s) were left out (listed above); fix them and run them again"
+    summary = json.loads(next((tmp_path / "jobs").glob("run-*/summary.json")).read_text())
+    assert [(t["task"], t["rewards"]) for t in summary["tasks"]] == [("good", [1.0])]
+
+
+def test_explore_with_nothing_runnable_lists_every_task_and_starts_nothing(task_variant, tmp_path, monkeypatch, capsys):
+    _alpine(task_variant)
+    broken = task_variant("not-utf8")
+    (broken / "environment" / "Dockerfile").write_bytes(b"FROM debian:bookworm-slim\nRUN echo \xff\n")
+    output = tmp_path / "out"
+    code, _, err = run_cli(["explore", str(tmp_path / "tasks"), "--output", str(output)], monkeypatch, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert err.splitlines() == [
+        err.splitlines()[0],
+        "error: task not-utf8: environment/Dockerfile is not valid UTF-8 (byte 0xff on line 2); re-save it as UTF-8",
+        "error: no runnable task left in the batch; fix the problems listed above",
+    ]
+    assert err.startswith("error: task alpine: ")
+    assert not output.exists()

@@ -53,17 +53,20 @@ def _select(task_dirs: list[Path], tasks: str | None, limit: int | None, shuffle
     return task_dirs[:limit] if limit else task_dirs
 
 
-def _check_inputs(task_dirs: list[Path], settings) -> None:
-    """Bad task dirs, an unknown --env and a model without its key fail before any work starts."""
-    from skillspark.harbor.envs import environment_config
-    from skillspark.harbor.tasks import load_task
+def _check_inputs(task_dirs: list[Path], settings):
+    """An unknown --env and a model without its key fail before any work starts; bad tasks are left out."""
+    from skillspark.harbor.envs import LOCAL_ENV, environment_config
+    from skillspark.harbor.tasks import screen_tasks
     from skillspark.llm.models import check_credentials, resolve_model
+    from skillspark.sandbox.dockerfile import parse_dockerfile
 
     environment_config(settings.env)
-    for task_dir in task_dirs:
-        load_task(task_dir)
     for model in {settings.model, settings.summary_model or settings.model}:
         check_credentials(resolve_model(model, settings.api_base))
+    local = settings.env.strip().lower() == LOCAL_ENV
+    screening = screen_tasks(task_dirs, dockerfile_check=parse_dockerfile if local else None)
+    screening.announce()  # one line per task left out; the rest of the batch is explored
+    return screening
 
 
 def explore(
@@ -91,7 +94,7 @@ def explore(
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
     from skillspark.explore.loop import ExploreSettings, explore_tasks
     from skillspark.explore.progress import ProgressView
-    from skillspark.harbor.tasks import find_task_dirs
+    from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir
 
     if pdi_method not in PDI_METHODS:
         raise UserError(f"--pdi-method {pdi_method!r} is unknown; use one of: {', '.join(PDI_METHODS)}")
@@ -102,7 +105,8 @@ def explore(
         timeout_multiplier=timeout_multiplier, resume=resume, output=output, env=env,
         llm_timeout_s=llm_timeout, llm_retries=llm_retries,
     )
-    _check_inputs(task_dirs, settings)  # one clear line before the live table starts
+    screening = _check_inputs(task_dirs, settings)  # one clear line each before the live table starts
+    task_dirs = [harbor_task_dir(task.path, output) for task in screening.tasks]
     view = ProgressView([d.name for d in task_dirs], max_retries)
     try:
         with view:
@@ -112,3 +116,4 @@ def explore(
                                    "run again with --resume to continue")
         raise typer.Exit(130) from None
     view.print_summary(summaries)
+    screening.raise_if_refused()

@@ -90,6 +90,8 @@ class Screening(BaseModel):
         """Print warnings and refusals on stderr; a batch with nothing left to run is a `UserError`."""
         for line in self.warnings:
             print(f"warning: {line}", file=sys.stderr)
+        if not self.tasks and len(self.refused) == 1:
+            raise UserError(self.refused[0])  # a single bad task: its own line is the whole story
         for line in self.refused:
             print_error(line)
         if not self.tasks:
