@@ -1,4 +1,4 @@
-"""Builders of memos and trajectory records for the pdi tests."""
+"""Builders of memos and trajectory records for the pdi tests (the record format of SPARK's logs)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,22 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def execution(attempt: int, commands: str, failed: list[str] = (), status: str = "FAIL") -> dict:
-    summary = "FAILED (fix these):\n" + "".join(f"  ✗ {t}\n" for t in failed) if failed else ""
+def execution(attempt: int, commands: str, failed: list[str] = (), status: str = "FAIL", summary: str = "") -> dict:
+    """An execution_result; its test summary lists `failed` as ✗ lines unless `summary` is given."""
+    if not summary and failed:
+        summary = "FAILED (fix these):\n" + "".join(f"  ✗ {t}\n" for t in failed)
     return {"type": "execution_result", "attempt": attempt, "status": status, "success": status == "PASS",
             "reward": 1.0 if status == "PASS" else 0.0, "agent_commands": commands, "test_summary": summary}  # fmt: skip
 
 
-def reflect(attempt: int, before: str, after: str) -> dict:
-    return {"type": "reflect_call", "attempt": attempt, "memo_before": before, "memo_after": after}
+def reflect(attempt: int, before: str, after: str, **extra) -> dict:
+    return {"type": "reflect_call", "attempt": attempt, "memo_before": before, "memo_after": after, **extra}
+
+
+def snapshot(attempt: int, step: int, exec_: float, plan: float, oss: float, raw: float, weight: float,
+             level: str | None) -> dict:  # fmt: skip
+    """A pdi_snapshot record as SPARK writes it (values rounded to 4 places)."""
+    values = {"proxy_exec": exec_, "proxy_plan": plan, "proxy_oss": oss, "raw_pdi": raw, "weight": weight,
+              "weighted_pdi": weight * raw}  # fmt: skip
+    return {"type": "pdi_snapshot", "attempt": attempt, "step": step, **{k: round(v, 4) for k, v in values.items()},
+            "triggered": level is not None, "level": level}  # fmt: skip

@@ -1,6 +1,7 @@
 """`skillspark pdi replay` and `skillspark pdi score` end to end, including bad input."""
 
 import csv
+import gzip
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from skillspark.errors import UserError
 from skillspark.pdi.commands import app
 
 from .helpers import execution, memo, reflect, write_jsonl
+from .scenarios import CORNERS_LOG, FLIP_LOG
 
 runner = CliRunner()
 SKILLSPARK = Path(sys.executable).parent / "skillspark"
@@ -67,13 +69,53 @@ def test_replay_bad_json_line_is_one_line_exit_2(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+def test_replay_check_exit_codes(tmp_path):
+    good = write_jsonl(tmp_path / "good.jsonl", FLIP_LOG)
+    assert runner.invoke(app, ["replay", "--check", str(good)]).exit_code == 0
+    wrong = [dict(r, proxy_oss=0.3) if r["type"] == "pdi_snapshot" and r["attempt"] == 1 else r for r in FLIP_LOG]
+    bad = write_jsonl(tmp_path / "wrong.jsonl", wrong)
+    result = runner.invoke(app, ["replay", "--check", str(good), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert f"{bad}: matched 3/4 logged snapshots" in result.output and "DIFF" in result.output
+    assert runner.invoke(app, ["replay", str(bad)]).exit_code == 0  # without --check: a report, not a verdict
+
+
+def test_replay_memo_guard_flag(tmp_path):
+    log = write_jsonl(tmp_path / "corners.jsonl", CORNERS_LOG)
+    assert runner.invoke(app, ["replay", "--check", str(log)]).exit_code == 0  # a SPARK log, as SPARK wrote it
+    assert runner.invoke(app, ["replay", "--check", "--no-memo-guard", str(log)]).exit_code == 0
+    guarded = runner.invoke(app, ["replay", "--check", "--memo-guard", str(log)])
+    assert guarded.exit_code == 1 and "matched 1/3 logged snapshots" in guarded.output
+
+
+BAD_LOGS = {
+    "gzipped.jsonl": (gzip.compress(b'{"type": "task_summary"}\n', mtime=0), "line 1: not UTF-8 text (byte 1)"),
+    "latin1.jsonl": ('{"type": "task_summary", "task_name": "caf\xe9"}\n'.encode("latin-1"), "line 1: not UTF-8 text"),
+    "nested.jsonl": (b"[" * 100_000 + b"]" * 100_000 + b"\n", "line 1: JSON nested too deeply"),
+    "bigint.jsonl": (b"1" * 5000 + b"\n", "line 1: not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_LOGS)
+def test_replay_bad_file_is_one_line_and_the_other_files_go_on(tmp_path, name):
+    data, message = BAD_LOGS[name]
+    (tmp_path / name).write_bytes(data)
+    good = write_jsonl(tmp_path / "good.jsonl", FLIP_LOG)
+    proc = cli("pdi", "replay", str(tmp_path / name), str(good))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"error: {tmp_path / name} {message}")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"{good}: matched 4/4 logged snapshots" in proc.stdout
+
+
 def test_replay_missing_file_and_bad_record(tmp_path):
     result = runner.invoke(app, ["replay", str(tmp_path / "nope.jsonl")])
-    assert isinstance(result.exception, UserError) and "cannot read" in str(result.exception)
+    assert result.exit_code == 2 and f"error: {tmp_path / 'nope.jsonl'}: cannot read" in result.output
     log = write_jsonl(tmp_path / "t.jsonl", [reflect(0, "", "memo")])
     result = runner.invoke(app, ["replay", str(log)])
-    assert isinstance(result.exception, UserError)
-    assert str(result.exception).startswith(f"{log} line 1: reflect_call for attempt 0 has no execution_result")
+    assert result.exit_code == 2
+    assert f"error: {log} line 1: reflect_call for attempt 0 has no execution_result" in result.output
+    assert runner.invoke(app, ["replay", str(tmp_path)]).exit_code == 2  # a directory
 
 
 def make_results(root: Path) -> Path:
@@ -116,12 +158,33 @@ def test_score_skill_in_named_subfolder_and_task_dir_argument(tmp_path):
     assert "1 skills" in result.output
 
 
+def test_score_binary_skill_in_one_folder_the_others_are_scored(tmp_path):
+    results = make_results(tmp_path / "run")
+    (results / "B" / "SKILL.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    out = tmp_path / "pdi.csv"
+    proc = cli("pdi", "score", str(results), "--csv", str(out), "--method", "token_overlap")
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: {results / 'B' / 'SKILL.md'}: not UTF-8 text (byte 0); a SKILL.md must be a text file\n"
+    assert [r["task"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["A", "C"]
+
+
+def test_score_bad_trajectory_and_missing_dir_do_not_stop_the_rest(tmp_path):
+    results = make_results(tmp_path / "run")
+    (results / "C" / "trajectory.jsonl").write_bytes(b"[" * 100_000 + b"\n")
+    proc = cli("pdi", "score", str(tmp_path / "missing"), str(results), "--method", "token_overlap")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"error: {tmp_path / 'missing'}: not a directory")
+    assert lines[1] == f"error: {results / 'C' / 'trajectory.jsonl'} line 1: JSON nested too deeply; fix or remove that line"
+    assert "2 skills" in proc.stdout
+
+
 def test_score_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     proc = cli("pdi", "score", str(tmp_path / "empty"))
     assert proc.returncode == 2 and proc.stderr.startswith("error: no task folder with SKILL.md")
     result = runner.invoke(app, ["score", str(tmp_path / "missing")])
-    assert isinstance(result.exception, UserError) and "not a directory" in str(result.exception)
+    assert result.exit_code == 2 and "not a directory" in result.output
     results = make_results(tmp_path / "run")
     result = runner.invoke(app, ["score", str(results), "--csv", str(tmp_path / "no" / "such" / "x.csv")])
     assert isinstance(result.exception, UserError) and str(result.exception).startswith("--csv ")

@@ -1,9 +1,11 @@
 """Memo sections, memo validity, and failed tests of a test summary."""
 
 from skillspark.pdi.memo import (
+    attempt_failures,
     failed_tests,
     is_valid_memo,
     parse_memo,
+    section,
     without_next_strategy,
 )
 
@@ -62,7 +64,20 @@ def test_without_next_strategy():
     assert without_next_strategy("no sections here") == "no sections here"
 
 
-def test_failed_tests_from_summary():
+def test_section_ends_at_any_level_3_heading_or_the_end():
+    text = "### Verified Facts\nfact one\n## not an end\n### Notes\nnot a fact\n### Next Strategy\nto the end\n"
+    assert section(text, "Verified Facts") == "fact one\n## not an end"
+    assert section(text, "Next Strategy") == "to the end"
+    assert section(text, "Attempts Log") == ""
+    # the heading must be the exact title followed by a newline, as SPARK reads it
+    assert section("### Verified Facts  \nx", "Verified Facts") == ""
+    assert section("### Verified Facts", "Verified Facts") == ""
+    # SPARK's reading, kept: a heading right under an empty heading line does not end the section
+    assert section("### Verified Facts\n### Next Strategy\nx", "Verified Facts") == "### Next Strategy\nx"
+    assert section("### Verified Facts\n\n### Next Strategy\nx", "Verified Facts") == ""
+
+
+def test_failed_tests_are_whole_lines_after_the_cross():
     summary = (
         "PASSED (do NOT change logic for these):\n"
         "  ✓ test_outputs.py::test_exists\n"
@@ -70,5 +85,10 @@ def test_failed_tests_from_summary():
         "  ✗ test_outputs.py::test_values - AssertionError: 1 != 2\n"
         "  ✗ test_outputs.py::test_format\n"
     )
-    assert failed_tests(summary) == ["test_outputs.py::test_values", "test_outputs.py::test_format"]
+    assert failed_tests(summary) == ["test_outputs.py::test_values - AssertionError: 1 != 2", "test_outputs.py::test_format"]
     assert failed_tests("Execution failed: Harbor process timed out after 1800s") == []
+
+
+def test_an_infra_error_has_no_failed_tests_for_the_proxy():
+    assert attempt_failures("INFRA_ERROR", "  ✗ test_outputs.py::test_values") == []
+    assert attempt_failures("ERROR", "  ✗ test_outputs.py::test_values") == ["test_outputs.py::test_values"]

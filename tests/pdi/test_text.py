@@ -56,10 +56,16 @@ def test_js_identical_is_one_and_natural_log_bounds():
     assert 1 - math.log(2) < far < 1 - math.log(2) + 1e-3
 
 
-def test_js_vocabulary_below_two_and_empty_sides_give_zero():
+def test_js_vocabulary_below_two_gives_zero_and_an_empty_side_is_uniform():
     assert js_similarity(["a", "a"], ["a"]) == 0.0  # vocabulary {a}: one token
-    assert js_similarity([], ["a", "b"]) == 0.0
-    assert js_similarity(["a", "b"], []) == 0.0
+    assert js_similarity([], []) == 0.0
+    # [] vs [a, b]: P = (α, α)/2α = (½, ½), Q = (1.002, 1.002)/2.004 = (½, ½): JS = 0, ψ = 1
+    assert js_similarity([], ["a", "b"]) == pytest.approx(1.0)
+    # [] vs [a, a, b]: P = (½, ½), Q = (2.002, 1.002)/3.004 = (0.666445, 0.333555), M = (0.583222, 0.416778)
+    # KL(P‖M) = ½·ln(0.5/0.583222) + ½·ln(0.5/0.416778) = ½·(−0.153960) + ½·0.182047 = 0.014044
+    # KL(Q‖M) = 0.666445·ln(1.142697) + 0.333555·ln(0.800319) = 0.666445·0.133391 − 0.333555·0.222745
+    #         = 0.088898 − 0.074298 = 0.014600;  JS = ½(0.014044 + 0.014600) = 0.014322;  ψ = 0.985678
+    assert js_similarity(["a", "b", "a"], []) == pytest.approx(0.985678, abs=3e-6)
 
 
 def test_similarity_dispatch_and_text_helper():

@@ -14,8 +14,9 @@ from skillspark.pdi.trajectory import (
 from .helpers import memo
 
 
-def step(attempt, before, after, failed=()):
-    return ReflectStep(attempt=attempt, memo_before=before, memo_after=after, commands="c", failed_tests=list(failed))
+def step(attempt, before, after, failed=(), previous=()):
+    return ReflectStep(attempt=attempt, memo_before=before, memo_after=after, commands="c", failed_tests=list(failed),
+                       previous_failed_tests=list(previous))  # fmt: skip
 
 
 def test_phis_by_hand():
@@ -24,13 +25,29 @@ def test_phis_by_hand():
         task="t",
         skill_text="alpha beta gamma delta",
         success_commands="alpha beta zeta",
-        steps=[step(0, "", ma, ["t1"]), step(1, ma, mb, ["t1"]), step(2, mb, mc, ["t1"])],
+        steps=[step(0, "", ma, ["t1"]), step(1, ma, mb, ["t2"], ["t1"]), step(2, mb, mc, ["t2"], ["t2"])],
     )
     s = phis(ev, "token_overlap")
     # exec: commands cover {alpha, beta} of the skill's 4 tokens = 0.5
     # plan: strategies {alpha, x, beta, y} vs skill {alpha, beta, gamma, delta}: 2 common of 6 = 1/3
-    # oss: step 1 = ½·J({f1,f2},{f1,f3}) + ½·J(∅,{t1}) = ½·1/3 = 1/6; step 2 = ½·1 + ½·1 = 1; mean = 7/12
+    # oss: step 1 = ½·J({f1,f2},{f1,f3}) + ½·J({t1},{t2}) = ½·1/3 = 1/6; step 2 = ½·1 + ½·1 = 1; mean = 7/12
     assert (s.phi_exec, s.phi_plan, s.phi_oss) == pytest.approx((0.5, 1 / 3, 7 / 12))
+
+
+def test_failed_rewrite_of_our_log_is_no_step_and_empty_sides_score_zero():
+    ma = memo("f1", "alpha")
+    kept = ReflectStep(attempt=1, memo_before=ma, memo_after=ma, commands="c", failed_tests=[], ok=False)
+    ev = SkillEvidence(task="t", skill_text="alpha beta", success_commands="",
+                       steps=[step(0, "", ma).model_copy(update={"ok": True}), kept])  # fmt: skip
+    s = phis(ev, "js_divergence")
+    # one step left, so φ_oss = 0; no commands: φ_exec = 0 (JS would score an empty side as uniform)
+    assert (s.phi_exec, s.phi_oss) == (0.0, 0.0)
+    # [alpha] vs [alpha, beta], vocabulary {alpha, beta}: P = (1.002, 0.002)/1.004, Q = (½, ½)
+    # P = (0.998008, 0.001992), M = (0.749004, 0.250996)
+    # KL(P‖M) = 0.998008·ln(1.332445) + 0.001992·ln(0.007936) = 0.998008·0.287016 − 0.001992·4.836284 = 0.276812
+    # KL(Q‖M) = ½·ln(0.5/0.749004) + ½·ln(0.5/0.250996) = ½·(−0.404137) + ½·0.689160 = 0.142512
+    # JS = ½(0.276812 + 0.142512) = 0.209662; ψ = 0.790338
+    assert s.phi_plan == pytest.approx(0.790338, abs=3e-6)
 
 
 def test_no_reflect_steps_gives_zero_plan_and_oss():

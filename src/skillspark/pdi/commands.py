@@ -1,7 +1,9 @@
 """`skillspark pdi replay` and `skillspark pdi score`: the only part of `pdi` that touches files.
 
-Logs are streamed line by line (a log can be large); a bad line is reported with its file and line
-number as a `UserError`.
+Logs are streamed line by line (a log can be large). Bad input (a missing or binary file, a line that
+is not UTF-8 or not JSON, JSON nested too deeply, a bad record, a SKILL.md that is not text) is one
+`error:` line naming the file and line; the other files and folders are still processed, and the
+command then exits with code 2.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,30 +40,44 @@ MethodOption = Annotated[
 def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON) for each non-blank line, streamed."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise UserError(f"{path}: cannot read ({exc.strerror}); pass an existing trajectory.jsonl") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    f"{path} line {number}: not UTF-8 text (byte {exc.start}); pass a trajectory.jsonl, not a binary file"
+                ) from None
             if not line.strip():
                 continue
             try:
                 yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(f"{path} line {number}: not valid JSON ({exc.msg}); fix or remove that line") from None
+            except RecursionError:
+                raise UserError(f"{path} line {number}: JSON nested too deeply; fix or remove that line") from None
+            except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                raise UserError(f"{path} line {number}: not valid JSON ({reason}); fix or remove that line") from None
 
 
-def _rows(path: Path, method: Method) -> Iterator[ReplayRow]:
+def report(exc: UserError) -> None:
+    """One `error:` line on stderr for a bad input that does not stop the rest of the command."""
+    print(f"error: {exc}", file=sys.stderr)
+
+
+def _rows(path: Path, method: Method, memo_guard: bool | None) -> Iterator[ReplayRow]:
     try:
-        yield from replay(read_jsonl(path), method)
+        yield from replay(read_jsonl(path), method, memo_guard)
     except RecordError as exc:
         raise UserError(f"{path} line {exc.line}: {exc.message}; fix or remove that record") from None
 
 
 def _json_line(path: Path, row: ReplayRow) -> str:
-    snap = row.snapshot
-    out: dict[str, Any] = {"file": str(path), "attempt": snap.attempt, "step": snap.step}
-    out.update({k: getattr(snap, k) for k in ROW_KEYS})
+    snap = row.snapshot or row.logged
+    out: dict[str, Any] = {"file": str(path), "attempt": snap.attempt, "step": snap.step if row.snapshot else None}
+    out.update({k: getattr(row.snapshot, k) if row.snapshot else None for k in ROW_KEYS})
     out["logged"] = row.logged.model_dump(include={"attempt", "step", *ROW_KEYS}) if row.logged else None
     return json.dumps(out)
 
@@ -84,27 +101,47 @@ def replay_command(
     files: Annotated[list[Path], typer.Argument(help="trajectory.jsonl files (ours or SPARK's).")],
     method: MethodOption = "token_overlap",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per snapshot and line.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when any logged snapshot differs.")] = False,
+    memo_guard: Annotated[
+        bool | None,
+        typer.Option(
+            "--memo-guard/--no-memo-guard",
+            help="A failed or invalid memo rewrite is no proxy step and the old memo stays (skillspark), or every "
+            "rewrite is a step with the reply as the new memo (SPARK). Default: as each log was written.",
+        ),
+    ] = None,
 ) -> None:
     """Recompute the online PDI proxy from logged runs and compare with the logged snapshots."""
     from rich.console import Console
 
     console = Console()
+    bad = differs = 0
     for path in files:
         matched = logged = 0
         table = _replay_table(f"{path.parent.name}/{path.name}")
-        for row in _rows(path, method):
-            logged += row.logged is not None
-            matched += bool(row.matched)
-            if as_json:
-                print(_json_line(path, row))
-                continue
-            s = row.snapshot
-            mark = {None: "-", True: "match", False: "DIFF"}[row.matched]
-            table.add_row(*map(_fmt, (s.attempt, s.step, s.proxy_exec, s.proxy_plan, s.proxy_oss,
-                                      s.raw_pdi, s.weight, s.weighted_pdi, s.level, mark)))  # fmt: skip
+        try:
+            for row in _rows(path, method, memo_guard):
+                logged += row.logged is not None
+                matched += bool(row.matched)
+                if as_json:
+                    print(_json_line(path, row))
+                    continue
+                s, mark = row.snapshot, {None: "-", True: "match", False: "DIFF"}[row.matched]
+                values = (s.attempt, s.step, s.proxy_exec, s.proxy_plan, s.proxy_oss, s.raw_pdi, s.weight,
+                          s.weighted_pdi, s.level) if s else (row.logged.attempt, *("-",) * 8)  # fmt: skip
+                table.add_row(*map(_fmt, values), mark)
+        except UserError as exc:
+            report(exc)
+            bad += 1
+            continue
+        differs += logged - matched
         if not as_json:
             console.print(table)
             console.print(f"{path}: matched {matched}/{logged} logged snapshots", soft_wrap=True)
+    if bad:
+        raise typer.Exit(2)
+    if check and differs:
+        raise typer.Exit(1)
 
 
 def _task_dirs(result_dir: Path) -> list[Path]:
@@ -128,6 +165,12 @@ def load_evidence(task_dir: Path) -> SkillEvidence | None:
     skill = _skill_file(task_dir)
     if skill is None:
         return None
+    try:
+        skill_text = skill.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{skill}: not UTF-8 text (byte {exc.start}); a SKILL.md must be a text file") from None
+    except OSError as exc:
+        raise UserError(f"{skill}: cannot read ({exc.strerror}); check the file's permissions") from None
     path = task_dir / "trajectory.jsonl"
     steps: list[ReflectStep] = []
     success: str | None = None
@@ -142,7 +185,7 @@ def load_evidence(task_dir: Path) -> SkillEvidence | None:
     if success is None:
         return None
     return SkillEvidence(
-        task=task_dir.name, skill_text=skill.read_text(encoding="utf-8"), success_commands=success, steps=steps
+        task=task_dir.name, skill_text=skill_text, success_commands=success, steps=steps
     )
 
 
@@ -174,10 +217,24 @@ def score_command(
     console = Console()
     evidence: list[SkillEvidence] = []
     skipped: list[str] = []
+    bad = 0
     for result_dir in result_dirs:
-        for task_dir in _task_dirs(result_dir):
-            item = load_evidence(task_dir)
+        try:
+            task_dirs = _task_dirs(result_dir)
+        except UserError as exc:
+            report(exc)
+            bad += 1
+            continue
+        for task_dir in task_dirs:
+            try:
+                item = load_evidence(task_dir)
+            except UserError as exc:
+                report(exc)
+                bad += 1
+                continue
             (evidence.append(item) if item else skipped.append(task_dir.name))
+    if not evidence and bad:
+        raise typer.Exit(2)
     if not evidence:
         raise UserError(
             f"no task folder with SKILL.md, trajectory.jsonl and a PASS attempt under {', '.join(map(str, result_dirs))};"
@@ -195,3 +252,5 @@ def score_command(
     if csv_path is not None:
         write_csv(csv_path, scores)
         console.print(f"wrote {csv_path}")
+    if bad:
+        raise typer.Exit(2)

@@ -2,12 +2,15 @@
 
 Per attempt k a log holds an `execution_result`, then (for failures that were reflected on) a
 `pdi_snapshot` and a `reflect_call` with `memo_before`/`memo_after`; a `task_summary` ends the task.
-Each `reflect_call` is one proxy step, fed by the `execution_result` of the same attempt: its
-`agent_commands` as they are, and the ✗ ids of its `test_summary`. Attempts that were never reflected
-on (INFRA_ERROR, an ERROR without a memo rewrite, the final PASS) are no proxy steps. Other record
-types (`skill_gen_call`, ...) are skipped, and so is a `task_summary` with `state: "cancelled"`
-(skillspark writes one on Ctrl-C and `--resume` continues the same task in the same log). Callers pass (line number, record) pairs so that a bad
-record can be named by its line.
+Each `reflect_call` is one proxy step, fed by the `execution_result` just before it (its
+`agent_commands` as they are, the ✗ lines of its `test_summary`) and by the failed tests of the
+execution before that one, whatever its status (SPARK passes `attempts[-2].test_summary`).
+Attempts that were never reflected on (INFRA_ERROR, an ERROR without a memo rewrite, the final PASS)
+are no proxy steps, but they are still "the attempt before" for the next one. Other record types
+(`skill_gen_call`, ...) are skipped, and so is a `task_summary` with `state: "cancelled"` (skillspark
+writes one on Ctrl-C and `--resume` continues the same task in the same log). Attempt numbers that
+start again (a second run appended to the same file) begin a new task run, as a `task_summary` does.
+Callers pass (line number, record) pairs so that a bad record can be named by its line.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from skillspark.pdi.memo import failed_tests
+from skillspark.pdi.memo import attempt_failures
 from skillspark.pdi.proxy import PdiSnapshot
 
 
@@ -46,6 +49,8 @@ class _Reflect(_In):
     attempt: int
     memo_before: str = ""
     memo_after: str
+    ok: bool | None = None  # skillspark's: False when the rewrite failed and the memo was kept
+    response: str = ""
 
 
 class _TaskSummary(_In):
@@ -54,13 +59,16 @@ class _TaskSummary(_In):
 
 
 class ReflectStep(BaseModel):
-    """The inputs of one proxy step."""
+    """The inputs of one proxy step, as logged."""
 
     attempt: int
     memo_before: str
     memo_after: str
     commands: str
     failed_tests: list[str]
+    previous_failed_tests: list[str] = []
+    ok: bool | None = None  # None: the log does not say (SPARK's logs)
+    response: str = ""
 
 
 class LoggedSnapshot(PdiSnapshot):
@@ -95,34 +103,41 @@ def _parse[M: BaseModel](model: type[M], line: int, kind: str, record: dict[str,
 
 
 def read_events(records: Iterable[tuple[int, Any]]) -> Iterator[Event]:
-    """Turn (line, record) pairs into events, pairing each reflect_call with its execution_result."""
-    executions: dict[int, _Execution] = {}
+    """Turn (line, record) pairs into events, pairing each reflect_call with the execution_result before it."""
+    last: _Execution | None = None  # the latest attempt of this task run
+    before_last: list[str] = []  # failed tests of the attempt before it
     for line, record in records:
         if not isinstance(record, dict) or not isinstance(record.get("type"), str):
             raise RecordError(line, "not a trajectory record (expected a JSON object with a 'type' field)")
         kind = record["type"]
         if kind == "execution_result":
             ex = _parse(_Execution, line, kind, record)
-            executions[ex.attempt] = ex
+            if last is not None and ex.attempt <= last.attempt:  # a new run of the task in the same file
+                last, before_last = None, []
+                yield TaskEnd()
+            if last is not None:
+                before_last = attempt_failures(last.status, last.test_summary)
+            last = ex
             if ex.status == "PASS" or ex.success:
                 yield PassedAttempt(attempt=ex.attempt, commands=ex.agent_commands)
         elif kind == "reflect_call":
             rf = _parse(_Reflect, line, kind, record)
-            ex = executions.get(rf.attempt)
-            if ex is None:
+            if last is None or last.attempt != rf.attempt:
                 raise RecordError(line, f"reflect_call for attempt {rf.attempt} has no execution_result before it")
-            executions = {a: e for a, e in executions.items() if a > rf.attempt}
             yield ReflectStep(
                 attempt=rf.attempt,
                 memo_before=rf.memo_before,
                 memo_after=rf.memo_after,
-                commands=ex.agent_commands,
-                failed_tests=failed_tests(ex.test_summary),
+                commands=last.agent_commands,
+                failed_tests=attempt_failures(last.status, last.test_summary),
+                previous_failed_tests=before_last,
+                ok=rf.ok,
+                response=rf.response,
             )
         elif kind == "pdi_snapshot":
             yield _parse(LoggedSnapshot, line, kind, record)
         elif kind == "task_summary":
             summary = _parse(_TaskSummary, line, kind, record)
             if summary.state != "cancelled":  # a cancelled task goes on in the same log after --resume
-                executions = {}
+                last, before_last = None, []
                 yield TaskEnd(task_name=summary.task_name)

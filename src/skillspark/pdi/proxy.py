@@ -1,19 +1,23 @@
 """The online PDI proxy: after each reflect step, is exploration grounded or stagnating?
 
-After reflect step k (k = 0, 1, ... counts reflect steps of one task, not attempts):
+One step per memo rewrite of a task, with M the new memo, M' the memo it replaced ("" before the
+first), C the attempt's commands, F its failed tests and F' those of the attempt just before it:
 
-    exec_k = ψ(commands of this attempt → Verified Facts of the new memo)          (coverage for token_overlap)
-    plan_k = ψ(previous Next Strategy, new Next Strategy)                            (0 with no previous memo)
-    oss_k  = ½·ψ(previous Verified Facts, new Verified Facts) + ½·ψ(F_prev, F_k)     (0 with no previous memo)
-    raw_k  = z(exec_k) − z(plan_k) − z(oss_k)     z over the task's values 0..k (population std; std 0 → 0)
-           = exec_k − plan_k − oss_k              when k is the only value so far
+    k      = number of steps so far, this one included, whose M' was not empty
+    exec_k = ψ(C → Verified Facts of M)                    0 when M has no facts (coverage for token_overlap)
+    plan_k = ψ(Next Strategy of M', Next Strategy of M)     0 when M' is empty
+    oss_k  = ½·ψ(Verified Facts of M', Verified Facts of M) + ½·ψ(F', F)     0 when M' is empty
+             ψ(F', F): Jaccard of the two sets (token_overlap), ψ over the words of the joined ids
+             (js_divergence); 0 when both sets are empty
+    raw_k  = z(exec_k) − z(plan_k) − z(oss_k)     z over this task's values so far, this one included
+           = exec_k − plan_k − oss_k              while there is only one value
     w_k    = min(1, k / W),  d_k = w_k · raw_k
-    triggered_k = enabled ∧ k ≥ 1 ∧ w_k > 0 ∧ d_k < τ;  level "strong" if step k−1 also triggered, else "soft"
+    triggered_k = enabled ∧ k ≥ 1 ∧ w_k > 0 ∧ d_k < τ;  "strong" if the previous step triggered, else "soft"
 
-F_k is the set of failed test ids of attempt k. F_prev is the set of the latest earlier step that had a
-previous memo: a step without one (step 0) scores oss = 0 and does not enter the comparison, so step 1
-compares against the empty set. This is how the original SPARK proxy behaves (the golden logs show it);
-read it as "stagnation is judged only between memo-guided attempts".
+This is SPARK's `PDITracker.compute` as its pipeline calls it: k is the length of its memo history
+after the rewrite (a memo that replaced an empty one does not advance it), F' belongs to the attempt
+immediately before, whatever its status (an INFRA_ERROR one has none: `memo.attempt_failures`), and z
+uses the population std (std 0 gives z = 0).
 
 Field semantics of `PdiSnapshot` (as in the SPARK `pdi_snapshot` records): `triggered` and `level` say
 what the metric decided, also in observe-only mode; `intervene` (ours) says whether the agent is
@@ -23,11 +27,12 @@ actually shown an intervention, i.e. triggered and not observe-only. `level` is 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel
 
-from skillspark.pdi.memo import MemoSections, parse_memo
+from skillspark.pdi.memo import section
 from skillspark.pdi.text import Method, similarity, tokenize
 
 Level = Literal["soft", "strong"]
@@ -56,26 +61,15 @@ class PdiSnapshot(BaseModel):
         return self.model_copy(update={k: round(getattr(self, k), places) for k in SNAPSHOT_VALUES})
 
 
-class RunningZ:
-    """z-score of the newest value against all values so far (Welford; population std)."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.mean = 0.0
-        self.m2 = 0.0
-
-    def push(self, x: float) -> float:
-        """Add x and return its z-score; 0 when the std is 0."""
-        self.n += 1
-        delta = x - self.mean
-        self.mean += delta / self.n
-        self.m2 += delta * (x - self.mean)
-        std = math.sqrt(self.m2 / self.n) if self.m2 > 0 else 0.0
-        return (x - self.mean) / std if std > 0 else 0.0
+def zscore(x: float, values: Sequence[float]) -> float:
+    """(x − mean) / std over `values` (population std); 0 when the std is 0."""
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+    return (x - mean) / std if std > 0 else 0.0
 
 
 class ProxyTracker:
-    """Stateful proxy for one task: call `step` after every reflect step, in order."""
+    """Stateful proxy for one task: call `step` after every memo rewrite, in order."""
 
     def __init__(
         self,
@@ -93,44 +87,48 @@ class ProxyTracker:
         self.tau = tau
         self.warmup = warmup
         self.history: list[PdiSnapshot] = []
-        self._z = {"exec": RunningZ(), "plan": RunningZ(), "oss": RunningZ()}
-        self._prev_failed: list[str] = []
-        self._last_memo: tuple[str, MemoSections] = ("", MemoSections())
+        self.values: dict[str, list[float]] = {"exec": [], "plan": [], "oss": []}
+        self.k = 0
 
-    def _parse(self, text: str) -> MemoSections:
-        """parse_memo, reusing the last result: a step's memo_before is usually the previous memo_after."""
-        if text != self._last_memo[0]:
-            self._last_memo = (text, parse_memo(text))
-        return self._last_memo[1]
+    def _psi(self, a: str, b: str, coverage: bool = False) -> float:
+        return similarity(self.method, tokenize(a), tokenize(b), coverage=coverage)
 
-    def _sim(self, a: list[str], b: list[str], coverage: bool = False) -> float:
-        return similarity(self.method, a, b, coverage=coverage)
+    def _failed_similarity(self, before: Sequence[str], now: Sequence[str]) -> float:
+        a, b = set(before), set(now)
+        if not a and not b:
+            return 0.0
+        if self.method == "token_overlap":
+            return len(a & b) / len(a | b)
+        return self._psi(" ".join(a), " ".join(b))
 
     def step(
         self,
-        k: int,
         memo_before: str,
         memo_after: str,
         commands: str,
-        failed_tests: list[str],
+        failed_tests: Sequence[str],
+        previous_failed_tests: Sequence[str],
         *,
-        attempt: int | None = None,
+        attempt: int,
     ) -> PdiSnapshot:
-        """Score reflect step k from the memo rewrite, the attempt's commands and its failed tests."""
-        before = self._parse(memo_before) if memo_before.strip() else None
-        after = self._parse(memo_after)
-        facts = tokenize(after.verified_facts)
-        exec_ = self._sim(tokenize(commands), facts, coverage=True)
-        if before is not None:
-            plan = self._sim(tokenize(before.next_strategy), tokenize(after.next_strategy))
-            oss = 0.5 * self._sim(tokenize(before.verified_facts), facts)
-            oss += 0.5 * self._sim(self._prev_failed, sorted(set(failed_tests)))
-            self._prev_failed = sorted(set(failed_tests))
+        """Score the rewrite memo_before → memo_after of `attempt` (see the module docstring)."""
+        self.k += bool(memo_before)
+        k = self.k
+        facts = section(memo_after, "Verified Facts")
+        exec_ = self._psi(commands, facts, coverage=True) if facts else 0.0
+        if memo_before:
+            plan = self._psi(section(memo_before, "Next Strategy"), section(memo_after, "Next Strategy"))
+            oss = 0.5 * self._psi(section(memo_before, "Verified Facts"), facts)
+            oss += 0.5 * self._failed_similarity(previous_failed_tests, failed_tests)
         else:
             plan = oss = 0.0
 
-        z_exec, z_plan, z_oss = (self._z[n].push(v) for n, v in (("exec", exec_), ("plan", plan), ("oss", oss)))
-        raw = exec_ - plan - oss if self._z["exec"].n == 1 else z_exec - z_plan - z_oss
+        for name, value in (("exec", exec_), ("plan", plan), ("oss", oss)):
+            self.values[name].append(value)
+        if len(self.values["exec"]) == 1:
+            raw = exec_ - plan - oss
+        else:
+            raw = zscore(exec_, self.values["exec"]) - zscore(plan, self.values["plan"]) - zscore(oss, self.values["oss"])
         weight = min(1.0, k / self.warmup)
         weighted = weight * raw
         triggered = self.enabled and k >= 1 and weight > 0 and weighted < self.tau
@@ -138,7 +136,7 @@ class ProxyTracker:
         if triggered:
             level = "strong" if self.history and self.history[-1].triggered else "soft"
         snap = PdiSnapshot(
-            attempt=k if attempt is None else attempt,
+            attempt=attempt,
             step=k,
             proxy_exec=exec_,
             proxy_plan=plan,

@@ -6,9 +6,10 @@ Two methods, as in SPARK:
 - `js_divergence`: ψ = 1 − JS(P, Q), natural logs, P and Q the Laplace-smoothed (α = 0.002) token
   frequencies over the union vocabulary. ψ is in [1 − ln 2, 1].
 
-Degenerate inputs give 0 with both methods: an empty side (there is nothing to compare, which is
-what "exec = 0 with no facts" and "plan = 0 with no previous memo" need) and, for JS, a vocabulary of
-fewer than two tokens (a one-token distribution carries no shape).
+Degenerate inputs, as in SPARK: with `token_overlap` an empty side gives 0 (nothing in common); with
+`js_divergence` an empty side is the uniform distribution (its counts are all α), so ψ is not 0, and a
+vocabulary of fewer than two tokens gives 0 (a one-token distribution carries no shape). Callers decide
+when there is nothing to compare ("exec = 0 with no facts", "plan = 0 with no previous memo").
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def token_overlap(src: Sequence[str], tgt: Sequence[str], *, coverage: bool = Fa
 
 def js_similarity(x: Sequence[str], y: Sequence[str], alpha: float = JS_ALPHA) -> float:
     """ψ = 1 − JS(P_x, P_y) over Laplace-smoothed counts on the union vocabulary (natural logs)."""
-    if not x or not y:
-        return 0.0
     cx, cy = Counter(x), Counter(y)
     vocab = cx.keys() | cy.keys()
     if len(vocab) < 2:

@@ -7,6 +7,9 @@ exploration (memo versions M_0..M_{K-1}):
     φ_plan = ψ(Next Strategy of every memo version, joined → S)
     φ_oss  = mean of the online proxy's oss_k over k = 1..K−1   (0 when K < 2)
 
+φ_exec is 0 without commands and φ_plan is 0 without any Next Strategy (a task solved at its first
+attempt inherits no plan): with js_divergence an empty side would otherwise score as a uniform text.
+
 φ_oss is the same pairwise stability the online proxy uses (½ facts similarity between consecutive
 memos + ½ failed-test-set similarity), averaged over the exploration, so the two scores agree on what
 "ossified" means. Over a set of skills, PDI = z(φ_exec) − z(φ_plan) − z(φ_oss) (population std,
@@ -22,8 +25,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from skillspark.pdi.log import ReflectStep
-from skillspark.pdi.memo import parse_memo
+from skillspark.pdi.memo import section
 from skillspark.pdi.proxy import ProxyTracker
+from skillspark.pdi.replay import MemoTrail
 from skillspark.pdi.text import Method, similarity, tokenize
 
 
@@ -50,16 +54,19 @@ class SkillScore(BaseModel):
 def phis(evidence: SkillEvidence, method: Method = "js_divergence") -> SkillScore:
     """φ_exec, φ_plan and φ_oss of one skill (PDI and quadrant need the whole set: `score_skills`)."""
     skill = tokenize(evidence.skill_text)
-    strategies = "\n".join(parse_memo(s.memo_after).next_strategy for s in evidence.steps)
-    tracker = ProxyTracker(method, enabled=False)
+    trail, tracker = MemoTrail(), ProxyTracker(method, enabled=False)
+    steps = [s for s in map(trail.resolve, evidence.steps) if s is not None]
+    strategies = tokenize("\n".join(section(s.memo_after, "Next Strategy") for s in steps))
+    commands = tokenize(evidence.success_commands)
     oss = [
-        tracker.step(k, s.memo_before, s.memo_after, s.commands, s.failed_tests).proxy_oss
-        for k, s in enumerate(evidence.steps)
-    ]
+        tracker.step(s.memo_before, s.memo_after, s.commands, s.failed_tests, s.previous_failed_tests,
+                     attempt=s.attempt).proxy_oss
+        for s in steps
+    ]  # fmt: skip
     return SkillScore(
         task=evidence.task,
-        phi_exec=similarity(method, tokenize(evidence.success_commands), skill, coverage=True),
-        phi_plan=similarity(method, tokenize(strategies), skill),
+        phi_exec=similarity(method, commands, skill, coverage=True) if commands else 0.0,
+        phi_plan=similarity(method, strategies, skill) if strategies else 0.0,
         phi_oss=statistics.fmean(oss[1:]) if len(oss) > 1 else 0.0,
     )
 
