@@ -44,6 +44,7 @@ from skillspark.explore.redact import answer_values, find_test_file, redacted_te
 from skillspark.explore.runner import AttemptOutcome, AttemptRunner
 from skillspark.explore.store import TaskStore
 from skillspark.files import write_atomic
+from skillspark.pdi.memo import attempt_failures
 from skillspark.pdi.proxy import Level, ProxyTracker
 
 MAX_INFRA_ERRORS = 2
@@ -162,14 +163,19 @@ class TaskExplorer:
 
     def _replay_proxy(self) -> None:
         """Rebuild the proxy's running statistics from the committed reflect steps."""
-        for a in self.state.attempts:
+        for i, a in enumerate(self.state.attempts):
             if a.memo_version is None:
                 continue
             before = self.state.memo_history[a.memo_version - 2] if a.memo_version >= 2 else ""
             after = self.state.memo_history[a.memo_version - 1]
-            snap = self.tracker.step(len(self.tracker.history), before, after, a.agent_commands,
-                                     a.failed_tests, attempt=a.attempt)
+            snap = self.tracker.step(before, after, a.agent_commands, attempt_failures(a.status, a.test_summary),
+                                     self._failures_before(i), attempt=a.attempt)
             self.level = snap.level if snap.intervene else None
+
+    def _failures_before(self, i: int) -> list[str]:
+        """Failed tests of the attempt before attempt i, whatever its status: the proxy's F' (SPARK's)."""
+        previous = self.state.attempts[i - 1] if i > 0 else None
+        return attempt_failures(previous.status, previous.test_summary) if previous else []
 
     def _commit(self) -> None:
         now = time.monotonic()
@@ -284,8 +290,8 @@ class TaskExplorer:
             attempt.memo_version = len(self.state.memo_history)
             self.store.save_memo(attempt.memo_version, update.memo)
             self.state.exploration_memo = update.memo
-            snap = self.tracker.step(len(self.tracker.history), before, update.memo, commands,
-                                     verdict.failed_tests, attempt=attempt.attempt)
+            snap = self.tracker.step(before, update.memo, commands, attempt_failures(verdict.status, verdict.test_summary),
+                                     self._failures_before(len(self.state.attempts)), attempt=attempt.attempt)
             logged = snap.rounded().model_dump(exclude={"intervene"})
             self.state.pdi.history.append(logged)
             self.store.append(PdiSnapshotRecord(**snap.rounded().model_dump()))
