@@ -53,7 +53,7 @@ async def test_host_home_and_host_tmp_are_invisible(task_dir, cache_dir, tmp_pat
         secret.unlink()
 
 
-async def test_writes_stay_in_the_overlay_except_logs(task_dir, cache_dir, tmp_path):
+async def test_writes_stay_in_the_overlay_and_logs_are_copied_out(task_dir, cache_dir, tmp_path):
     marker = f"sbx-{uuid.uuid4().hex}"
     targets = [f"/usr/local/{marker}", f"/etc/{marker}", f"/opt/{marker}", f"/var/{marker}", f"/root/{marker}",
                f"/tmp/{marker}", f"/{marker}", f"{tmp_path}/{marker}", f"{Path.cwd()}/{marker}"]
@@ -63,10 +63,12 @@ async def test_writes_stay_in_the_overlay_except_logs(task_dir, cache_dir, tmp_p
             assert result.return_code == 0 and result.stdout == "x\n", (target, result)
         assert (await env.exec(f"rm -rf /usr/bin/env /etc/hostname && echo ok > /logs/agent/{marker}")).return_code == 0
         assert (await env.exec(f"cat /usr/local/{marker}")).stdout == "x\n"  # persists across commands
+        assert not (tmp_path / "trial" / "agent" / marker).exists()  # /logs is inside, not a host bind ...
+        await env.download_dir("/logs/agent", tmp_path / "trial" / "agent")
     for target in targets:
         assert not Path(target).exists(), target
     assert Path("/usr/bin/env").exists()
-    assert (tmp_path / "trial" / "agent" / marker).read_text() == "ok\n"  # /logs is the trial dir
+    assert (tmp_path / "trial" / "agent" / marker).read_text() == "ok\n"  # ... and Harbor copies it out
 
 
 class _Server:

@@ -44,6 +44,7 @@ async def test_harbor_terminus2_tmux_session_works_in_the_sandbox(task_dir, cach
         await session.send_keys(["cd /tmp && export MARK=kept", "Enter"], block=True, max_timeout_sec=20)
         await session.send_keys(["echo $MARK in $PWD", "Enter"], block=True, max_timeout_sec=20)
         assert "kept in /tmp" in await session.capture_pane()  # the shell's state carries over
+        await env.download_dir("/logs/agent", tmp_path / "trial" / "agent")  # what Harbor does after the agent
     assert "42-from-terminus" in (tmp_path / "trial" / "agent" / "terminus.pane").read_text()
 
 

@@ -25,7 +25,8 @@ from pydantic import BaseModel
 
 from skillspark.errors import UserError
 from skillspark.sandbox.dockerfile import BuildStep, DockerfilePlan, parse_dockerfile_text
-from skillspark.sandbox.hostfs import BASE_LAYER_VERSION, CONTEXT_MOUNT, base_layer
+from skillspark.sandbox.hostfs import BASE_LAYER_VERSION, CONTEXT_MOUNT
+from skillspark.sandbox.hostmask import system_layers
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.sandbox import Sandbox, host_trust_env
@@ -170,12 +171,11 @@ async def ensure_layer(
         if (final / "meta.json").exists() and not force:
             return BuiltLayer(path=final / "up", meta=LayerMeta.model_validate_json((final / "meta.json").read_text()), built_now=False)
         shutil.rmtree(final, ignore_errors=True)
-        base = base_layer(cache_dir)
         stage = Path(tempfile.mkdtemp(prefix=f".build-{key[:8]}-", dir=layers))
         started = time.monotonic()
         # Mount points live outside the cache: the sandbox's root may not traverse the host's home.
         mount_dir = Path(tempfile.mkdtemp(prefix="skillspark-build-"))
-        mounts = MountPlan(state_dir=mount_dir, layers=[base], upper_dir=stage,
+        mounts = MountPlan(state_dir=mount_dir, layers=system_layers(cache_dir), upper_dir=stage,
                            binds=[Bind(environment_dir.resolve(), CONTEXT_MOUNT, read_only=True)])
         sandbox = Sandbox(mounts, Limits(), isolator=isolator)
         try:

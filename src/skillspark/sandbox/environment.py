@@ -3,8 +3,8 @@
 Load it by import path: `harbor run -e skillspark.sandbox.environment:LocalSandboxEnvironment`.
 `start` builds (or reuses) the task's Dockerfile-lite layer and mounts a per-trial writable overlay
 over it; `exec` runs `bash -c` inside (background processes it starts live on, as in Docker); `stop`
-kills everything and drops the overlay. /logs/* are bound to the trial dir, so Harbor reads agent
-and verifier output without copying it.
+kills everything and drops the overlay. /logs/* live inside, in the sandbox's capped storage;
+Harbor copies them to the trial dir with `download_dir`, which keeps regular files only.
 
 Network: the task's policy is honoured per command (no-network -> the sandbox's loopback-only network
 namespace, shared by its offline commands).
@@ -15,6 +15,7 @@ uploads /tests) and the build keep the network so test scripts can `pip install 
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import shutil
 import subprocess
@@ -29,7 +30,8 @@ from skillspark.config import get_settings
 from skillspark.errors import UserError
 from skillspark.sandbox.build import BuiltLayer, ensure_layer
 from skillspark.sandbox.dockerfile import unsupported
-from skillspark.sandbox.hostfs import base_layer
+from skillspark.sandbox.download import MAX_DOWNLOAD_BYTES, DownloadReport, extract_regular_files
+from skillspark.sandbox.hostmask import system_layers
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.process import ProcessResult
@@ -59,7 +61,6 @@ class LocalSandboxEnvironment(BaseEnvironment):
         build_args: dict[str, str] | None = None,
         **kwargs,
     ):
-        kwargs.setdefault("auto_mounting", True)  # /logs/* are binds of the trial dir
         self.no_network = _as_bool(no_network)
         self.isolator = isolator
         self.cache_dir = Path(cache_dir) if cache_dir else get_settings().cache_dir / "sandbox"
@@ -78,7 +79,10 @@ class LocalSandboxEnvironment(BaseEnvironment):
 
     @property
     def capabilities(self) -> EnvironmentCapabilities:
-        return EnvironmentCapabilities(disable_internet=True, dynamic_network_policy=True, mounted=True)
+        # Not `mounted`: /logs lives in the sandbox's capped storage and Harbor copies it out through
+        # download_dir, which keeps regular files only (a planted link must not make the host read
+        # a host file of the agent's choosing).
+        return EnvironmentCapabilities(disable_internet=True, dynamic_network_policy=True, mounted=False)
 
     def _validate_definition(self) -> None:
         where = self.environment_dir
@@ -108,7 +112,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
             Path(mount["source"]).mkdir(parents=True, exist_ok=True)
             binds.append(Bind(Path(mount["source"]), str(mount["target"]), bool(mount.get("read_only"))))
         self._state_dir = Path(tempfile.mkdtemp(prefix="skillspark-sbx-"))
-        plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, base_layer(self.cache_dir)],
+        plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, *system_layers(self.cache_dir)],
                          storage_mb=self.task_env_config.storage_mb or DEFAULT_STORAGE_MB, binds=binds)
         limits = Limits(cpus=self.task_env_config.cpus, memory_mb=self.task_env_config.memory_mb, pids_max=self.pids_max)
         self._sandbox = await asyncio.to_thread(Sandbox, plan, limits, self.isolator)
@@ -210,20 +214,21 @@ class LocalSandboxEnvironment(BaseEnvironment):
     async def download_file(self, source_path: str, target_path: Path | str) -> None:
         target = Path(target_path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as fh:
-            await self._stream_out(["cat", source_path], fh, f"download of {source_path}")
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            await self._stream_out(["head", "-c", str(MAX_DOWNLOAD_BYTES), "--", source_path], fh,
+                                   f"download of {source_path}")
 
-    async def download_dir(self, source_dir: str, target_dir: Path | str) -> None:
-        target = Path(target_dir)
-        target.mkdir(parents=True, exist_ok=True)
-        untar = subprocess.Popen(["tar", "--no-same-owner", "-xf", "-", "-C", str(target)], stdin=subprocess.PIPE)
+    async def download_dir(self, source_dir: str, target_dir: Path | str) -> DownloadReport:
+        """Copy a sandbox dir out: regular files and dirs only, capped (see download.py)."""
+        read_fd, write_fd = os.pipe()
+        extraction = asyncio.ensure_future(asyncio.to_thread(extract_regular_files, read_fd, Path(target_dir)))
         try:
-            assert untar.stdin
-            await self._stream_out(["tar", "-C", source_dir, "-cf", "-", "."], untar.stdin, f"download of {source_dir}")
+            await self._stream_out(["tar", "-C", source_dir, "-cf", "-", "."], write_fd, f"download of {source_dir}")
         finally:
-            if untar.stdin:
-                untar.stdin.close()
-            await asyncio.to_thread(untar.wait)
+            os.close(write_fd)
+            report = await extraction
+        return report
 
     async def _stream_out(self, inner: list[str], sink, what: str) -> None:
         """Run a command whose stdout is written straight to a host file object (not captured)."""

@@ -19,6 +19,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import subprocess
+import time
 from dataclasses import dataclass
 from functools import cache
 
@@ -71,22 +73,20 @@ def idmapped_clone(path: str, userns_fd: int, *, read_only: bool) -> int:
 @cache
 def _kernel_idmaps() -> bool:
     """Whether this kernel and the host's root filesystem take idmapped mounts (probed once)."""
-    ready_r, ready_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # a throwaway user namespace to idmap against; only syscalls here (forked from threads)
-        try:
-            os.write(ready_w, b"1" if _libc.unshare(0x10000000) == 0 else b"0")
-            os.pause()
-        finally:
-            os._exit(1)
-    os.close(ready_w)
+    ours = os.readlink("/proc/self/ns/user")
+    probe = subprocess.Popen(["unshare", "--user", "cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # a throwaway user namespace to idmap against
     try:
-        if os.read(ready_r, 1) != b"1":
-            raise OSError("cannot create a user namespace")
+        for _ in range(2000):
+            if probe.poll() is not None:
+                raise OSError("cannot create a user namespace")
+            if os.readlink(f"/proc/{probe.pid}/ns/user") != ours:
+                break
+            time.sleep(0.001)
         for kind in ("uid_map", "gid_map"):
-            with open(f"/proc/{pid}/{kind}", "w") as fh:
+            with open(f"/proc/{probe.pid}/{kind}", "w") as fh:
                 fh.write(f"0 {SANDBOX_ID_BASE} 1\n")
-        userns = os.open(f"/proc/{pid}/ns/user", os.O_RDONLY)
+        userns = os.open(f"/proc/{probe.pid}/ns/user", os.O_RDONLY)
         try:
             os.close(idmapped_clone("/usr", userns, read_only=True))
             return True
@@ -97,9 +97,8 @@ def _kernel_idmaps() -> bool:
                      "root (run skillspark as an ordinary user, or on Linux >= 5.12, to change that)", exc)
         return False
     finally:
-        os.close(ready_r)
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
+        probe.kill()
+        probe.communicate()
 
 
 def sandbox_mapping() -> IdMapping:
