@@ -102,3 +102,22 @@ def test_explore_with_nothing_runnable_lists_every_task_and_starts_nothing(task_
     ]
     assert err.startswith("error: task alpine: ")
     assert not output.exists()
+
+
+def test_run_caps_a_huge_instruction_with_a_marker_and_a_warning(tmp_path, scripted_llm, monkeypatch, capsys, caplog):
+    from skillspark.agents.prompts import PROMPT_TEXT_MAX_BYTES
+    from tests.agents.greet_task import make_task
+
+    task = make_task(tmp_path / "tasks", "huge")
+    instruction = "Create /app/greeting.txt containing hello.\n" + "filler line\n" * 200_000 + "THE END\n"
+    (task / "instruction.md").write_text(instruction)
+    scripted_llm.responder = lambda request: "```bash\necho hello > /app/greeting.txt\nsubmit\n```"
+    code, _, err = run_cli(["run", str(task), "--model", scripted_llm.model, "--api-base", scripted_llm.base_url,
+                            "--jobs-dir", str(tmp_path / "jobs")], monkeypatch, capsys)
+    assert code == 0, err
+    sent = scripted_llm.requests[0].last_user_text
+    cut = len(instruction.strip().encode()) - PROMPT_TEXT_MAX_BYTES
+    assert f"\n[... {cut} bytes cut ...]\n" in sent
+    assert sent.startswith("Task:\nCreate /app/greeting.txt") and "THE END" in sent  # head and tail kept
+    assert len(sent.encode()) < PROMPT_TEXT_MAX_BYTES + 200
+    assert f"the instruction is {len(instruction.strip().encode())} bytes; the model gets its first and last" in caplog.text

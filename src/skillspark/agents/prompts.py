@@ -10,7 +10,14 @@ first, and it cannot collide with real output the way a magic string echoed by a
 
 from __future__ import annotations
 
+import logging
+
 SUBMIT_COMMAND = "submit"
+# The most of any one text (instruction, explore's block with memo and test file) sent in a prompt: a 50 MB
+# instruction would be billed whole or refused by the endpoint. Head and tail are kept, the middle cut.
+PROMPT_TEXT_MAX_BYTES = 64 * 1024
+
+_log = logging.getLogger(__name__)
 
 SYSTEM_TEMPLATE = """\
 You are a careful engineer working in a Linux shell to complete a task.
@@ -85,9 +92,23 @@ def system_prompt(command_timeout_s: float) -> str:
 
 
 def instance_prompt(instruction: str, extra_blocks: list[str]) -> str:
-    """The first user message: extra blocks (skills line, memo, ...), then the task instruction."""
-    extra = "".join(f"{block.strip()}\n\n" for block in extra_blocks if block and block.strip())
-    return INSTANCE_TEMPLATE.format(instruction=instruction.strip(), extra=extra)
+    """The first user message: extra blocks (skills line, memo, ...), then the task instruction, each capped."""
+    extra = "".join(f"{cap_prompt_text(block.strip(), 'extra prompt')}\n\n" for block in extra_blocks if block and block.strip())
+    return INSTANCE_TEMPLATE.format(instruction=cap_prompt_text(instruction.strip(), "instruction"), extra=extra)
+
+
+def cap_prompt_text(text: str, what: str, max_bytes: int = PROMPT_TEXT_MAX_BYTES) -> str:
+    """`text` within `max_bytes` of UTF-8: head and tail kept, `[... N bytes cut ...]` between, a warning logged."""
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text
+    half = max_bytes // 2
+    cut = len(data) - 2 * half
+    _log.warning("warning: the %s is %d bytes; the model gets its first and last %d bytes (%d cut)",
+                 what, len(data), half, cut)
+    head = data[:half].decode(errors="ignore")
+    tail = data[-half:].decode(errors="ignore")
+    return f"{head}\n[... {cut} bytes cut ...]\n{tail}"
 
 
 def observation_message(exit_code: int, output: str) -> str:
