@@ -14,6 +14,9 @@ Usage (the pytest fixture `scripted_llm` in tests/conftest.py starts and stops o
     server.push(body={"choices": []})          # a 200 with any JSON body you like
     server.push(text="late", delay=2.0)        # answer after a delay (for timeouts)
     server.responder = lambda req: Reply(text=f"saw {len(req.messages)} messages")
+    server.echo_authorization = True           # echo mode: every text reply ends with the Authorization
+                                               # header the client sent (a model repeating its key)
+    server.requests[-1].authorization          # that header ("Bearer <key>"), for responders that place it
     server.requests[-1].messages               # what the client sent (list of {"role", "content"})
     server.base_url                            # "http://127.0.0.1:PORT/v1"
     server.model                               # litellm model string to use: "openai/scripted"
@@ -33,7 +36,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -68,6 +71,11 @@ class ScriptedRequest:
     @property
     def messages(self) -> list[dict[str, Any]]:
         return list((self.body or {}).get("messages") or [])
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header as sent ('' without one); header names are case-insensitive."""
+        return next((v for k, v in self.headers.items() if k.lower() == "authorization"), "")
 
     @property
     def last_user_text(self) -> str:
@@ -133,6 +141,7 @@ class ScriptedOpenAIServer:
         self._lock = threading.Lock()
         self.responder: Callable[[ScriptedRequest], Reply | str] | None = None
         self.requests: list[ScriptedRequest] = []
+        self.echo_authorization = False
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -150,6 +159,12 @@ class ScriptedOpenAIServer:
             return len(self._queue)
 
     def _next_reply(self, request: ScriptedRequest) -> Reply:
+        reply = self._scripted_reply(request)
+        if self.echo_authorization and reply.status < 400 and reply.raw is None and reply.body is None:
+            reply = replace(reply, text=f"{reply.text or ''}\nAuthorization: {request.authorization}")
+        return reply
+
+    def _scripted_reply(self, request: ScriptedRequest) -> Reply:
         with self._lock:
             self.requests.append(request)
             if self._queue:

@@ -31,6 +31,7 @@ from skillspark.errors import UserError
 from skillspark.llm.budget import Budget
 from skillspark.llm.client import LLMClient
 from skillspark.llm.records import ChatResult
+from skillspark.llm.redact import redact
 
 TRAJECTORY_FILE = "trajectory.json"
 TIMEOUT_EXIT_CODES = (124, 137, -9)
@@ -274,7 +275,8 @@ class SkillsparkAgent(BaseAgent):
             ctx.cost_usd = (ctx.cost_usd or 0.0) + result.cost_usd
 
     def _finish(self, exit_status: str, reason: str) -> None:
-        summary = {"exit_status": exit_status, "reason": reason, "n_model_calls": self.n_calls}
+        """Record how the run ended in the context (Harbor writes it to result.json) and the trajectory."""
+        summary = {"exit_status": exit_status, "reason": redact(reason), "n_model_calls": self.n_calls}
         self._context.metadata = (self._context.metadata or {}) | summary
         self._recorder.extra.update(summary)
         self._recorder.write()

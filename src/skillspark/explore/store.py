@@ -9,14 +9,13 @@ log records of an attempt it does not list are dropped, so nothing is repeated o
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from skillspark.errors import UserError
 from skillspark.explore.records import AttemptsFile
-from skillspark.files import write_atomic
+from skillspark.files import append_line, write_atomic
 
 
 class TaskStore:
@@ -30,13 +29,8 @@ class TaskStore:
         self.jobs_dir = root / "jobs"
 
     def append(self, record: BaseModel) -> None:
-        """Append one record as a JSON line and fsync, so a kill keeps every finished line."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
-        with open(self.trajectory, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Append one record as a JSON line (redacted, fsynced: a kill keeps every finished line)."""
+        append_line(self.trajectory, json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
 
     def save_state(self, state: AttemptsFile) -> None:
         write_atomic(self.attempts_path, state.model_dump_json(indent=2), make_parents=True)

@@ -20,7 +20,7 @@ from skillspark.llm.budget import Budget
 from skillspark.llm.errors import BudgetExceeded, LLMUnavailable
 from skillspark.llm.models import check_credentials, import_litellm, resolve_model
 from skillspark.llm.records import CallRecord, ChatResult
-from skillspark.llm.redact import one_line
+from skillspark.llm.redact import install_log_redaction, one_line, redact, register_secret
 
 __all__ = ["Budget", "BudgetExceeded", "ChatResult", "CallRecord", "LLMClient", "LLMUnavailable"]
 
@@ -93,6 +93,7 @@ class LLMClient:
         self.records: list[CallRecord] = []
         self._api_base = self.resolved.api_base
         self._ready = False
+        install_log_redaction()
         self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> LLMClient:
@@ -136,10 +137,11 @@ class LLMClient:
             "num_retries": 0,
             "max_retries": 0,
         }
+        key = os.environ.get(self.resolved.api_key_env or "OPENAI_API_KEY")
+        register_secret(key)  # whatever the model echoes back of it is redacted before anyone sees it
         if self._api_base:
             request["api_base"] = self._api_base
-            env = self.resolved.api_key_env or "OPENAI_API_KEY"
-            request["api_key"] = os.environ.get(env) or _NO_KEY
+            request["api_key"] = key or _NO_KEY
         if self.resolved.extra_body:
             request["top_p"] = self.resolved.extra_body["top_p"]
             request["extra_body"] = {k: v for k, v in self.resolved.extra_body.items() if k != "top_p"}
@@ -217,7 +219,7 @@ class LLMClient:
             raise _Outcome("empty completion")
         usage = getattr(response, "usage", None)
         return ChatResult(
-            text=text,
+            text=redact(text),  # a model can echo the key it was sent; nothing downstream ever sees it
             ok=True,
             finish_reason=getattr(choices[0], "finish_reason", None),
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from skillspark.files import append_line
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -47,11 +49,9 @@ class ChatResult(BaseModel):
 
 
 def jsonl_recorder(path: Path) -> Callable[[CallRecord], None]:
-    """An `on_record` callback appending each record as one JSON line, flushed per record."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """An `on_record` callback appending each record as one JSON line, fsynced and redacted per record."""
 
     def write(record: CallRecord) -> None:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(record.model_dump_json() + "\n")
+        append_line(path, record.model_dump_json())
 
     return write
