@@ -112,7 +112,7 @@ async def test_solved_at_attempt_3_with_soft_then_strong(task_dir, scripted_llm,
     skill = (root / "SKILL.md").read_text()
     assert check_skill_text(skill, "sum-task") == []
     assert "1234.5" not in skill and "test_total" not in skill
-    distill_prompt = scripted_llm.requests[-1].last_user_text
+    distill_prompt = scripted_llm.requests[-1].messages[1]["content"]  # the evidence; a re-ask may follow it
     for block in ("Task Pattern", "Execution Chain", "Verification", "Lessons", "Environment", "Raw Support Tail"):
         assert f"## {block}" in distill_prompt
     assert "[run] python3 solve.py" in distill_prompt and "cat data.csv" not in distill_prompt

@@ -1,12 +1,11 @@
-"""The Agent Skills validator, its CLI, and the distiller's deterministic repair."""
+"""The Agent Skills validator, its CLI, frontmatter edits, and the distiller's deterministic repair."""
 
 import os
 import subprocess
 import sys
 
-from skillspark.explore.distill import distill, repair, sanitize, skill_name
-from skillspark.explore.skillspec import check_name, check_skill_text
-from skillspark.llm.client import LLMClient
+from skillspark.explore.distill import repair, sanitize, skill_name
+from skillspark.explore.skillspec import check_name, check_skill_text, set_frontmatter, split_frontmatter
 
 GOOD = "---\nname: csv-report\ndescription: Build CSV reports. Use when a task asks for a CSV summary.\n---\n# Steps\n1. run\n"
 
@@ -69,10 +68,15 @@ def test_cli_validate(tmp_path):
     assert "differs from its folder name" in res.stdout and res.stderr.startswith("error: 1 of 2")
 
 
-async def test_unavailable_distiller_is_not_asked_again_and_the_skill_is_repaired(scripted_llm):
-    scripted_llm.push(status=503, error="overloaded")
-    client = LLMClient(scripted_llm.model, api_base=scripted_llm.base_url, max_retries=0)
-    result = await distill(client, name="sum-task", evidence_text="E", fallback_description="Sum a CSV column.",
-                           constants=set(), test_names=[], max_tries=3)
-    assert len(scripted_llm.requests) == 1 and result.tries == 1 and result.repaired
-    assert check_skill_text(result.text, "sum-task") == [] and "description: Sum a CSV column." in result.text
+def test_set_frontmatter_appends_new_keys_and_rewrites_on_replace():
+    odd = "---\nname: csv-report   # as written\ndescription: 'Build CSV reports.'\n---\n# Steps\n"
+    added = set_frontmatter(odd, {"metadata": {"grounding": "model", "count": "2"}})
+    assert added == ("---\nname: csv-report   # as written\ndescription: 'Build CSV reports.'\n"
+                     "metadata:\n  grounding: model\n  count: '2'\n---\n# Steps\n")
+    assert check_skill_text(added, "csv-report") == []
+    replaced = set_frontmatter(added, {"description": ""})
+    data, body, _ = split_frontmatter(replaced)
+    assert data == {"name": "csv-report", "description": "", "metadata": {"grounding": "model", "count": "2"}}
+    assert body == "# Steps\n"
+    bare = set_frontmatter("# just a body\n", {"name": "x"})
+    assert bare == "---\nname: x\n---\n# just a body\n"

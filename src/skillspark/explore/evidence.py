@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from skillspark.explore.records import Attempt
 from skillspark.harbor.dockerfile import base_images, parse_instructions
+from skillspark.pdi.log import ReflectStep
 from skillspark.pdi.memo import parse_memo
 
 LOW_SIGNAL = {"ls", "cat", "echo", "cd", "pwd", "clear", "true", "whoami", "date", "head", "tail", "wc",
@@ -30,6 +31,7 @@ _CATEGORY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _CATEGORY_SCORE = {"install": 3.0, "edit": 3.0, "run": 2.5, "verify": 3.0, "inspect": 1.0, "other": 1.5}
 MAX_CHAIN = 25
+MAX_KEY_COMMANDS = 8
 MAX_COMMAND_CHARS = 600
 _NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])|(?<![\w.])\d{2,}(?![\w.])")
 _QUOTED = re.compile(r"\"[^\"\n]{1,80}\"|'[^'\n]{1,80}'")
@@ -47,17 +49,25 @@ class ChainStep(BaseModel):
 class Evidence(BaseModel):
     task_pattern: str
     execution_chain: list[ChainStep]
-    verification: str
+    reward: float
+    passed_tests: list[str]
     lessons: str
     environment: str
     raw_support_tail: str
+
+    def key_commands(self, limit: int = MAX_KEY_COMMANDS) -> list[str]:
+        """The chain's commands that did the work (not inspections), the `limit` best scored, in run order;
+        a skill must quote them."""
+        doing = [s for s in self.execution_chain if s.category != "inspect"] or self.execution_chain[:1]
+        best = {id(s) for s in sorted(doing, key=lambda s: -s.score)[:limit]}
+        return [s.command for s in doing if id(s) in best]
 
     def render(self) -> str:
         chain = "\n".join(f"{i}. [{s.category}] {s.command}" for i, s in enumerate(self.execution_chain, 1))
         blocks = [
             ("Task Pattern", self.task_pattern),
             ("Execution Chain", chain or "(no commands recorded)"),
-            ("Verification", self.verification),
+            ("Verification", verification(self.reward, self.passed_tests)),
             ("Lessons", self.lessons),
             ("Environment", self.environment),
             ("Raw Support Tail", self.raw_support_tail or "(no output recorded)"),
@@ -170,8 +180,19 @@ def collect(
     return Evidence(
         task_pattern=abstract_instruction(instruction),
         execution_chain=execution_chain(commands),
-        verification=verification(reward, passed_tests),
+        reward=reward,
+        passed_tests=passed_tests,
         lessons=lessons(attempts, memo),
         environment=environment(task_dir),
         raw_support_tail=tail[-tail_chars:],
     )
+
+
+def reflect_steps(attempts: list[Attempt], memo_history: list[str]) -> list[ReflectStep]:
+    """The reflect steps of an exploration (attempts that rewrote the memo), for the trajectory-level PDI."""
+    return [
+        ReflectStep(attempt=a.attempt, memo_before=memo_history[a.memo_version - 2] if a.memo_version >= 2 else "",
+                    memo_after=memo_history[a.memo_version - 1], commands=a.agent_commands,
+                    failed_tests=a.failed_tests)
+        for a in attempts if a.memo_version is not None
+    ]

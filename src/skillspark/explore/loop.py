@@ -311,15 +311,17 @@ class TaskExplorer:
         passed = passed if passed is not None else []
         name = skill_name(self.name)
         bundle = evidence.collect(
-            instruction=self.instruction, task_dir=self.task_dir, commands=attempt.agent_commands.splitlines(),
+            instruction=self.instruction, task_dir=self.task_dir,
+            commands=outcome.commands if outcome else attempt.agent_commands.splitlines(),
             reward=attempt.reward, passed_tests=passed, attempts=self.state.attempts,
             memo=self.state.exploration_memo, output_tail=outcome.agent_output if outcome else "",
         )
         failed = {t for a in self.state.attempts for t in a.failed_tests}
         result = await distill(
-            self.distiller, name=name, evidence_text=bundle.render(),
-            fallback_description=f"How to solve tasks like: {bundle.task_pattern[:300]}",
-            constants=constants, test_names=sorted(failed | set(passed)), max_tries=self.settings.distill_tries,
+            self.distiller, name=name, evidence=bundle, instruction=self.instruction, constants=constants,
+            test_names=sorted(failed | set(passed)), success_commands=attempt.agent_commands,
+            steps=evidence.reflect_steps(self.state.attempts, self.state.memo_history),
+            pdi_method=self.settings.pdi_method, max_tries=self.settings.distill_tries,  # type: ignore[arg-type]
         )
         path = self.store.root / "SKILL.md"
         write_atomic(path, result.text, make_parents=True)
@@ -332,7 +334,9 @@ class TaskExplorer:
             tries=result.tries, repaired=result.repaired, problems=result.problems,
         ))
         self.state.state, self.state.skill_path = "solved", str(path)
-        self.state.reason = f"passed at attempt {attempt.attempt + 1}" + (" (skill repaired)" if result.repaired else "")
+        how = (" (skill assembled from the evidence)" if result.grounding == "deterministic"
+               else " (skill gated)" if result.repaired else "")
+        self.state.reason = f"passed at attempt {attempt.attempt + 1}{how}"
 
     def summary(self) -> TaskSummary:
         s, a = self.state, self.state.attempts

@@ -47,6 +47,24 @@ def split_frontmatter(text: str) -> tuple[dict[str, Any] | None, str, str | None
     return data, text[match.end():], None
 
 
+def compose(fields: dict[str, Any], body: str) -> str:
+    """A SKILL.md from frontmatter fields (in their order) and a body."""
+    head = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=10_000).strip()
+    return f"---\n{head}\n---\n{body}"
+
+
+def set_frontmatter(text: str, fields: dict[str, Any]) -> str:
+    """`text` with `fields` set in its frontmatter. New keys are appended as YAML lines so that the
+    author's own lines stay byte for byte; replacing a key (or a missing frontmatter) rewrites it."""
+    text = text.lstrip("\ufeff")
+    data, body, _ = split_frontmatter(text)
+    match = _FRONTMATTER.match(text)
+    if data is not None and match is not None and not set(fields) & set(data):
+        extra = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=10_000).rstrip("\n")
+        return f"{text[: match.end(1)]}\n{extra}{text[match.end(1):]}"
+    return compose({**(data or {}), **fields}, body)
+
+
 def check_name(name: Any) -> str | None:
     """Why `name` breaks the spec's naming rule, or None when it is fine."""
     if not isinstance(name, str) or not name:
