@@ -18,6 +18,7 @@ from skillspark.errors import UserError
 
 skills_app = typer.Typer(no_args_is_help=True)
 PDI_METHODS = ("token_overlap", "js_divergence")
+BUDGET_EXIT_CODE = 3  # the run stopped because --max-cost was spent; --resume with a higher one continues
 
 
 @skills_app.command("validate")
@@ -39,7 +40,7 @@ def validate(directory: Annotated[Path, typer.Argument(help="A skill folder, or 
     raise UserError(f"{bad} of {len(folders)} skill(s) under {directory} are invalid; fix the fields listed above")
 
 
-def _select(task_dirs: list[Path], tasks: str | None, limit: int | None, shuffle: bool) -> list[Path]:
+def _select(task_dirs: list[Path], tasks: str | None, limit: int | None, shuffle_seed: int | None) -> list[Path]:
     if tasks:
         wanted = [t.strip() for t in tasks.split(",") if t.strip()]
         by_name = {d.name: d for d in task_dirs}
@@ -48,8 +49,8 @@ def _select(task_dirs: list[Path], tasks: str | None, limit: int | None, shuffle
             raise UserError(f"--tasks: no task named {', '.join(missing)} under the given paths; "
                             f"known: {', '.join(sorted(by_name)) or 'none'}")
         task_dirs = [by_name[t] for t in wanted]
-    if shuffle:
-        task_dirs = random.sample(task_dirs, len(task_dirs))
+    if shuffle_seed is not None:
+        task_dirs = random.Random(shuffle_seed).sample(task_dirs, len(task_dirs))
     return task_dirs[:limit] if limit else task_dirs
 
 
@@ -81,7 +82,8 @@ def explore(
     pdi_method: Annotated[str, typer.Option(help="token_overlap or js_divergence.")] = "token_overlap",
     limit: Annotated[int | None, typer.Option(min=1, help="Explore at most N tasks.")] = None,
     tasks: Annotated[str | None, typer.Option(help="Only these task names, comma-separated.")] = None,
-    shuffle: Annotated[bool, typer.Option(help="Shuffle the task order.")] = False,
+    shuffle: Annotated[bool, typer.Option(help="Shuffle the task order (its seed is recorded).")] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for --shuffle: the same seed gives the same order.")] = None,
     timeout_multiplier: Annotated[float, typer.Option(help="Scale the tasks' timeouts.")] = 1.0,
     resume: Annotated[bool, typer.Option(help="Continue a previous run in --output.")] = False,
     output: Annotated[Path, typer.Option(help="Output folder (one subfolder per task).")] = Path("explore-out"),
@@ -90,6 +92,9 @@ def explore(
         min=1, help="Seconds per summarizer/distiller call (default 120; 60 for local/smollm2).")] = None,
     llm_retries: Annotated[int | None, typer.Option(
         min=0, help="Retries of a failed summarizer/distiller call (default 4; 0 for local/smollm2).")] = None,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", min=0, help="Stop all model calls (agent, summarizer, distiller) once $N is spent in this "
+        f"output folder (--resume counts earlier spend); exit code {BUDGET_EXIT_CODE}.")] = None,
 ) -> None:
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
     from skillspark.explore.loop import ExploreSettings, explore_tasks
@@ -98,15 +103,20 @@ def explore(
 
     if pdi_method not in PDI_METHODS:
         raise UserError(f"--pdi-method {pdi_method!r} is unknown; use one of: {', '.join(PDI_METHODS)}")
-    task_dirs = _select(find_task_dirs(paths), tasks, limit, shuffle)
+    if seed is not None and not shuffle:
+        raise UserError(f"--seed {seed} only orders a shuffled run; add --shuffle, or drop --seed")
+    shuffle_seed = (seed if seed is not None else random.randrange(2**31)) if shuffle else None
+    task_dirs = _select(find_task_dirs(paths), tasks, limit, shuffle_seed)
     settings = ExploreSettings(
         model=model, summary_model=summary_model, api_base=api_base, max_retries=max_retries,
         parallelism=parallelism, pdi=pdi, pdi_observe_only=pdi_observe_only, pdi_method=pdi_method,
         timeout_multiplier=timeout_multiplier, resume=resume, output=output, env=env,
-        llm_timeout_s=llm_timeout, llm_retries=llm_retries,
+        llm_timeout_s=llm_timeout, llm_retries=llm_retries, max_cost_usd=max_cost, shuffle_seed=shuffle_seed,
     )
     screening = _check_inputs(task_dirs, settings)  # one clear line each before the live table starts
     task_dirs = [harbor_task_dir(task.path, output) for task in screening.tasks]
+    if shuffle_seed is not None:
+        Console().print(f"task order shuffled with --seed {shuffle_seed}")
     view = ProgressView([d.name for d in task_dirs], max_retries)
     try:
         with view:
@@ -117,3 +127,18 @@ def explore(
         raise typer.Exit(130) from None
     view.print_summary(summaries)
     screening.raise_if_refused()
+    _end_if_budget_spent(summaries, settings)
+
+
+def _end_if_budget_spent(summaries, settings) -> None:
+    """One line and exit code 3 when --max-cost stopped any task (its reason says where)."""
+    from skillspark.explore.spend import SpendLedger
+
+    stopped = [s.task_name for s in summaries if s.state == "budget_exhausted"]
+    if not stopped:
+        return
+    spent = SpendLedger(settings.output, settings.max_cost_usd, resume=True).budget.spent_usd
+    Console(stderr=True).print(
+        f"budget: ${spent:.4f} of --max-cost ${settings.max_cost_usd:.4f} spent; {len(stopped)} task(s) stopped "
+        f"({', '.join(stopped)}); run again with --resume and a higher --max-cost to continue", soft_wrap=True)
+    raise typer.Exit(BUDGET_EXIT_CODE)

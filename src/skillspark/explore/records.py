@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from skillspark.pdi.proxy import Level, PdiSnapshot
 
 Status = Literal["PASS", "PARTIAL", "FAIL", "ERROR", "INFRA_ERROR"]
-TaskState = Literal["running", "solved", "exhausted", "infra_stopped", "cancelled", "failed"]
+TaskState = Literal["running", "solved", "exhausted", "infra_stopped", "budget_exhausted", "cancelled", "failed"]
 
 
 class _Record(BaseModel):

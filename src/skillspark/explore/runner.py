@@ -32,11 +32,15 @@ class AttemptOutcome(BaseModel):
     skipped_files: list[str] = Field(default_factory=list)  # trial files refused (links, non-regular)
     n_input_tokens: int = 0
     n_output_tokens: int = 0
+    cost_usd: float | None = None  # what the agent's model calls cost (None: price unknown)
     duration_s: float = 0.0
 
 
 class AttemptRunner(Protocol):
-    async def run(self, task_dir: Path, *, attempt: int, extra_prompt: str, jobs_dir: Path) -> AttemptOutcome: ...
+    """`max_cost_usd` (passed only under `--max-cost`) is what the attempt's agent may still spend."""
+
+    async def run(self, task_dir: Path, *, attempt: int, extra_prompt: str, jobs_dir: Path,
+                  max_cost_usd: float | None = None) -> AttemptOutcome: ...
 
 
 class HarborAttemptRunner:
@@ -50,11 +54,12 @@ class HarborAttemptRunner:
         self.agent_kwargs = agent_kwargs or {}
         self.env_kwargs = env_kwargs or {}
 
-    async def run(self, task_dir: Path, *, attempt: int, extra_prompt: str, jobs_dir: Path) -> AttemptOutcome:
+    async def run(self, task_dir: Path, *, attempt: int, extra_prompt: str, jobs_dir: Path,
+                  max_cost_usd: float | None = None) -> AttemptOutcome:
         from skillspark.harbor.trials import AgentSpec, run_trial
 
         spec = AgentSpec(import_path=AGENT_IMPORT_PATH, model=self.model,
-                         kwargs={**self.agent_kwargs, "extra_prompt": extra_prompt})
+                         kwargs={**self.agent_kwargs, "extra_prompt": extra_prompt, "max_cost_usd": max_cost_usd})
         outcome = await run_trial(task_dir, agent=spec, env=self.env, trials_dir=jobs_dir,
                                   timeout_multiplier=self.timeout_multiplier, env_kwargs=self.env_kwargs,
                                   trial_name=f"attempt-{attempt}-{uuid.uuid4().hex[:6]}")
@@ -64,5 +69,5 @@ class HarborAttemptRunner:
             verifier_stdout=outcome.verifier_stdout, ctrf=outcome.ctrf, commands=outcome.agent_commands,
             agent_output=outcome.agent_output, trial_dir=str(outcome.trial_dir), skipped_files=outcome.skipped_files,
             n_input_tokens=outcome.n_input_tokens or 0, n_output_tokens=outcome.n_output_tokens or 0,
-            duration_s=outcome.duration_s,
+            cost_usd=outcome.cost_usd, duration_s=outcome.duration_s,
         )
