@@ -290,7 +290,8 @@ class TaskExplorer:
             attempt.memo_version = len(self.state.memo_history)
             self.store.save_memo(attempt.memo_version, update.memo)
             self.state.exploration_memo = update.memo
-            snap = self.tracker.step(before, update.memo, commands, attempt_failures(verdict.status, verdict.test_summary),
+            failed = attempt_failures(verdict.status, verdict.test_summary)
+            snap = self.tracker.step(before, update.memo, commands, failed,
                                      self._failures_before(len(self.state.attempts)), attempt=attempt.attempt)
             logged = snap.rounded().model_dump(exclude={"intervene"})
             self.state.pdi.history.append(logged)
