@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,8 +41,10 @@ from skillspark.explore.records import (
 )
 from skillspark.explore.redact import answer_values, find_test_file, redacted_test_file
 from skillspark.explore.runner import AttemptOutcome, AttemptRunner
+from skillspark.explore.spend import SpendLedger
 from skillspark.explore.store import TaskStore
 from skillspark.files import write_atomic
+from skillspark.llm.errors import BudgetExceeded
 from skillspark.pdi.memo import attempt_failures
 from skillspark.pdi.proxy import Level, ProxyTracker
 
@@ -82,6 +83,8 @@ class ExploreSettings(BaseModel):
     # source instead of replying with a bash block (measured: every reply a format error)
     show_verifier: bool | None = None
     agent_kwargs: dict = Field(default_factory=dict)
+    max_cost_usd: float | None = Field(default=None, ge=0)  # one budget: agent, summarizer, distiller; resumes count
+    shuffle_seed: int | None = None  # the seed of the --shuffle order (recorded so a run can be repeated)
 
     @property
     def summarizer_model(self) -> str:
@@ -132,10 +135,12 @@ class TaskExplorer:
 
     def __init__(self, task_dir: Path, name: str, instruction: str, settings: ExploreSettings,
                  runner: AttemptRunner, summarizer: ChatModel, distiller: ChatModel,
-                 on_progress: ProgressFn | None = None):
+                 on_progress: ProgressFn | None = None, ledger: SpendLedger | None = None):
         self.task_dir, self.name, self.instruction = task_dir, name, instruction
         self.settings, self.runner = settings, runner
         self.summarizer, self.distiller = summarizer, distiller
+        # the run's budget; explore_tasks shares one with the summarizer and distiller clients
+        self.ledger = ledger or SpendLedger(settings.output, settings.max_cost_usd, resume=settings.resume)
         self.on_progress = on_progress or (lambda _: None)
         self.store = TaskStore(settings.output / skill_name(name))
         self.tracker = ProxyTracker(settings.pdi_method, enabled=settings.pdi,  # type: ignore[arg-type]
@@ -182,6 +187,7 @@ class TaskExplorer:
         self.state.elapsed_s = round(self.state.elapsed_s + now - self._clock, 3)
         self._clock = now
         self.store.save_state(self.state)
+        self.ledger.save()
 
     def _progress(self, status: str, reward: float | None = None) -> None:
         self.on_progress(TaskProgress(task=self.name, attempt=len(self.state.attempts) + (status == "running"),
@@ -200,16 +206,28 @@ class TaskExplorer:
             if last is not None and last.status == "PASS":  # stopped between the pass and its skill
                 await self._distill(last, constants, outcome=None)
             while self.state.state == "running" and len(self.state.attempts) < self.settings.max_retries:
+                if self.ledger.budget.exhausted:
+                    self._stop_for_budget(f"before attempt {len(self.state.attempts) + 1}")
+                    break
                 await self._attempt(verifier, constants)
             if self.state.state == "running":
                 self.state.state = "exhausted"
                 self.state.reason = f"no pass in {len(self.state.attempts)} attempts"
+        except BudgetExceeded:  # an unfinished attempt is not committed; a pass is, and waits for its skill
+            last = self.state.attempts[-1] if self.state.attempts else None
+            passed = last is not None and last.status == "PASS"
+            self._stop_for_budget(f"the skill of attempt {len(self.state.attempts)}, which passed" if passed
+                                  else f"attempt {len(self.state.attempts) + 1}, which is not kept")
         except asyncio.CancelledError:
             self.state.state, self.state.reason = "cancelled", "cancelled by the user; --resume continues it"
             self._finish()
             raise
         self._finish()
         return self.summary()
+
+    def _stop_for_budget(self, during: str) -> None:
+        """No more LLM calls for this task: say where the budget ran out and how to go on."""
+        self.state.state, self.state.reason = "budget_exhausted", self.ledger.stop_reason(during)
 
     def _finish(self) -> None:
         self._commit()
@@ -224,7 +242,11 @@ class TaskExplorer:
         extra = retry_prompt(attempt=k, max_attempts=self.settings.max_retries, memo=self.state.exploration_memo,
                              verifier=shown, intervention=intervention)
         self._progress("running")
-        outcome = await self.runner.run(self.task_dir, attempt=k, extra_prompt=extra, jobs_dir=self.store.jobs_dir)
+        remaining = self.ledger.budget.remaining_usd  # the agent keeps its own budget inside the trial
+        budget = {} if remaining is None else {"max_cost_usd": remaining}
+        outcome = await self.runner.run(self.task_dir, attempt=k, extra_prompt=extra, jobs_dir=self.store.jobs_dir,
+                                        **budget)
+        self.ledger.charge(outcome.cost_usd)
         verdict = judge(outcome)
         commands = "\n".join(outcome.commands)
         self.store.append(self._execution_record(k, outcome, verdict, commands, extra, intervention))
@@ -248,6 +270,7 @@ class TaskExplorer:
             self._commit()
             self._progress(verdict.status, verdict.reward)
             return
+        self.ledger.budget.check()  # the agent may have spent the rest: then no reflect call
         await self._reflect(attempt, verdict, outcome, commands)
         self.state.attempts.append(attempt)
         self._commit()
@@ -349,22 +372,24 @@ class TaskExplorer:
             exploration_config={"model": self.settings.model, "agent": "skillspark-bash",
                                 "summary_model": self.summarizer.model, "max_retries": self.settings.max_retries,
                                 "pdi": self.settings.pdi, "pdi_observe_only": self.settings.pdi_observe_only,
-                                "pdi_method": self.settings.pdi_method, "env": self.settings.env},
+                                "pdi_method": self.settings.pdi_method, "env": self.settings.env,
+                                "max_cost_usd": self.settings.max_cost_usd,
+                                "shuffle_seed": self.settings.shuffle_seed},
             state=s.state, reason=s.reason, skill_path=s.skill_path, interventions=[x.intervention for x in a],
             output_dir=str(self.store.root),
         )
 
 
 async def explore_tasks(task_dirs: list[Path], settings: ExploreSettings, *, runner: AttemptRunner | None = None,
-                        on_progress: ProgressFn | None = None, shuffle_seed: int | None = None) -> list[TaskSummary]:
-    """Explore every task, `settings.parallelism` at once; one summary per task, in input order."""
+                        on_progress: ProgressFn | None = None) -> list[TaskSummary]:
+    """Explore every task, `settings.parallelism` at once, within one `--max-cost` budget; one summary per
+    task, in input order."""
     from skillspark.explore.runner import HarborAttemptRunner
     from skillspark.harbor.tasks import load_task
     from skillspark.llm.client import LLMClient
 
     tasks = [load_task(d) for d in task_dirs]
-    if shuffle_seed is not None:
-        random.Random(shuffle_seed).shuffle(tasks)
+    ledger = SpendLedger(settings.output, settings.max_cost_usd, resume=settings.resume)
     async with contextlib.AsyncExitStack() as stack:
         local_base = None
         if settings.api_base is None and any(map(is_local, (settings.model, settings.summarizer_model))):
@@ -385,16 +410,16 @@ async def explore_tasks(task_dirs: list[Path], settings: ExploreSettings, *, run
         memo_tokens = SECTION_MAX_TOKENS if settings.sectioned_memo() else MEMO_MAX_TOKENS
         summarizer = await stack.enter_async_context(LLMClient(
             settings.summarizer_model, api_base=base(settings.summarizer_model), max_tokens=memo_tokens,
-            **settings.llm_limits(settings.summarizer_model)))
+            budget=ledger.budget, **settings.llm_limits(settings.summarizer_model)))
         distiller = await stack.enter_async_context(LLMClient(
             settings.model, api_base=base(settings.model), max_tokens=SKILL_MAX_TOKENS,
-            **settings.llm_limits(settings.model)))
+            budget=ledger.budget, **settings.llm_limits(settings.model)))
         semaphore = asyncio.Semaphore(settings.parallelism)
 
         async def one(task) -> TaskSummary:
             async with semaphore:
                 explorer = TaskExplorer(task.path, task.name, task.instruction, settings, runner,
-                                        summarizer, distiller, on_progress)
+                                        summarizer, distiller, on_progress, ledger)
                 return await explorer.run()
 
         return list(await asyncio.gather(*(one(t) for t in tasks)))
