@@ -35,6 +35,7 @@ from skillspark.sandbox.hostmask import system_layers
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.process import ProcessResult
+from skillspark.sandbox.storage import DiskStorage, disk_storage
 from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
 
 ENVIRONMENT_TYPE = "skillspark-local"
@@ -70,6 +71,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self.layer: BuiltLayer | None = None
         self._sandbox: Sandbox | None = None
         self._state_dir: Path | None = None
+        self._storage: DiskStorage | None = None
         self._verifying = False
         super().__init__(environment_dir, environment_name, session_id, trial_paths, task_env_config, *args, **kwargs)
 
@@ -112,16 +114,26 @@ class LocalSandboxEnvironment(BaseEnvironment):
             Path(mount["source"]).mkdir(parents=True, exist_ok=True)
             binds.append(Bind(Path(mount["source"]), str(mount["target"]), bool(mount.get("read_only"))))
         self._state_dir = Path(tempfile.mkdtemp(prefix="skillspark-sbx-"))
+        storage_mb = self.task_env_config.storage_mb or DEFAULT_STORAGE_MB
+        self._storage = await asyncio.to_thread(disk_storage, self._state_dir, storage_mb)
         plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, *system_layers(self.cache_dir)],
-                         storage_mb=self.task_env_config.storage_mb or DEFAULT_STORAGE_MB, binds=binds)
+                         upper_dir=self._storage.mount_point if self._storage else None,
+                         storage_mb=storage_mb, binds=binds)
         limits = Limits(cpus=self.task_env_config.cpus, memory_mb=self.task_env_config.memory_mb, pids_max=self.pids_max)
-        self._sandbox = await asyncio.to_thread(Sandbox, plan, limits, self.isolator)
+        try:
+            self._sandbox = await asyncio.to_thread(Sandbox, plan, limits, self.isolator)
+        finally:
+            if self._storage:
+                self._storage.release_host_mount()  # the sandbox holds its own mount of it now
         await self._upload_environment_dir_after_start()
 
     async def stop(self, delete: bool) -> None:
         if self._sandbox is not None:
             await asyncio.to_thread(self._sandbox.close)
             self._sandbox = None
+        if self._storage is not None:
+            self._storage.release_host_mount()
+            self._storage = None
         if self._state_dir is not None:
             shutil.rmtree(self._state_dir, ignore_errors=True)
             self._state_dir = None

@@ -44,6 +44,7 @@ PR_SET_NAME, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CL
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 CAP_VERSION_3 = 0x20080522
 MAX_FDS = 8
+COMMAND_OOM_SCORE = 500  # oom_score_adj of every command (init keeps 0); see OomScore
 SPAWN_RETRIES = 40  # x 50 ms: how long a spawn waits for pids held by a killed tree's zombies
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -155,6 +156,25 @@ def kill_tree(root):
         time.sleep(0.001)
 
 
+class OomScore:
+    """Commands are born with a high OOM score, so the OOM killer picks one of them before init.
+
+    Lowering a score needs CAP_SYS_RESOURCE, raising it does not: init raises its own score for
+    the instant of each spawn (the child inherits it at fork) and lowers it back to 0 (the floor
+    it inherited) right after. A command may lower itself back to 0; then it only competes with
+    init on size, and only in its own sandbox.
+    """
+
+    def __init__(self):
+        self.fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
+
+    def set(self, value):
+        try:
+            os.write(self.fd, b"%d" % value)
+        except OSError:  # a host that refuses even this: the score stays as it was
+            pass
+
+
 class SpawnError(Exception):
     """(message, exit code, errno) for a command that could not be started."""
 
@@ -210,6 +230,7 @@ class Spawner:
     def __init__(self, ctl, ready):
         self.ctl = ctl
         self.ready = ready
+        self.oom_score = OomScore()
         self.poll = select.poll()
         self.handlers = {}
         self.running = {}  # pid -> Command
@@ -293,12 +314,15 @@ class Spawner:
         """
         for attempt in range(SPAWN_RETRIES):
             self.on_child()
+            self.oom_score.set(COMMAND_OOM_SCORE)
             try:
                 return spawn(request, command.stdin, command.stdout, command.stderr)
             except SpawnError as exc:
                 if exc.args[2] != errno.EAGAIN or attempt == SPAWN_RETRIES - 1:
                     raise
                 time.sleep(0.05)
+            finally:
+                self.oom_score.set(0)
 
     def finish(self, command):
         """The host is done with this command: drop the socket, drain what background processes write."""
