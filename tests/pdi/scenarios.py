@@ -48,8 +48,8 @@ FLIP_EXPECTED = [
     # plan = oss = 0; one value: raw = 0.5 − 0 − 0; w = min(1, 0/2) = 0
     Expected(0, 0, 0.5, 0.0, 0.0, 0.5, 0.0, None),
     # attempt 1, k = 1: exec = cov({zeta} → facts) = 0; plan = J({run,tests}, {run,tests,again}) = 2/3;
-    # oss = ½·J({α,β,γ,δ}, {α,β,γ,ε}) + ½·J({a,b}, {b,c}) = ½·3/5 + ½·1/3 = 0.466667 (the failed tests of
-    # attempt 0 count: SPARK compares attempts[-2]); two values: z = −1, +1, +1 → raw = −3; w = 0.5,
+    # oss = ½·J({α,β,γ,δ}, {α,β,γ,ε}) + ½·J({a,b}, {b,c}) = ½·3/5 + ½·1/3 = 0.466667 (the failed
+    # tests of attempt 0 count: SPARK compares attempts[-2]); two values: z = −1, +1, +1 → raw = −3; w = 0.5,
     # d = −1.5 < −0.5 → soft
     Expected(1, 1, 0.0, 2 / 3, 0.3 + 1 / 6, -3.0, 0.5, "soft"),
     # attempt 3, k = 2: exec = 4/4 = 1; plan = 1; oss = ½·1 + ½·J(∅ of the infra attempt 2, {b,c}) = 0.5
@@ -113,7 +113,8 @@ CORNERS_AS_SPARK = [
     Expected(1, 1, 0.5, 0.1, 0.0, 0.4, 0.5, None),
     # attempt 2, k = 2, new memo "": exec = 0 (no facts); plan = J(strategy, ∅) = 0;
     # oss = ½·J({environment,fixed}, ∅) + ½·J({a}, {a}) = 0.5
-    # z: exec [0.5, 0] → −1, plan [0.1, 0] → −1, oss [0, 0.5] → +1; raw = −1 + 1 − 1 = −1; d = −1 → soft
+    # z: exec [0.5, 0] → −1, plan [0.1, 0] → −1, oss [0, 0.5] → +1; raw = −1 + 1 − 1 = −1;
+    # d = −1 → soft
     Expected(2, 2, 0.0, 0.0, 0.5, -1.0, 1.0, "soft"),
     # attempt 3 replaces the empty memo: k stays 2 and plan = oss = 0; exec = cov({python,solve,py} →
     # {solve,py,works}) = 2/3

@@ -164,7 +164,8 @@ def test_score_binary_skill_in_one_folder_the_others_are_scored(tmp_path):
     out = tmp_path / "pdi.csv"
     proc = cli("pdi", "score", str(results), "--csv", str(out), "--method", "token_overlap")
     assert proc.returncode == 2
-    assert proc.stderr == f"error: {results / 'B' / 'SKILL.md'}: not UTF-8 text (byte 0); a SKILL.md must be a text file\n"
+    skill = results / "B" / "SKILL.md"
+    assert proc.stderr == f"error: {skill}: not UTF-8 text (byte 0); a SKILL.md must be a text file\n"
     assert [r["task"] for r in csv.DictReader(out.open(encoding="utf-8"))] == ["A", "C"]
 
 
@@ -175,7 +176,8 @@ def test_score_bad_trajectory_and_missing_dir_do_not_stop_the_rest(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert lines[0].startswith(f"error: {tmp_path / 'missing'}: not a directory")
-    assert lines[1] == f"error: {results / 'C' / 'trajectory.jsonl'} line 1: JSON nested too deeply; fix or remove that line"
+    log = results / "C" / "trajectory.jsonl"
+    assert lines[1] == f"error: {log} line 1: JSON nested too deeply; fix or remove that line"
     assert "2 skills" in proc.stdout
 
 

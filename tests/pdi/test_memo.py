@@ -85,7 +85,10 @@ def test_failed_tests_are_whole_lines_after_the_cross():
         "  ✗ test_outputs.py::test_values - AssertionError: 1 != 2\n"
         "  ✗ test_outputs.py::test_format\n"
     )
-    assert failed_tests(summary) == ["test_outputs.py::test_values - AssertionError: 1 != 2", "test_outputs.py::test_format"]
+    assert failed_tests(summary) == [
+        "test_outputs.py::test_values - AssertionError: 1 != 2",
+        "test_outputs.py::test_format",
+    ]
     assert failed_tests("Execution failed: Harbor process timed out after 1800s") == []
 
 

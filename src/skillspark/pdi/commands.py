@@ -48,9 +48,8 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise UserError(
-                    f"{path} line {number}: not UTF-8 text (byte {exc.start}); pass a trajectory.jsonl, not a binary file"
-                ) from None
+                raise UserError(f"{path} line {number}: not UTF-8 text (byte {exc.start}); "
+                                "pass a trajectory.jsonl, not a binary file") from None
             if not line.strip():
                 continue
             try:

@@ -125,10 +125,11 @@ class ProxyTracker:
 
         for name, value in (("exec", exec_), ("plan", plan), ("oss", oss)):
             self.values[name].append(value)
-        if len(self.values["exec"]) == 1:
+        v = self.values
+        if len(v["exec"]) == 1:
             raw = exec_ - plan - oss
         else:
-            raw = zscore(exec_, self.values["exec"]) - zscore(plan, self.values["plan"]) - zscore(oss, self.values["oss"])
+            raw = zscore(exec_, v["exec"]) - zscore(plan, v["plan"]) - zscore(oss, v["oss"])
         weight = min(1.0, k / self.warmup)
         weighted = weight * raw
         triggered = self.enabled and k >= 1 and weight > 0 and weighted < self.tau
