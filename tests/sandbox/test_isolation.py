@@ -72,11 +72,11 @@ async def test_writes_stay_in_the_overlay_and_logs_are_copied_out(task_dir, cach
 
 
 class _Server:
-    """A TCP server on host loopback that answers one line."""
+    """A TCP server on all host addresses that answers one line."""
 
     def __init__(self):
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("0.0.0.0", 0))
         self.sock.listen()
         self.port = self.sock.getsockname()[1]
         threading.Thread(target=self._serve, daemon=True).start()
@@ -91,19 +91,34 @@ class _Server:
             conn.close()
 
 
-async def test_offline_cannot_reach_host_loopback(task_dir, cache_dir, tmp_path):
+def _host_address() -> str:
+    """The host's address on its default route (not loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.254", 9))  # no packet is sent for a UDP connect
+        return probe.getsockname()[0]
+
+
+def _probe(address: str, port: int) -> str:
+    return (f"python3 -c \"import socket; s=socket.create_connection(('{address}', {port}), timeout=3); "
+            "print(s.recv(100).decode())\"")
+
+
+async def test_host_loopback_is_unreachable_online_and_offline(task_dir, cache_dir, tmp_path):
     server = _Server()
-    probe = (f"python3 -c \"import socket; s=socket.create_connection(('127.0.0.1', {server.port}), timeout=3); "
-             "print(s.recv(100).decode())\"")
     try:
         async with _sandbox(task_dir, cache_dir, tmp_path) as env:
-            online = await env.exec(probe)
-            assert "hello-from-host" in online.stdout  # control: with network it is reachable
+            outside = await env.exec(_probe(_host_address(), server.port))
+            assert "hello-from-host" in outside.stdout  # control: online, the network outside is reachable
+            for address in ("127.0.0.1", "10.0.2.2"):  # its own loopback; slirp's alias of the host's
+                online = await env.exec(_probe(address, server.port))
+                assert online.return_code != 0 and "hello-from-host" not in online.stdout, address
+            bound = await env.exec(f"python3 -c \"import socket; s=socket.socket(); s.bind(('127.0.0.1', {server.port})); print('bound')\"")
+            assert bound.stdout == "bound\n"  # the port is the sandbox's own: the host's stays untouched
         async with _sandbox(task_dir, cache_dir, tmp_path, no_network=True) as env:
-            offline = await env.exec(probe)
+            offline = await env.exec(_probe(_host_address(), server.port))
             assert offline.return_code != 0 and "hello-from-host" not in offline.stdout
             await env.upload_dir(task_dir("hello") / "tests", "/tests")  # verification phase: network back
-            assert "hello-from-host" in (await env.exec(probe)).stdout
+            assert "hello-from-host" in (await env.exec(_probe(_host_address(), server.port))).stdout
     finally:
         server.sock.close()
 

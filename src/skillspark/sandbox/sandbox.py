@@ -18,6 +18,7 @@ from typing import IO
 from skillspark.errors import UserError
 from skillspark.sandbox.limits import LimitEnforcer, Limits
 from skillspark.sandbox.namespace import Holder, MountPlan
+from skillspark.sandbox.network import OutboundNetwork, resolver_override, slirp_binary
 from skillspark.sandbox.process import InitChannel, ProcessResult, run_in_init
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -98,13 +99,16 @@ class Sandbox:
         if not Path(SANDBOX_PYTHON).exists():
             raise UserError(f"the local sandbox runs its init on the host's {SANDBOX_PYTHON}; install it "
                             "(apt-get install python3) or use --env docker")
+        slirp = slirp_binary()
+        if slirp:
+            plan.extra_mounts = [*plan.extra_mounts, *resolver_override(plan.root, plan.state_dir)]
         if self.isolator == "unshare":
             plan.extra_mounts = [f"ROOTFS={plan.root}", *_DEV_LINES, *plan.extra_mounts]
             launcher = [unshare, "--pid", "--fork", "--kill-child", "--ipc", "--uts", "--mount", "--propagation",
-                        "private", f"--root={plan.root}", "--wd=/", "--mount-proc", "--"]
+                        "private", *(["--net"] if slirp else []), f"--root={plan.root}", "--wd=/", "--mount-proc", "--"]
         else:
             launcher = [find_tool("bwrap"), "--bind", str(plan.root), "/", "--dev", "/dev", "--proc", "/proc",
-                        *_BWRAP_HARDENING,
+                        *_BWRAP_HARDENING, *(["--unshare-net"] if slirp else []),
                         "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "sandbox",
                         "--die-with-parent", "--as-pid-1", "--new-session", "--chdir", "/", "--"]
         self.root: Path = plan.root
@@ -115,6 +119,14 @@ class Sandbox:
         except Exception:
             self.limits.close()
             raise
+        self.network: OutboundNetwork | None = None
+        if slirp:
+            try:
+                self.network = OutboundNetwork(slirp, self.holder.init_pid())
+            except Exception:
+                self.holder.close()
+                self.limits.close()
+                raise
         self.channels = {False: InitChannel(self.holder.online), True: InitChannel(self.holder.offline)}
 
     @staticmethod
@@ -130,7 +142,7 @@ class Sandbox:
         init forks cannot have, so this one path still joins with `nsenter` (its speed does not matter).
         """
         pid = self.holder.init_pid()
-        net = [f"--net=/proc/{pid}/fd/{self.holder.offline_fd}"] if offline else []
+        net = [f"--net=/proc/{pid}/fd/{self.holder.offline_fd}" if offline else "--net"]
         caps = ",".join(f"+{name}" for name in COMMAND_CAPS)
         return self.limits.wrap([
             self._nsenter, "-t", str(pid), "--user", "--mount", "--ipc", "--uts", "--pid", *net, "--root", "--wd",
@@ -159,4 +171,6 @@ class Sandbox:
     def close(self) -> None:
         """End init (which takes every process of the sandbox with it), drop the filesystem and cgroups."""
         self.holder.close()
+        if self.network is not None:
+            self.network.close()
         self.limits.close()
