@@ -16,6 +16,7 @@ import pytest
 from skillspark.sandbox.download import extract_regular_files
 from skillspark.sandbox.hostmask import private_entries, scrub_passwords
 from skillspark.sandbox.idmap import SANDBOX_ID_BASE
+from skillspark.sandbox.limits import Limits, open_files_cap
 from skillspark.sandbox.session import task_sandbox
 
 as_root = pytest.mark.skipif(os.getuid() != 0, reason="the id range and idmapped mounts need host root")
@@ -202,3 +203,20 @@ async def test_planted_link_in_logs_never_reaches_the_host(task_dir, cache_dir, 
     assert not (copied / "test-stdout.txt").exists() and not (copied / "rootlink").exists()
     assert all(not stat.S_ISLNK(p.lstat().st_mode) for p in copied.rglob("*"))
     assert {line.split(":")[0] for line in report.skipped} == {"test-stdout.txt", "rootlink"}
+
+
+def test_open_files_cap_keeps_a_full_sandbox_under_half_the_host_table():
+    assert open_files_cap(pids_max=1024, file_max=2_000_000) == 976  # 2,000,000 // 2048
+    assert open_files_cap(pids_max=1024, file_max=2**63 - 1) == 65536  # a huge table: the upper bound
+    assert open_files_cap(pids_max=4096, file_max=1_000_000) == 256  # a small one: the floor
+    assert 1024 * open_files_cap(1024, 2_000_000) <= 2_000_000 // 2
+
+
+async def test_open_files_are_capped_per_process(task_dir, cache_dir, tmp_path):
+    cap = Limits().nofile
+    async with _sandbox(task_dir, cache_dir, tmp_path) as env:
+        limits = await env.exec("ulimit -Sn; ulimit -Hn; ulimit -n 1048576 || echo refused")
+        assert limits.stdout.split() == [str(cap), str(cap), "refused"]
+        opened = await env.exec("python3 -c \"\nfs = []\ntry:\n    while True: fs.append(open('/dev/null'))\n"
+                                "except OSError as exc: print(len(fs) + 3, exc.errno)\"")
+        assert opened.stdout.split() == [str(cap), "24"]  # EMFILE once stdio + the opened files reach the cap

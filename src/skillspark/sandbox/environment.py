@@ -58,7 +58,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         isolator: str = "auto",
         cache_dir: str | Path | None = None,
         max_output_bytes: int = 1_000_000,
-        pids_max: int = 2048,
+        pids_max: int = 1024,
         build_args: dict[str, str] | None = None,
         **kwargs,
     ):

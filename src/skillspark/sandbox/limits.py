@@ -23,13 +23,30 @@ _log = logging.getLogger(__name__)
 _warned = False
 
 
+def _host_file_max() -> int:
+    try:
+        return int(Path("/proc/sys/fs/file-max").read_text())
+    except (OSError, ValueError):
+        return 1 << 20
+
+
+def open_files_cap(pids_max: int, file_max: int) -> int:
+    """Open files per process (RLIMIT_NOFILE, soft = hard) so that a sandbox full of processes holds
+    at most half of the host's file table: file_max / (2 * pids_max), within [256, 65536]."""
+    return max(256, min(65536, file_max // (2 * pids_max)))
+
+
 class Limits(BaseModel):
     """What the task asked for (task.toml) plus the sandbox's own safety caps."""
 
     cpus: float | None = None
     memory_mb: int | None = None
-    pids_max: int = 2048
+    pids_max: int = 1024
     period_us: int = 100_000
+
+    @property
+    def nofile(self) -> int:
+        return open_files_cap(self.pids_max, _host_file_max())
 
 
 class LimitEnforcer:
@@ -86,8 +103,9 @@ class LimitEnforcer:
         """
         if self.dirs:
             joins = "; ".join(f"echo $$ > {path / 'cgroup.procs'}" for path in self.dirs)
-            return ["/bin/sh", "-c", f'{joins}; exec "$@"', "sh", *argv]
-        limits = [f"--nproc={self.limits.pids_max}"]
+            files = f"ulimit -Sn {self.limits.nofile}; ulimit -Hn {self.limits.nofile}"  # soft first: soft > hard is refused
+            return ["/bin/sh", "-c", f'{joins}; {files}; exec "$@"', "sh", *argv]
+        limits = [f"--nproc={self.limits.pids_max}", f"--nofile={self.limits.nofile}"]
         if self.limits.memory_mb:
             limits.append(f"--as={self.limits.memory_mb * 1024 * 1024}")
         return [self._prlimit, *limits, "--", *argv]
