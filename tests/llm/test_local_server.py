@@ -123,7 +123,7 @@ async def test_real_embedded_model_answers_through_llm_client() -> None:
     assert result.ok and result.text.strip() and result.completion_tokens > 0, result
     assert result.cost_usd == 0.0 and client.records[-1].ok
     assert not state_path().exists()
-    with pytest.raises(ProcessLookupError):  # we started it, so we stopped it
+    with pytest.raises(ProcessLookupError):  # the last (only) user out stopped it
         os.kill(pid, 0)
 
 
@@ -171,7 +171,7 @@ def test_server_dies_with_the_process_that_started_it(private_cache: Path) -> No
     try:
         server_pid = int(starter.stdout.readline())
         os.kill(server_pid, 0)  # alive while its starter lives
-        starter.kill()  # no cleanup code runs in the starter: only the kernel's parent-death signal
+        starter.kill()  # no cleanup code runs in the starter: the server's watchdog sees its lease go stale
         starter.wait()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
+
+from skillspark.errors import UserError
 
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
 def serve(port: int = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: a free one).")) -> None:
-    """Serve the embedded SmolLM2 model in the foreground until Ctrl-C."""
-    from skillspark.llm.local_server import running_server, start_server_sync
+    """Serve the embedded SmolLM2 model in the foreground until Ctrl-C (joins a running one on the same port)."""
+    from skillspark.llm.local_server import local_model_endpoint_sync, running_server
 
     state = running_server()
-    if state is not None:
-        typer.echo(f"already serving at {state.base_url} (pid {state.pid}); stop that one first")
-        return
-    server = start_server_sync(port)
-    typer.echo(f"serving local/smollm2 at {server.base_url} (model name for OpenAI clients: smollm2); Ctrl-C stops")
-    try:
-        assert server.process is not None
-        server.process.wait()
-    except KeyboardInterrupt:
-        typer.echo("stopping")
-    finally:
-        server.stop()
+    if state is not None and port is not None and state.port != port:
+        raise UserError(f"--port {port}: the embedded model is already served at {state.base_url} (pid {state.pid}); "
+                        f"use --port {state.port}, or stop that server first")
+    with local_model_endpoint_sync(port) as base_url:
+        typer.echo(f"serving local/smollm2 at {base_url} (model name for OpenAI clients: smollm2); Ctrl-C stops "
+                   "it once no other skillspark process uses it")
+        try:
+            while running_server() is not None:
+                time.sleep(1.0)
+            typer.echo("the server stopped")
+        except KeyboardInterrupt:
+            typer.echo("stopping")
 
 
 @app.command()

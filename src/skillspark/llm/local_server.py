@@ -3,8 +3,11 @@
 
 Why a separate process: the server is OpenAI-compatible (one code path for local and hosted models),
 survives between commands (`skillspark model serve`), and keeps llama.cpp's threads out of our event loop.
-A small state file (~/.cache/skillspark/local-model.json) lets later commands reuse a healthy server;
-whoever starts a server stops it, and nobody stops a server they did not start.
+A small state file (~/.cache/skillspark/local-model.json) lets later commands reuse a healthy server.
+Several processes may share it: each holds a lease (`llm.leases`) while it uses the server, the last one
+out stops it, and the server's own watchdog (`llm.watched_server`) ends it when every client is gone,
+including clients that were SIGKILLed. So the first to exit never stops it for the others, and no server
+outlives its users.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import ctypes
 import importlib.util
 import json
 import os
@@ -20,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,13 +34,14 @@ from pydantic import BaseModel
 from skillspark.config import get_settings
 from skillspark.errors import UserError
 from skillspark.llm.errors import LLMUnavailable
+from skillspark.llm.leases import Leases, start_time
 from skillspark.llm.models import LOCAL_ALIAS
 
 N_CTX = 8192  # SmolLM2's trained context; its KV cache at this size is ≈190 MB
 CHAT_FORMAT = "chatml"  # SmolLM2-Instruct's template
 START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 3.0  # then SIGKILL: uvicorn would otherwise finish an abandoned generation first
-_PR_SET_PDEATHSIG = 1
+WATCHED_MODULE = "skillspark.llm.watched_server"
 
 
 def state_path() -> Path:
@@ -46,6 +50,10 @@ def state_path() -> Path:
 
 def log_path() -> Path:
     return get_settings().cache_dir / "local-model.log"
+
+
+def leases() -> Leases:
+    return Leases(get_settings().cache_dir / "local-model.leases")
 
 
 class ServerState(BaseModel):
@@ -135,18 +143,14 @@ def server_command(model: Path, port: int) -> list[str]:
     ]
 
 
-def _die_with_parent() -> None:
-    """In the child: ask the kernel to SIGKILL the server when the thread that started it dies.
-
-    SIGKILL, not SIGTERM: on SIGTERM uvicorn waits for in-flight generations, which for an abandoned
-    request at a few tokens/s on a busy machine kept an orphan decoding for many minutes.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def watched_command(model: Path, port: int) -> list[str]:
+    """`server_command` run under the lease watchdog (same process: the state file's pid is the server)."""
+    return [sys.executable, "-m", WATCHED_MODULE, str(leases().directory), str(state_path()), "--",
+            *server_command(model, port)[1:]]
 
 
 class LocalServer:
-    """A server process this process started (and so must stop)."""
+    """A server process this process started (its own session: a Ctrl-C here must not end it for others)."""
 
     def __init__(self, port: int | None = None) -> None:
         self.model = gguf_path()
@@ -158,15 +162,12 @@ class LocalServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def launch(self) -> None:
-        """Start the process (call from a long-lived thread: the server dies with its starter thread)."""
         log_path().parent.mkdir(parents=True, exist_ok=True)
         with log_path().open("ab") as log:
             self.process = subprocess.Popen(
-                server_command(self.model, self.port),
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+                watched_command(self.model, self.port),
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        atexit.register(self.stop)
 
     def poll_ready(self) -> bool:
         """True once healthy; raises LLMUnavailable if the process died."""
@@ -192,25 +193,17 @@ class LocalServer:
         tmp.replace(state_path())
 
     def stop(self) -> None:
-        """Terminate the process and forget the state file if it names this server."""
+        """Stop the process, reap it, and forget the state file if it names this server."""
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        state = read_state()
-        if state is not None and state.pid == self.process.pid:
-            state_path().unlink(missing_ok=True)
-        atexit.unregister(self.stop)
+        stop_server(self.process.pid)
+        self.process.wait()
+        _forget_state(self.process.pid)
         self.process = None
 
 
 def start_server_sync(port: int | None = None, timeout_s: float = START_TIMEOUT_S) -> LocalServer:
-    """Start a server and block until it is healthy."""
+    """Start a server and block until it is healthy (the caller holds a lease, or the watchdog ends it)."""
     server = LocalServer(port)
     server.launch()
     deadline = time.monotonic() + timeout_s
@@ -222,17 +215,29 @@ def start_server_sync(port: int | None = None, timeout_s: float = START_TIMEOUT_
     return server
 
 
-async def start_server(port: int | None = None, timeout_s: float = START_TIMEOUT_S) -> LocalServer:
-    """Start a server (on the event loop's thread) and wait for health without blocking the loop."""
-    server = LocalServer(port)
-    server.launch()
-    deadline = time.monotonic() + timeout_s
-    while not await asyncio.to_thread(server.poll_ready):
+def _forget_state(pid: int) -> None:
+    state = read_state()
+    if state is not None and state.pid == pid:
+        state_path().unlink(missing_ok=True)
+
+
+def stop_server(pid: int) -> None:
+    """Stop the watched server `pid` (whoever started it): TERM, KILL after the grace time; forget its state."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = b""
+    if WATCHED_MODULE.encode() not in cmdline:  # not (or no longer) our server: never signal a stranger
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while start_time(pid) is not None:
         if time.monotonic() > deadline:
-            raise server.timed_out(timeout_s)
-        await asyncio.sleep(0.1)
-    server.record_state()
-    return server
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.05)
+    _forget_state(pid)
 
 
 def _reusable(port: int | None) -> ServerState | None:
@@ -241,48 +246,83 @@ def _reusable(port: int | None) -> ServerState | None:
 
 
 class _Shared:
-    """Within one process, nested and concurrent users share one started server (reference count)."""
+    """This process's hold on the server: one lease, counted users (nested and concurrent, any thread)."""
 
-    server: LocalServer | None = None
+    lock = threading.Lock()
     users = 0
-    locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+    base_url: str | None = None
+    server: LocalServer | None = None  # set when this process started the server (so it can reap it)
+    exit_hook = False
 
-    @classmethod
-    def lock(cls) -> asyncio.Lock:
-        """One lock per event loop (an asyncio.Lock must not be shared between loops)."""
-        return cls.locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+def _acquire(port: int | None) -> str:
+    """Take this process's lease (first user) and return a healthy server's URL, starting one if needed."""
+    with _Shared.lock:
+        if _Shared.users and _Shared.base_url:  # this process already holds the lease
+            _Shared.users += 1
+            return _Shared.base_url
+        with leases().locked():
+            leases().take()
+            try:
+                state = _reusable(port)
+                if state is None:
+                    _Shared.server = start_server_sync(port)
+                    _Shared.base_url = _Shared.server.base_url
+                else:
+                    _Shared.base_url = state.base_url
+            except BaseException:
+                if not _Shared.users:
+                    leases().drop()
+                raise
+        _Shared.users += 1
+        if not _Shared.exit_hook:
+            atexit.register(_release_all)
+            _Shared.exit_hook = True
+        return _Shared.base_url
+
+
+def _release() -> None:
+    """One user is done; the last one drops the lease and, if no other process holds one, stops the server."""
+    with _Shared.lock:
+        _Shared.users -= 1
+        if _Shared.users == 0:
+            _leave()
+
+
+def _release_all() -> None:
+    with _Shared.lock:
+        if _Shared.users:
+            _Shared.users = 0
+            _leave()
+
+
+def _leave() -> None:
+    own, _Shared.server, _Shared.base_url = _Shared.server, None, None
+    with leases().locked():
+        leases().drop()
+        if leases().live():
+            return  # another process still uses it
+        if own is not None and own.process is not None:
+            own.stop()
+        elif (state := read_state()) is not None:
+            stop_server(state.pid)
 
 
 @contextlib.asynccontextmanager
 async def local_model_endpoint(port: int | None = None) -> AsyncIterator[str]:
-    """Yield the base URL of a healthy embedded server, reusing one or starting (then stopping) one."""
-    state = _reusable(port)
-    if state is not None:
-        yield state.base_url
-        return
-    async with _Shared.lock():
-        if _Shared.server is None or _Shared.server.process is None:
-            _Shared.server = await start_server(port)
-        _Shared.users += 1
-        server = _Shared.server
+    """Yield the base URL of a healthy embedded server (reused or started), holding a lease on it meanwhile."""
+    base_url = await asyncio.to_thread(_acquire, port)
     try:
-        yield server.base_url
+        yield base_url
     finally:
-        _Shared.users -= 1
-        if _Shared.users == 0 and _Shared.server is server:
-            server.stop()
-            _Shared.server = None
+        await asyncio.to_thread(_release)
 
 
 @contextlib.contextmanager
 def local_model_endpoint_sync(port: int | None = None) -> Iterator[str]:
-    """Blocking variant of `local_model_endpoint` for scripts and benchmarks."""
-    state = _reusable(port)
-    if state is not None:
-        yield state.base_url
-        return
-    server = start_server_sync(port)
+    """Blocking variant of `local_model_endpoint` for scripts, benchmarks and `model serve`."""
+    base_url = _acquire(port)
     try:
-        yield server.base_url
+        yield base_url
     finally:
-        server.stop()
+        _release()
