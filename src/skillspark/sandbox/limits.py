@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+_EMPTY_TIMEOUT_S = 10  # how long stop() waits for the sandbox's processes to be gone
 _log = logging.getLogger(__name__)
 _warned = False
 
@@ -120,11 +121,13 @@ class LimitEnforcer:
             return []
 
     def kill_all(self) -> None:
-        """SIGKILL every process in the cgroup until it is empty (new forks are caught next round)."""
-        for _ in range(50):
-            pids = self.pids()
-            if not pids:
-                return
+        """SIGKILL every process in the cgroup until it is empty (new forks are caught next round).
+
+        Bounded by time, not rounds: on a loaded host a fork bomb's 64 exits can take over a second
+        to be reaped, and a cgroup that still holds them cannot be removed.
+        """
+        deadline = time.monotonic() + _EMPTY_TIMEOUT_S
+        while (pids := self.pids()) and time.monotonic() < deadline:
             for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -137,12 +140,17 @@ class LimitEnforcer:
         self._remove_cgroups()
 
     def _remove_cgroups(self) -> None:
+        deadline = time.monotonic() + _EMPTY_TIMEOUT_S
         for path in self.dirs:
-            for _ in range(50):
+            while True:
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
-                except OSError:
+                except OSError:  # zombies still being reaped
+                    if time.monotonic() > deadline:
+                        _log.warning("skillspark sandbox: cgroup %s is not empty after %d s; left in place",
+                                     path, _EMPTY_TIMEOUT_S)
+                        break
                     time.sleep(0.02)
