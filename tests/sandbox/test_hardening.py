@@ -220,3 +220,16 @@ async def test_open_files_are_capped_per_process(task_dir, cache_dir, tmp_path):
         opened = await env.exec("python3 -c \"\nfs = []\ntry:\n    while True: fs.append(open('/dev/null'))\n"
                                 "except OSError as exc: print(len(fs) + 3, exc.errno)\"")
         assert opened.stdout.split() == [str(cap), "24"]  # EMFILE once stdio + the opened files reach the cap
+
+
+def test_a_second_download_updates_its_own_files_but_never_the_hosts(tmp_path):
+    target = tmp_path / "agent"
+    target.mkdir()
+    (target / "trajectory.json").write_text("written by the host")
+    written: set[Path] = set()
+    extract_regular_files(_tar((_info("log.txt"), b"first")), target, replaceable=written)
+    report = extract_regular_files(_tar((_info("log.txt"), b"second"), (_info("trajectory.json"), b"forged")),
+                                   target, replaceable=written)
+    assert (target / "log.txt").read_text() == "second"
+    assert (target / "trajectory.json").read_text() == "written by the host"
+    assert report.skipped == ["trajectory.json: the host already has this file"]

@@ -3,9 +3,10 @@
 The sandbox streams a tar of the directory; the host keeps regular files and directories only.
 A symbolic link, hard link or device the sandbox planted would otherwise make the host (Harbor,
 our judge, the summarizer) read or overwrite a host file of the sandbox's choosing; such entries
-are skipped and reported. Names that climb out of the target are refused, a file the host
-already has is never replaced (the agent's own trajectory, say), and the total is capped so a
-sandbox cannot fill the host's disk through its logs.
+are skipped and reported. Names that climb out of the target are refused, a file the host wrote
+itself is never replaced (the agent's own trajectory, say; a file an earlier download wrote is
+updated, as Harbor copies logs more than once), and the total is capped so a sandbox cannot fill
+the host's disk through its logs.
 """
 
 from __future__ import annotations
@@ -53,14 +54,14 @@ def _open_dir_nofollow(root_fd: int, parts: tuple[str, ...]) -> int:
 
 
 def _write_member(archive: tarfile.TarFile, member: tarfile.TarInfo, root_fd: int, rel: PurePosixPath,
-                  budget: int) -> int:
+                  budget: int, replace: bool) -> int:
     """Write one regular file (at most `budget` bytes); returns the bytes written."""
     source = archive.extractfile(member)
     assert source is not None
     dir_fd = _open_dir_nofollow(root_fd, rel.parent.parts)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_TRUNC if replace else os.O_EXCL)
     try:
-        fd = os.open(rel.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
-                     dir_fd=dir_fd)
+        fd = os.open(rel.name, flags, 0o644, dir_fd=dir_fd)
     finally:
         os.close(dir_fd)
     written = 0
@@ -71,8 +72,13 @@ def _write_member(archive: tarfile.TarFile, member: tarfile.TarInfo, root_fd: in
     return written
 
 
-def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOAD_BYTES) -> DownloadReport:
-    """Extract the tar read from `stream_fd` into `target` (see module docstring); reads to EOF."""
+def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOAD_BYTES,
+                          replaceable: set[Path] | None = None) -> DownloadReport:
+    """Extract the tar read from `stream_fd` into `target` (see module docstring); reads to EOF.
+
+    `replaceable`: host files earlier downloads wrote (may be updated); grows with this one's files.
+    """
+    replaceable = replaceable if replaceable is not None else set()
     report = DownloadReport()
     target.mkdir(parents=True, exist_ok=True)
     root_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -90,14 +96,17 @@ def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOA
                 elif report.bytes >= limit:
                     report.skipped.append(f"{rel}: over the {limit >> 20} MiB download cap")
                 else:
+                    host_path = target / rel
                     try:
-                        size = _write_member(archive, member, root_fd, rel, limit - report.bytes)
+                        size = _write_member(archive, member, root_fd, rel, limit - report.bytes,
+                                             replace=host_path in replaceable)
                     except FileExistsError:
                         report.skipped.append(f"{rel}: the host already has this file")
                         continue
                     except OSError as exc:  # a parent the host has as a link or file
                         report.skipped.append(f"{rel}: {exc.strerror}")
                         continue
+                    replaceable.add(host_path)
                     report.files += 1
                     report.bytes += size
                     if size < member.size:

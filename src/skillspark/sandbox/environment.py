@@ -72,6 +72,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self._sandbox: Sandbox | None = None
         self._state_dir: Path | None = None
         self._storage: DiskStorage | None = None
+        self._downloaded: set[Path] = set()  # host files our downloads wrote (a re-download may update them)
         self._verifying = False
         super().__init__(environment_dir, environment_name, session_id, trial_paths, task_env_config, *args, **kwargs)
 
@@ -234,7 +235,8 @@ class LocalSandboxEnvironment(BaseEnvironment):
     async def download_dir(self, source_dir: str, target_dir: Path | str) -> DownloadReport:
         """Copy a sandbox dir out: regular files and dirs only, capped (see download.py)."""
         read_fd, write_fd = os.pipe()
-        extraction = asyncio.ensure_future(asyncio.to_thread(extract_regular_files, read_fd, Path(target_dir)))
+        extraction = asyncio.ensure_future(asyncio.to_thread(
+            extract_regular_files, read_fd, Path(target_dir), MAX_DOWNLOAD_BYTES, self._downloaded))
         try:
             await self._stream_out(["tar", "-C", source_dir, "-cf", "-", "."], write_fd, f"download of {source_dir}")
         finally:
