@@ -37,6 +37,16 @@ def greet(name):
 ```
 4. Write the file with `{COMMAND}`.
 """
+ECHOED = f"""```
+# Evidence
+### Task Pattern
+Create the file `/app/greeting.txt` containing the single word "hello".
+
+### Execution Chain
+1. [edit] {COMMAND}
+2. [test_greeting_file_exists] if (not exist) {{
+#   unittest.py:1045963278
+```"""  # what the embedded model answered in a real run: the prompt echoed, no frontmatter
 MOSTLY_GROUNDED = f"""---
 name: hello-greeting
 description: Write a given word into a file. Use when a task asks for a file holding one word.
@@ -120,6 +130,18 @@ async def test_an_inventing_model_is_reasked_once_then_the_skill_is_assembled_fr
     cli = [sys.executable, "-c", "from skillspark.cli import main; main()", "skills", "validate", str(folder)]
     done = subprocess.run(cli, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0 and "1 skill(s) valid" in done.stdout
+
+
+async def test_an_answer_without_frontmatter_even_when_told_is_replaced_by_the_assembled_skill(scripted_llm):
+    scripted_llm.push(ECHOED)
+    scripted_llm.push(ECHOED)
+    result = await run(scripted_llm)
+
+    assert "spec: frontmatter: no YAML frontmatter" in scripted_llm.requests[1].last_user_text
+    assert result.grounding == "deterministic" and "unittest" not in result.text and "# Evidence" not in result.text
+    meta = metadata(result.text)
+    assert meta["grounding-note"] == "the model's answer is no SKILL.md (no readable frontmatter, even when told)"
+    assert meta["grounding-invented-paths"] == "1" and f"```bash\n{COMMAND}\n```" in result.text
 
 
 async def test_a_few_invented_items_are_removed_from_the_models_skill(scripted_llm):

@@ -116,3 +116,9 @@ def test_commands_section_quotes_in_order():
     section = commands_section(["echo hello > /app/greeting.txt", "python3 check.py"])
     assert section == ("## Commands that worked\nThe successful attempt ran these commands, in this order:\n\n"
                        "```bash\necho hello > /app/greeting.txt\npython3 check.py\n```\n")
+
+
+def test_bare_file_names_in_prose_are_checked_when_their_extension_is_no_word():
+    out = run("Run the script with unittest.py:1045963278 and check greeting.txt; Node.js and SKILL.md are names.\n")
+    assert [(c.kind, c.text) for c in out.removed] == [("path", "unittest.py")] and out.text == HEAD
+    assert [(c.kind, c.text) for c in run("The make.py script writes it.\n").grounded] == [("path", "make.py")]

@@ -4,8 +4,9 @@ The distiller model writes the skill. Its answer goes through the spec validator
 (`grounding`): URLs, paths and commands that appear nowhere in the evidence, and key commands of the
 successful attempt that it fails to quote, are listed back to the model once (`max_tries` answers in
 all). The last answer then has its invented items removed, its frontmatter repaired and the missing
-commands added under "Commands that worked". When no answer came, or most of what it names was
-invented, the skill is instead assembled from the evidence blocks themselves. Either way the result
+commands added under "Commands that worked". When no answer came, the answer is no SKILL.md at all
+(no frontmatter), or most of what it names was invented, the skill is instead assembled from the
+evidence blocks themselves. Either way the result
 carries its grounding facts and trajectory-level φ values in `metadata`. Expected values that the
 instruction does not state, and test names, are removed so the skill teaches the procedure, not the
 answer.
@@ -182,6 +183,32 @@ def phi_metadata(text: str, *, name: str, success_commands: str, steps: list[Ref
             "pdi-phi-plan": f"{score.phi_plan:.4f}", "pdi-phi-oss": f"{score.phi_oss:.4f}"}
 
 
+def _rejection(checked: GateResult | None, failure: str) -> str:
+    """Why the model's last answer cannot become the skill; "" when it can."""
+    if checked is None:
+        return failure or "no answer from the distiller"
+    head, body, _ = split_frontmatter(checked.text)
+    if head is None:
+        return "the model's answer is no SKILL.md (no readable frontmatter, even when told)"
+    if checked.mostly_invented():
+        n = len(checked.removed) + len(checked.grounded)
+        return f"{len(checked.removed)} of {n} URLs, paths and commands in the model's skill were not in the evidence"
+    if not body.strip():
+        return "nothing of the model's skill was left after removing what the evidence lacks"
+    return ""
+
+
+def _mend(checked: GateResult, name: str, key_commands: list[str], description: str) -> tuple[str, int]:
+    """The gated answer with its frontmatter repaired and, when it lacks some, the key commands added
+    (with how many were missing)."""
+    text = checked.text
+    if check_skill_text(text, name):
+        text = repair(text, name, description)
+    if checked.missing:
+        return with_commands(text, key_commands), len(checked.missing)
+    return text, 0
+
+
 async def distill(
     model: ChatModel, *, name: str, evidence: Evidence, instruction: str, constants: set[str],
     test_names: list[str], success_commands: str, steps: list[ReflectStep], pdi_method: Method,
@@ -229,26 +256,12 @@ async def distill(
                      + "\n- ".join(result.problems) + f"\nReply with the corrected SKILL.md only (name: {name})."}]
     result.latency_s = round(time.monotonic() - started, 3)
 
-    added = 0
-    if checked is None:
-        note = failure or "no answer from the distiller"
-    elif checked.mostly_invented():
-        note = (f"{len(checked.removed)} of {len(checked.removed) + len(checked.grounded)} URLs, paths and "
-                f"commands in the model's skill were not in the evidence")
-    elif not split_frontmatter(checked.text)[1].strip():
-        note = "nothing of the model's skill was left after removing what the evidence lacks"
-    else:
-        note = ""
-    if note:
-        result.grounding, result.repaired = "deterministic", True
+    rejection = _rejection(checked, failure)
+    if checked is None or rejection:
+        result.grounding, result.repaired, note, added = "deterministic", True, rejection, 0
         text = clean(assemble(name, evidence))
     else:
-        text = checked.text
-        if check_skill_text(text, name):
-            text = repair(text, name, clean(describe(evidence)))
-        if checked.missing:
-            text = with_commands(text, key_commands)
-            added = len(checked.missing)
+        text, added = _mend(checked, name, key_commands, clean(describe(evidence)))
         result.repaired = text != result.text
         note = "the model's skill" + (", gated" if result.repaired else ", unchanged")
     scores = phi_metadata(text, name=name, success_commands=success_commands, steps=steps, method=pdi_method)

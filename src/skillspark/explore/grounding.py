@@ -3,7 +3,8 @@
 A skill teaches through what it tells the student to open or type, so each such item must occur in the
 evidence the distiller was shown (the six blocks and the instruction), compared with whitespace
 collapsed. Quoting passes; paraphrase and invention do not. What is checked:
-- URLs and file paths (absolute, `./`, `~/`, `dir/file.ext`; in `code` also `file.ext`) in prose;
+- URLs and file paths (absolute, `./`, `~/`, `dir/file.ext`, `file.ext` for data and script extensions)
+  in prose;
 - inline `code` that reads as a command (a known program or a path, then arguments; or a pipe or
   redirect between words);
 - every line of a code block of two words or more; comment lines are read as prose.
@@ -43,6 +44,9 @@ _PATH = re.compile(
     rf"(?<![\w/.:~-])(?:(?:~|\.\.?)?/[A-Za-z_][\w.-]*(?:/[\w.-]+)*/?|[\w-]+(?:/[\w.-]+)+\.(?:{_EXTENSIONS})\b)"
 )
 _FILE_NAME = re.compile(rf"^[\w.-]+\.(?:{_EXTENSIONS})$")
+# in prose only names whose extension is no word of its own ("Node.js", "SKILL.md" are names, not files)
+_PROSE_FILE = re.compile(r"(?<![\w/.-])[\w-]+\.(?:py|sh|json|jsonl|csv|tsv|txt|yaml|yml|toml|ini|cfg|log|xml|html|"
+                         r"sql|ipynb|xlsx|pdf|png|jpg|parquet)\b")
 _OPERATOR = re.compile(r"\S\s+(?:\||&&|;|>>?|<)\s*\S")
 _WORD = re.compile(r"\w+")
 
@@ -68,7 +72,7 @@ class GateResult(BaseModel):
         return len(self.removed) > len(self.grounded)
 
 
-def squash(text: str) -> str:
+def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
@@ -76,10 +80,10 @@ class Corpus:
     """The evidence as one whitespace-collapsed string; `item in corpus` is the grounding test."""
 
     def __init__(self, text: str) -> None:
-        self._text = squash(text)
+        self._text = _squash(text)
 
     def __contains__(self, item: object) -> bool:
-        needle = squash(str(item))
+        needle = _squash(str(item))
         return bool(needle) and needle in self._text
 
 
@@ -110,7 +114,8 @@ def _bare_claims(text: str) -> list[Claim]:
     claims = [Claim(kind="url", text=_trim(u)) for u in _URL.findall(text)]
     rest = _URL.sub(" ", text)
     claims += [Claim(kind="path", text=_trim(p)) for p in _PATH.findall(rest) if _trim(p) not in ("/", "")]
-    return claims
+    rest = _PATH.sub(" ", rest)
+    return claims + [Claim(kind="path", text=p) for p in _PROSE_FILE.findall(rest)]
 
 
 class _Gate:
