@@ -26,7 +26,7 @@ OOM = {"infra_kind": "oom", "exception_message": None}
             outcome(reward=1.0),
             outcome("verifier_error", exception_type="RewardFileNotFoundError", exception_message="No reward file"),
             "broken",
-            ["nop: the verifier failed instead of scoring 0 (No reward file)"],
+            ["nop: the verifier ended without writing /logs/verifier/reward.txt or reward.json"],
         ),
         (
             outcome("agent_timeout", reward=0.0, exception_type="AgentTimeoutError", exception_message="late"),
