@@ -111,3 +111,11 @@ def test_file_names_lists_matching_entries_which_are_then_read_safely(trial: Pat
 def test_paths_leaving_the_trial_dir_are_a_caller_bug(trial: Path, bad: str):
     with pytest.raises(ValueError, match="relative path"):
         TrialReader(trial).text(bad)
+
+
+def test_refused_reports_links_but_not_absent_or_regular_files(trial: Path, host_file: Path):
+    (trial / "verifier" / "reward.txt").symlink_to(host_file)
+    (trial / "verifier" / "reward.json").write_text('{"reward": 1}')
+    files = TrialReader(trial)
+    assert [files.refused(f"verifier/{n}") for n in ("reward.txt", "reward.json", "absent")] == [True, False, False]
+    assert files.skipped == ["verifier/reward.txt: a symbolic link"]

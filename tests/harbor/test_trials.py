@@ -53,3 +53,32 @@ def test_agent_spec_maps_to_harbor_agent_config():
     assert config.import_path == "pkg.mod:Agent" and config.name is None
     assert config.model_name == "local/smollm2" and config.kwargs == {"max_steps": 3}
     assert AgentSpec(name="nop").to_harbor().name == "nop"
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_a_reward_harbor_read_through_a_planted_link_is_dropped(tmp_path, planted):
+    from harbor.models.task.id import LocalTaskId
+    from harbor.models.trial.config import TaskConfig, TrialConfig
+    from harbor.models.trial.result import AgentInfo, TrialResult
+    from harbor.models.verifier.result import VerifierResult
+
+    from skillspark.harbor.trials import outcome_from_result
+
+    trial_dir = tmp_path / "trial"
+    (trial_dir / "verifier").mkdir(parents=True)
+    host_reward = tmp_path / "host-reward.txt"
+    host_reward.write_text("1\n")
+    if planted:  # ln -s <host file holding 1> /logs/verifier/reward.txt
+        (trial_dir / "verifier" / "reward.txt").symlink_to(host_reward)
+    else:
+        (trial_dir / "verifier" / "reward.txt").write_text("1\n")
+    config = TrialConfig(task=TaskConfig(path=tmp_path), trials_dir=tmp_path, trial_name="trial")
+    result = TrialResult(task_name="t", trial_name="trial", trial_uri="file:///x", task_id=LocalTaskId(path=tmp_path),
+                         task_checksum="0", config=config, agent_info=AgentInfo(name="a", version="0"),
+                         verifier_result=VerifierResult(rewards={"reward": 1.0}))  # what Harbor read
+    outcome = outcome_from_result(result, trial_dir, 1.0)
+    if planted:
+        assert outcome.reward is None and not outcome.passed
+        assert outcome.skipped_files == ["verifier/reward.txt: a symbolic link"]
+    else:
+        assert outcome.reward == 1.0 and outcome.passed and outcome.skipped_files == []

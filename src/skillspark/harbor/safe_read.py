@@ -54,6 +54,17 @@ class TrialReader:
         except (ValueError, RecursionError):
             return None
 
+    def refused(self, relative: str) -> bool:
+        """Whether an entry exists but may not be read (recorded in `skipped`); an absent one is not refused."""
+        try:
+            os.close(self._open_file(relative))
+        except _Refused as why:
+            self._skip(relative, str(why))
+            return True
+        except OSError:
+            pass
+        return False
+
     def file_names(self, relative_dir: str, suffix: str) -> list[str]:
         """Relative paths of the entries of a folder whose names end with `suffix`, sorted (not yet checked)."""
         try:

@@ -32,6 +32,7 @@ VERIFIER_STDOUT_MAX_CHARS = 20_000
 AGENT_OUTPUT_TAIL_CHARS = 4000
 TRAJECTORY_FILE = "agent/trajectory.json"
 TRAJECTORY_MAX_BYTES = 32 * 2**20
+REWARD_FILES = ("verifier/reward.txt", "verifier/reward.json")
 _OOM = re.compile(r"exit (code|status) 137|oomkilled|out of memory|cannot allocate memory|memoryerror")
 _DISK_FULL = re.compile(r"no space left on device|disk quota exceeded|enospc")
 _SANDBOX_OOM_TYPES = {"SandboxLikelyOutOfMemoryError", "MemoryLimitExceededError"}
@@ -169,6 +170,8 @@ def outcome_from_result(result, trial_dir: Path, duration_s: float) -> TrialOutc
     files = TrialReader(trial_dir)
     stdout = files.text_tail("verifier/test-stdout.txt", VERIFIER_STDOUT_MAX_CHARS)
     rewards = dict(result.verifier_result.rewards) if result.verifier_result and result.verifier_result.rewards else {}
+    if [name for name in REWARD_FILES if files.refused(name)]:
+        rewards = {}  # Harbor has read a link or FIFO the agent planted: its value is not the verifier's
     exception = result.exception_info or next(
         (step.exception_info for step in result.step_results or [] if step.exception_info), None
     )
