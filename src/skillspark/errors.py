@@ -2,6 +2,8 @@
 
 import sys
 
+from skillspark.llm.redact import redact
+
 
 class UserError(Exception):
     """Bad input (file, flag, missing binary, unreachable endpoint).
@@ -14,5 +16,9 @@ class UserError(Exception):
 
 
 def print_error(message: str) -> None:
-    """The one shape of a user error on stderr, also used for each task a batch leaves out and goes on without."""
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    """The one shape of a user error on stderr, also used for each task a batch leaves out and goes on without.
+
+    Redacted here, the one place every error line passes: a message built from a provider's reply or a
+    path cannot carry a key to the terminal or a CI log.
+    """
+    print(f"error: {redact(message)}", file=sys.stderr, flush=True)

@@ -92,3 +92,11 @@ def test_every_log_record_is_redacted_whoever_logs_it(tmp_path: Path, monkeypatc
     text = (tmp_path / "trial.log").read_text()
     assert PLAIN_KEY not in text
     assert text.count(REDACTED) == 3 and "RuntimeError: Incorrect API key provided" in text
+
+
+def test_error_lines_are_redacted(monkeypatch, capsys) -> None:
+    from skillspark.errors import print_error
+
+    monkeypatch.setenv("ACME_API_KEY", "plain-acme-7f3e9b21c4")
+    print_error("endpoint said: bad key plain-acme-7f3e9b21c4; check ACME_API_KEY")
+    assert capsys.readouterr().err == f"error: endpoint said: bad key {REDACTED}; check ACME_API_KEY\n"
