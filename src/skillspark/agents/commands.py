@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from skillspark.files import write_atomic
+
 
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Task dirs, or dirs of task dirs.", show_default=False)],
@@ -70,9 +72,8 @@ def run(
     with progress(len(request.tasks) * k) as on_result:
         outcomes = asyncio.run(run_tasks(request, trials_dir, on_result))
     rows = summarize(outcomes)
-    trials_dir.mkdir(parents=True, exist_ok=True)
     summary = {"request": request.model_dump(mode="json"), "tasks": [r.model_dump(mode="json") for r in rows]}
-    (trials_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_atomic(trials_dir / "summary.json", json.dumps(summary, indent=2), make_parents=True)
     from rich.console import Console
 
     console = Console()
