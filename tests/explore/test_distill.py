@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from skillspark.explore import evidence
-from skillspark.explore.distill import distill, hidden_values
+from skillspark.explore.distill import distill, hidden_values, strip_wrapper
 from skillspark.explore.grounding import Corpus, gate
 from skillspark.explore.records import Attempt
 from skillspark.explore.skillspec import check_skill_text, split_frontmatter
@@ -203,6 +203,12 @@ async def test_unavailable_distiller_gives_the_assembled_skill_without_hidden_an
     assert "echo <value> > /app/answer.txt" in result.text and "42" not in without_metadata(result.text)
     assert metadata(result.text)["grounding-note"] == "distiller unavailable (LLMUnavailable)"
     assert check_skill_text(result.text, "hello-greeting") == []
+
+
+def test_wrappers_are_stripped_but_a_closing_code_fence_stays():
+    assert strip_wrapper(f"<think>plan it</think>\n```markdown\n{GROUNDED}```\n") == GROUNDED
+    assert strip_wrapper(f"```markdown\n{GROUNDED}") == GROUNDED  # closing wrapper missing: the block's fence stays
+    assert strip_wrapper(GROUNDED) == GROUNDED
 
 
 def test_hidden_values_are_the_ones_the_instruction_does_not_state():

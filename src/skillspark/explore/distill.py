@@ -37,12 +37,12 @@ from skillspark.pdi.log import ReflectStep
 from skillspark.pdi.text import Method
 from skillspark.pdi.trajectory import SkillEvidence, phis
 
-_FENCE = re.compile(r"^```[a-zA-Z]*\n(.*)\n```\s*$", re.DOTALL)
+_THINK = re.compile(r"<think>.*?</think>", re.DOTALL)
 _SPEC_KEYS = ("name", "description", "license", "compatibility", "metadata", "allowed-tools")
 _KIND_KEYS = {"url": "urls", "path": "paths", "command": "commands", "code": "code-blocks"}
 
-SYSTEM_PROMPT = """You turn evidence from a verified, successful agent run into a reusable skill file.
-Write a SKILL.md in the Agent Skills format:
+SYSTEM_PROMPT = """You turn evidence from a verified, successful agent run into a reusable skill file: general
+procedural guidance for the class of tasks this one belongs to. Write a SKILL.md in the Agent Skills format:
 
 ---
 name: <the exact name given to you>
@@ -50,14 +50,18 @@ description: <one or two sentences: what the skill does and when to use it, at m
 ---
 # <title>
 ## When to use
-## Procedure (numbered steps; quote the commands that worked verbatim in ```bash blocks)
-## Verification (how to check the result before finishing)
-## Pitfalls (from the Lessons: what failed and why)
+## Procedure (numbered steps: what to do and why; quote the commands that worked verbatim in ```bash blocks)
+## Verification (what to check before finishing)
+## Common Pitfalls (from the Lessons: repeated or corrected mistakes)
 
-Rules: ground every step in the evidence, not in general advice. Every command, file path and URL you
-write must appear in the evidence: copy them exactly, invent none, add no links. Describe the class of
-task, not this instance: no expected values, no answers, no names of individual tests. Keep it under
-200 lines. Reply with the file only."""
+Evidence priority: the Execution Chain and Verification first; the Lessons become pitfalls; the Raw Support
+Tail only where it adds signal. Teach the next agent to choose the right path early, what to verify before
+finishing, and which mistakes to avoid.
+Grounding: every command, file path and URL you write must appear in the evidence. Copy them exactly,
+invent none, add no links; code goes in only as it ran.
+Exclude: expected values and answers of this instance, names of individual tests, failed or speculative
+approaches as advice, fallbacks that produce low-quality results. Keep it under 200 lines. Reply with the
+file only."""
 
 
 class Distillation(BaseModel):
@@ -100,10 +104,16 @@ def hidden_values(constants: set[str], instruction: str) -> set[str]:
     return {c for c in constants if not _whole(c).search(instruction)}
 
 
-def _strip_fence(text: str) -> str:
-    body = text.strip()
-    fenced = _FENCE.match(body)
-    return fenced.group(1).strip() + "\n" if fenced else body + "\n"
+def strip_wrapper(text: str) -> str:
+    """The reply without reasoning tags and without a wrapping ``` fence, whose closing line may be
+    missing (SPARK strips both ends); a last fence that closes the skill's own code block stays."""
+    lines = _THINK.sub("", text).strip().splitlines()
+    if lines and lines[0].startswith("```"):
+        lines = lines[1:]
+        fences = sum(line.strip().startswith("```") for line in lines)
+        if fences % 2 and lines[-1].strip() == "```":
+            lines = lines[:-1]
+    return "\n".join(lines).strip() + "\n"
 
 
 def repair(text: str, name: str, fallback_description: str) -> str:
@@ -224,7 +234,8 @@ async def distill(
     key_commands = [clean(c) for c in evidence.key_commands()]
     quoted = "\n".join(key_commands)
     user_prompt = (f"Skill name (use exactly): {name}\n\n# Evidence\n\n{evidence.render()}\n\n"
-                   f"# Commands that worked (quote them verbatim)\n```bash\n{quoted}\n```")
+                   f"# Commands that worked (quote them verbatim)\n```bash\n{quoted}\n```\n\n"
+                   "Write the SKILL.md that would help another agent solve similar tasks.")
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT},
                                       {"role": "user", "content": user_prompt}]
     result = Distillation(text="", tries=0, repaired=False, grounding="model", problems=[], response="",
@@ -245,7 +256,7 @@ async def distill(
         if not reply.ok or not reply.text.strip():
             failure = f"distiller call failed ({reply.error or 'empty reply'})"
             continue
-        result.text = clean(_strip_fence(reply.text))
+        result.text = clean(strip_wrapper(reply.text))
         checked = gate(result.text, corpus, key_commands)
         spec = [f"{field}: {message}" for field, message in check_skill_text(result.text, name)]
         result.problems = _feedback(spec, checked)
