@@ -24,9 +24,13 @@ _TOKEN_PATTERNS = re.compile(
     r"|\b(?:hf|gsk|xai|ghp|github_pat|pplx|nvapi)_[A-Za-z0-9_\-]{8,}"
     r"|\bAIza[0-9A-Za-z_\-]{20,}"
 )
+# Cheap substrings (of the lower-cased text) without which no token above can match: the regex runs only
+# when one is present, since scanning a large trajectory with it costs far more than these searches.
+_TOKEN_HINTS = ("sk-", "bearer", "hf_", "gsk_", "xai_", "ghp_", "github_pat_", "pplx_", "nvapi_", "aiza")
 # Environment variables whose values are secrets wherever they show up (OPENAI_API_KEY, HF_TOKEN,
-# AWS_SECRET_ACCESS_KEY, DB_PASSWORD, ...).
-_SECRET_ENV = re.compile(r"(?:^|_)(?:API_?KEY|TOKEN|SECRET|SECRET_KEY|ACCESS_KEY|PASSWORD)$", re.IGNORECASE)
+# AWS_SECRET_ACCESS_KEY, DB_PASSWORD, ...): the name is one of these or ends with `_` and one of these.
+_SECRET_NAMES = ("API_KEY", "APIKEY", "TOKEN", "SECRET", "SECRET_KEY", "ACCESS_KEY", "PASSWORD")
+_SECRET_SUFFIXES = tuple(f"_{name}" for name in _SECRET_NAMES)
 _MIN_SECRET_LEN = 6  # shorter values ("x", "1") would redact ordinary text and protect nothing
 _registered: set[str] = set()
 
@@ -39,8 +43,13 @@ def register_secret(value: str | None) -> None:
 
 def secret_env_values() -> list[str]:
     """Values of secret-named environment variables, longest first (so overlaps redact fully)."""
-    values = {v for k, v in os.environ.items() if _SECRET_ENV.search(k) and len(v) >= _MIN_SECRET_LEN}
+    values = {v for k, v in os.environ.items() if len(v) >= _MIN_SECRET_LEN and _is_secret_name(k)}
     return sorted(values, key=len, reverse=True)
+
+
+def _is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return upper.endswith(_SECRET_SUFFIXES) or upper in _SECRET_NAMES
 
 
 def _spellings(secrets: set[str]) -> list[str]:
@@ -56,8 +65,10 @@ def redact(text: str, extra_secrets: list[str] | tuple[str, ...] = ()) -> str:
     """Return `text` with every known secret, `extra_secrets` and key-like tokens replaced by [REDACTED]."""
     extra = {s for s in extra_secrets if s and len(s) >= _MIN_SECRET_LEN}
     for secret in _spellings({*secret_env_values(), *_registered, *extra}):
-        text = text.replace(secret, REDACTED)
-    return _TOKEN_PATTERNS.sub(REDACTED, text)
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    lowered = text.lower()
+    return _TOKEN_PATTERNS.sub(REDACTED, text) if any(hint in lowered for hint in _TOKEN_HINTS) else text
 
 
 def one_line(text: str, limit: int = 300) -> str:
