@@ -35,9 +35,10 @@ def test_corpus_collapses_whitespace_and_refuses_empty():
 
 def test_looks_like_command():
     for yes in ("python3 solve.py", "./run.sh --fast", "/usr/bin/env python3 x.py", "grep a b | wc -l",
-                "$ pip install requests", "foo bar > out.txt"):
+                "$ pip install requests", "foo bar > out.txt", "foo --x | sort", "build.sh && echo ok"):
         assert looks_like_command(yes), yes
-    for no in ("python", "hello", "open(path).read()", "df.sum()", "the total"):
+    for no in ("python", "hello", "open(path).read()", "df.sum()", "the total", "total > 0", "str | None",
+               "a && b"):
         assert not looks_like_command(no), no
 
 

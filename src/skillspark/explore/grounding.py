@@ -5,8 +5,8 @@ evidence the distiller was shown (the six blocks and the instruction), compared 
 collapsed. Quoting passes; paraphrase and invention do not. What is checked:
 - URLs and file paths (absolute, `./`, `~/`, `dir/file.ext`, `file.ext` for data and script extensions)
   in prose;
-- inline `code` that reads as a command (a known program or a path, then arguments; or a pipe or
-  redirect between words);
+- inline `code` that reads as a command (a known program or a path, then arguments; or a pipe into a
+  program, or a redirect into a file);
 - every line of a code block of two words or more; comment lines are read as prose.
 An invented item in prose drops its line (a Markdown link keeps its text). In a shell block an invented
 line goes alone; any other block (Python, a heredoc) goes whole, since half a function teaches nothing
@@ -47,7 +47,9 @@ _FILE_NAME = re.compile(rf"^[\w.-]+\.(?:{_EXTENSIONS})$")
 # in prose only names whose extension is no word of its own ("Node.js", "SKILL.md" are names, not files)
 _PROSE_FILE = re.compile(r"(?<![\w/.-])[\w-]+\.(?:py|sh|json|jsonl|csv|tsv|txt|yaml|yml|toml|ini|cfg|log|xml|html|"
                          r"sql|ipynb|xlsx|pdf|png|jpg|parquet)\b")
-_OPERATOR = re.compile(r"\S\s+(?:\||&&|;|>>?|<)\s*\S")
+_PROGRAM_NAME = "(?:" + "|".join(sorted(map(re.escape, _PROGRAMS), key=len, reverse=True)) + r")\b"
+# shell glue: a pipe or `&&` into a program, or a redirect into a file (not `x > 0`, not `str | None`)
+_OPERATOR = re.compile(rf"\S\s*(?:(?:\||&&|;)\s*{_PROGRAM_NAME}|>>?\s*[\w~./-]*[./][\w-]+)")
 _WORD = re.compile(r"\w+")
 
 
