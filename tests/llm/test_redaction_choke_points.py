@@ -100,3 +100,9 @@ def test_error_lines_are_redacted(monkeypatch, capsys) -> None:
     monkeypatch.setenv("ACME_API_KEY", "plain-acme-7f3e9b21c4")
     print_error("endpoint said: bad key plain-acme-7f3e9b21c4; check ACME_API_KEY")
     assert capsys.readouterr().err == f"error: endpoint said: bad key {REDACTED}; check ACME_API_KEY\n"
+
+
+def test_a_password_in_the_api_base_url_is_a_secret_too() -> None:
+    LLMClient("openai/x", api_base="https://user:pw-Zk81c0ffee@llm.example.com/v1")
+    assert redact("calling https://user:pw-Zk81c0ffee@llm.example.com/v1") == (
+        f"calling https://user:{REDACTED}@llm.example.com/v1")

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
+from urllib.parse import urlsplit
 
 from skillspark.llm.budget import Budget
 from skillspark.llm.errors import BudgetExceeded, LLMUnavailable
@@ -94,6 +95,7 @@ class LLMClient:
         self._api_base = self.resolved.api_base
         self._ready = False
         install_log_redaction()
+        register_secret(urlsplit(self._api_base or "").password)  # https://user:PASSWORD@host/v1 (--api-base)
         self._stack = AsyncExitStack()
 
     async def __aenter__(self) -> LLMClient:
