@@ -60,7 +60,7 @@ install_uv() {
 
 sync_label="uv sync (the locked venv in .venv)"
 if ! compgen -G ".venv/lib/python3*/site-packages/llama_cpp" >/dev/null; then
-  sync_label="uv sync (first time: compiles llama-cpp-python, about 6 min on 2 cores; uv caches the wheel)"
+  sync_label="uv sync (first time here: compiles llama-cpp-python, about 6 min on 2 cores)"
 fi
 
 stage 1 "system tools" system_tools
