@@ -77,7 +77,8 @@ async def test_planted_links_are_reported_never_read(tmp_path, scripted_llm, mon
     root = tmp_path / "out" / "greet"
     records = [json.loads(line) for line in (root / "trajectory.jsonl").read_text().splitlines()]
     execution = records[0]
-    skipped = [f"verifier/test-stdout.txt: {reason}", "agent/trajectory.json: a symbolic link",
+    rewards = [f"verifier/{name}: {reason}" for name in ("reward.txt", "reward.json")] if how == "folder" else []
+    skipped = [f"verifier/test-stdout.txt: {reason}", *rewards, "agent/trajectory.json: a symbolic link",
                f"verifier/ctrf.json: {reason}"]
     assert execution["result_json"]["skipped_files"] == skipped
     assert execution["error"] == "; ".join(f"skipped {line} (not read)" for line in skipped)
