@@ -4,12 +4,11 @@ The distiller model writes the skill. Its answer goes through the spec validator
 (`grounding`): URLs, paths and commands that appear nowhere in the evidence, and key commands of the
 successful attempt that it fails to quote, are listed back to the model once (`max_tries` answers in
 all). The last answer then has its invented items removed, its frontmatter repaired and the missing
-commands added under "Commands that worked". When no answer came, the answer is no SKILL.md at all
-(no frontmatter), or most of what it names was invented, the skill is instead assembled from the
-evidence blocks themselves. Either way the result
-carries its grounding facts and trajectory-level φ values in `metadata`. Expected values that the
-instruction does not state, and test names, are removed so the skill teaches the procedure, not the
-answer.
+commands added under "Commands that worked". When no answer came, the answer is no SKILL.md at all (no
+frontmatter), or most of what it names was invented, the skill is instead assembled from the evidence
+blocks themselves. Either way `metadata` says which, with the grounding counts and the skill's
+trajectory-level φ values. Expected values the instruction does not state, and test names, are removed
+so the skill teaches the procedure, not the answer.
 """
 
 from __future__ import annotations
