@@ -89,3 +89,14 @@ def test_score_skills_by_hand():
     # medians: exec 0.5, plan 0.5
     assert [s.quadrant for s in (a, b, c)] == ["high plan / high exec", "low plan / low exec", "low plan / low exec"]
     assert score_skills([]) == []
+
+
+def test_metadata_written_by_distillation_does_not_score_itself():
+    from skillspark.pdi.trajectory import without_metadata
+
+    plain = "---\nname: greet\ndescription: Write a greeting.\n---\n# Greet\n\necho hello > /app/greeting.txt\n"
+    with_meta = ("---\nname: greet\ndescription: Write a greeting.\nmetadata:\n  grounding: deterministic\n"
+                 "  pdi-phi-exec: '0.3571'\n---\n# Greet\n\necho hello > /app/greeting.txt\n")
+    assert without_metadata(with_meta) == plain
+    assert without_metadata(plain) == plain
+    assert without_metadata("no frontmatter\nmetadata: x\n") == "no frontmatter\nmetadata: x\n"

@@ -31,6 +31,25 @@ from skillspark.pdi.replay import MemoTrail
 from skillspark.pdi.text import Method, similarity, tokenize
 
 
+def without_metadata(skill_text: str) -> str:
+    """The SKILL.md without its frontmatter's `metadata:` block: the scores distillation writes there
+    must not score themselves (explore computes φ on the skill before adding them)."""
+    lines = skill_text.split("\n")
+    if not lines or lines[0].strip() != "---" or "---" not in (line.strip() for line in lines[1:]):
+        return skill_text
+    end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    kept, inside = [], False
+    for line in lines[1:end]:
+        if line.startswith("metadata:"):
+            inside = True
+            continue
+        if inside and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        inside = False
+        kept.append(line)
+    return "\n".join([lines[0], *kept, *lines[end:]])
+
+
 class SkillEvidence(BaseModel):
     """What one task's exploration left behind for scoring its skill."""
 
@@ -53,7 +72,7 @@ class SkillScore(BaseModel):
 
 def phis(evidence: SkillEvidence, method: Method = "js_divergence") -> SkillScore:
     """φ_exec, φ_plan and φ_oss of one skill (PDI and quadrant need the whole set: `score_skills`)."""
-    skill = tokenize(evidence.skill_text)
+    skill = tokenize(without_metadata(evidence.skill_text))
     trail, tracker = MemoTrail(), ProxyTracker(method, enabled=False)
     steps = [s for s in map(trail.resolve, evidence.steps) if s is not None]
     strategies = tokenize("\n".join(section(s.memo_after, "Next Strategy") for s in steps))
