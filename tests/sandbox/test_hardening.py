@@ -142,6 +142,7 @@ async def test_storage_larger_than_memory_is_on_disk_and_init_survives_oom(task_
         assert write.return_code == 0 and write.stdout.strip() == str(400 << 20), write
         hog = await env.exec("python3 -c 'x = bytearray(400 << 20); print(len(x))'")
         assert hog.return_code == 137  # the command is the OOM killer's pick ...
+        assert env.sandbox.limits.oom_kills() >= 1  # (counted, so a dead init could be explained)
         assert (await env.exec("cat /proc/self/oom_score_adj; echo alive")).stdout.split() == ["500", "alive"]
         assert (await env.exec("cat /proc/1/oom_score_adj")).stdout.strip() == "0"  # ... never init
 

@@ -38,7 +38,7 @@ def exec_command(
         sys.stderr.write(result.stderr or "")
         return result.return_code
 
-    with _build_errors_in_one_line():
+    with _sandbox_errors_in_one_line():
         code = asyncio.run(main())
     raise typer.Exit(code)
 
@@ -54,19 +54,27 @@ def shell_command(task_dir: TaskDir, no_network: NoNetwork = False) -> None:
             proc = await asyncio.to_thread(subprocess.run, argv, env=command_env)
             return proc.returncode
 
-    with _build_errors_in_one_line():
+    with _sandbox_errors_in_one_line():
         code = asyncio.run(main())
     raise typer.Exit(code)
 
 
 @contextlib.contextmanager
-def _build_errors_in_one_line() -> Iterator[None]:
-    """A failing Dockerfile step is the task's fault: one line with the step and its output's end, exit 2."""
+def _sandbox_errors_in_one_line() -> Iterator[None]:
+    """A failing Dockerfile step is the task's fault: one line with the step and its output's end, exit 2.
+
+    A sandbox that cannot start (a missing tool, a refused namespace) or whose init died (out of
+    memory) is one line too, exit 2: the message says what to change.
+    """
     from skillspark.llm.redact import one_line
     from skillspark.sandbox.build import SandboxBuildError
+    from skillspark.sandbox.namespace import NamespaceError
+    from skillspark.sandbox.process import SandboxInitError
 
     try:
         yield
+    except (NamespaceError, SandboxInitError) as exc:
+        raise UserError(one_line(f"{exc}; or use --env docker", 600)) from None
     except SandboxBuildError as exc:
         step, _, output = str(exc).partition("\n")
         tail = " | ".join(line.strip() for line in output.splitlines()[-3:] if line.strip())

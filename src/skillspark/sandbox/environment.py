@@ -34,7 +34,7 @@ from skillspark.sandbox.download import MAX_DOWNLOAD_BYTES, DownloadReport, extr
 from skillspark.sandbox.hostmask import system_layers
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
-from skillspark.sandbox.process import ProcessResult
+from skillspark.sandbox.process import ProcessResult, SandboxInitError
 from skillspark.sandbox.storage import DiskStorage, disk_storage
 from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
 
@@ -181,6 +181,18 @@ class LocalSandboxEnvironment(BaseEnvironment):
                   timeout_sec: float | None = None, user: str | int | None = None, stdin=None, stdout=None,
                   max_output_bytes: int | None = None) -> ProcessResult:
         """Run an argv inside the sandbox with the task's env, workdir, user and network."""
+        try:
+            return await self._run(inner, cwd=cwd, env=env, timeout_sec=timeout_sec, user=user, stdin=stdin,
+                                   stdout=stdout, max_output_bytes=max_output_bytes)
+        except SandboxInitError as exc:
+            kills = self.sandbox.limits.oom_kills()
+            if kills:
+                raise SandboxInitError(f"the sandbox ran out of memory ({kills} process(es) killed at memory_mb = "
+                                       f"{self.task_env_config.memory_mb}) and its init is gone; raise "
+                                       "[environment].memory_mb in task.toml") from None
+            raise
+
+    async def _run(self, inner: list[str], *, cwd, env, timeout_sec, user, stdin, stdout, max_output_bytes) -> ProcessResult:
         return await self.sandbox.run(
             inner, env=self._command_env(env), cwd=self._cwd(cwd), offline=self.offline, user=self._user(user),
             timeout_sec=timeout_sec, stdin=stdin, stdout=stdout,

@@ -120,6 +120,16 @@ class LimitEnforcer:
         except OSError:
             return []
 
+    def oom_kills(self) -> int:
+        """How many processes the kernel killed for memory in this sandbox (0 without a memory cgroup)."""
+        for path in self.dirs:
+            control = path / "memory.oom_control"
+            if control.exists():
+                for line in control.read_text().splitlines():
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        return 0
+
     def kill_all(self) -> None:
         """SIGKILL every process in the cgroup until it is empty (new forks are caught next round).
 
