@@ -123,13 +123,23 @@ async def test_command_timeout_is_reported_and_the_run_goes_on(greet_task, scrip
 
 
 async def test_model_unavailable_ends_cleanly_with_reason(greet_task, scripted_llm, tmp_path):
-    scripted_llm.push(status=401, error="bad key")
+    scripted_llm.push(status=400, error="bad request")
     outcome = await _trial(greet_task, scripted_llm, tmp_path)
 
     assert outcome.status == "ok" and outcome.reward == 0.0
     extra = _trajectory(outcome)["extra"]
     assert extra["exit_status"] == "model_unavailable"
-    assert "LLMUnavailable" in extra["reason"] and "bad key" in extra["reason"]
+    assert "LLMUnavailable" in extra["reason"] and "bad request" in extra["reason"]
+
+
+async def test_rejected_key_is_the_trials_exception(greet_task, scripted_llm, tmp_path):
+    """Not a clean end like an unavailable model: `run` and `explore` read the type name and stop."""
+    scripted_llm.push(status=401, error="bad key")
+    outcome = await _trial(greet_task, scripted_llm, tmp_path)
+
+    assert outcome.exception_type == "AuthenticationFailed" and outcome.reward is None  # nothing verified
+    assert outcome.exception_message.startswith("authentication failed for model openai/scripted")
+    assert len(scripted_llm.requests) == 1 and _trajectory(outcome)["extra"]["exit_status"] == "error"
 
 
 async def test_skills_are_injected_where_agents_look(greet_task, scripted_llm, tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from skillspark import config as _config  # noqa: F401  (offline litellm before anything imports it)
 from skillspark.agents.runner import RunRequest, run_tasks, summarize
 from skillspark.harbor.trials import TrialOutcome
+from tests.fakes.scripted_openai import Reply
 
 from .greet_task import make_task
 
@@ -76,10 +77,10 @@ def test_summarize_reduces_trials_per_task():
     assert b.cost_usd is None and b.mean_reward == 0.5 and b.n_passed == 0
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _cli(*args: str, cwd: Path, key: str | None = None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("skillspark")
     keyless = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE")}
-    env = keyless | {"COLUMNS": "200"}
+    env = keyless | {"COLUMNS": "200"} | ({"OPENAI_API_KEY": key} if key else {})
     return subprocess.run([str(exe), "run", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=240)
 
 
@@ -115,3 +116,21 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
     assert "trials" not in result.stdout  # refused before any progress display
+
+
+def test_cli_stops_the_batch_on_a_rejected_key(tmp_path, scripted_llm):
+    key = "acme-7f3e9b21c4d5-secret"  # not key-shaped, and quoted back by the endpoint
+    make_task(tmp_path / "tasks", "greet-a")
+    make_task(tmp_path / "tasks", "greet-b")
+    scripted_llm.responder = lambda request: Reply(status=401, error=f"Incorrect API key provided: {key}")
+    result = _cli(str(tmp_path / "tasks"), "--model", scripted_llm.model, "--api-base", scripted_llm.base_url,
+                  "--jobs-dir", str(tmp_path / "jobs"), cwd=tmp_path, key=key)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: authentication failed for model {scripted_llm.model} at {scripted_llm.base_url}: "
+                      "check OPENAI_API_KEY"]
+    assert len(scripted_llm.requests) == 1  # no retry, and the second task never started
+    assert key not in result.stdout + result.stderr
+    written = [p for p in (tmp_path / "jobs").rglob("*") if p.is_file()]
+    assert written and not [p for p in written if key.encode() in p.read_bytes()]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from skillspark.llm.client import Budget, BudgetExceeded, LLMClient, LLMUnavailable
+from skillspark.llm.client import AuthenticationFailed, Budget, BudgetExceeded, LLMClient, LLMUnavailable
 from skillspark.llm.records import CallRecord, jsonl_recorder
 from tests.fakes.scripted_openai import ScriptedOpenAIServer
 
@@ -66,13 +66,31 @@ async def test_gives_up_after_max_retries(scripted_llm: ScriptedOpenAIServer) ->
     assert [(r.ok, r.attempts) for r in client.records] == [(False, 3)]
 
 
-@pytest.mark.parametrize("status", [400, 401])
+@pytest.mark.parametrize("status", [400, 404])
 async def test_client_errors_are_not_retried(scripted_llm: ScriptedOpenAIServer, status: int) -> None:
     scripted_llm.push(status=status, error="nope")
     scripted_llm.push(text="never reached")
     with pytest.raises(LLMUnavailable, match="1 attempt"):
         await client_for(scripted_llm, max_retries=3).chat(HELLO)
     assert len(scripted_llm.requests) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_rejected_key_fails_at_once_naming_the_variable(
+    scripted_llm: ScriptedOpenAIServer, monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    key = "acme-7f3e9b21c4d5-secret"  # not key-shaped: only its registration keeps it out
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    scripted_llm.push(status=status, error=f"Incorrect API key provided: {key}")
+    scripted_llm.push(text="never reached")
+    client = client_for(scripted_llm, max_retries=3)
+    with pytest.raises(AuthenticationFailed) as caught:
+        await client.chat(HELLO)
+    assert str(caught.value) == (
+        f"authentication failed for model {scripted_llm.model} at {scripted_llm.base_url}: check OPENAI_API_KEY")
+    assert not isinstance(caught.value, LLMUnavailable)  # the paths that go on past an unavailable model stop here
+    assert len(scripted_llm.requests) == 1
+    assert [(r.ok, r.attempts) for r in client.records] == [(False, 1)] and key not in client.records[0].error
 
 
 async def test_unreachable_endpoint_names_the_endpoint() -> None:

@@ -38,7 +38,7 @@ async def test_keys_never_reach_errors_records_or_logs(
     monkeypatch.setenv("ACME_API_KEY", FAKE_OTHER_KEY)
     leak = f"Incorrect API key provided: {FAKE_OPENAI_KEY} (also {FAKE_OTHER_KEY})"
     scripted_llm.push(status=500, error=leak)  # retried: the warning log line carries the reason
-    scripted_llm.push(status=401, error=leak)  # not retried: ends the call
+    scripted_llm.push(status=400, error=leak)  # not retried: ends the call (a 401 would not quote the reply)
     client = LLMClient(scripted_llm.model, api_base=scripted_llm.base_url, backoff_base_s=0.01)
     with caplog.at_level(logging.DEBUG), pytest.raises(LLMUnavailable) as caught:
         await client.chat([{"role": "user", "content": "hi"}])

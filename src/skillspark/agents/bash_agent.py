@@ -6,7 +6,9 @@ top to bottom. The model answers with short reasoning and one ```bash block; the
 environment API only (`exec`, `upload_dir`), so the same agent works in the local bwrap sandbox and in
 Harbor's docker or cloud environments. The run ends when the model submits (a block whose last line is
 `submit`), at the step limit, after too many malformed replies in a row, or when the model is unavailable;
-the reason is recorded in the ATIF trajectory and in the agent context.
+the reason is recorded in the ATIF trajectory and in the agent context. A rejected key is not a way for
+one run to end but an error of the whole batch: `AuthenticationFailed` leaves the agent, Harbor records it
+as the trial's exception (by type name), and `skillspark run` / `explore` stop on it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from skillspark.agents.skills import PRIMARY_SKILLS_DIR, SKILLS_DIRS, inject_ski
 from skillspark.agents.trajectory import TrajectoryRecorder
 from skillspark.errors import UserError
 from skillspark.llm.budget import Budget
-from skillspark.llm.client import LLMClient
+from skillspark.llm.client import AuthenticationFailed, LLMClient
 from skillspark.llm.records import ChatResult
 from skillspark.llm.redact import redact
 
@@ -180,6 +182,8 @@ class SkillsparkAgent(BaseAgent):
         self.n_calls += 1
         try:
             result = await self._client.chat(messages)
+        except AuthenticationFailed:
+            raise
         except UserError as exc:  # LLMUnavailable, BudgetExceeded, a missing API key
             raise ModelUnavailable(f"{type(exc).__name__}: {exc}") from None
         self._count_usage(result)

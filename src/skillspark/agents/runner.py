@@ -115,12 +115,18 @@ async def run_tasks(
     trials_dir: Path,
     on_result: Callable[[TrialOutcome], None] | None = None,
 ) -> list[TrialOutcome]:
-    """Run k trials of every task (at most `parallelism` at once); trials past `--max-cost` are not started."""
+    """Run k trials of every task (at most `parallelism` at once); trials past `--max-cost` are not started.
+
+    A trial whose agent was refused by the endpoint (401/403) stops the batch: the key is wrong for every
+    task, so no further trial starts and `AuthenticationFailed` is raised once the running ones end.
+    """
     from skillspark.harbor.trials import run_trial
+    from skillspark.llm.errors import AuthenticationFailed
 
     check_request(request)
     gate = asyncio.Semaphore(request.parallelism)
     spent = [0.0]
+    refused: list[Exception] = []
 
     async with AsyncExitStack() as stack:
         tasks = request.tasks
@@ -132,16 +138,20 @@ async def run_tasks(
         async def one(task_dir: Path) -> TrialOutcome | None:
             async with gate:
                 remaining = None if request.max_cost_usd is None else request.max_cost_usd - spent[0]
-                if remaining is not None and remaining <= 0:
+                if refused or (remaining is not None and remaining <= 0):
                     return None
                 spec = agent_spec(request, api_base=api_base, max_cost_usd=remaining)
                 outcome = await run_trial(task_dir, agent=spec, env=request.env, trials_dir=trials_dir)
                 spent[0] += outcome.cost_usd or 0.0
+                if error := AuthenticationFailed.recorded(outcome.exception_type, outcome.exception_message):
+                    refused.append(error)
             if on_result is not None:
                 on_result(outcome)
             return outcome
 
         results = await asyncio.gather(*(one(t) for t in tasks for _ in range(request.k)))
+    if refused:
+        raise refused[0]
     return [r for r in results if r is not None]
 
 

@@ -97,9 +97,10 @@ def explore(
         f"output folder (--resume counts earlier spend); exit code {BUDGET_EXIT_CODE}.")] = None,
 ) -> None:
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
+    from skillspark.explore.folders import task_folders
     from skillspark.explore.loop import ExploreSettings, explore_tasks
     from skillspark.explore.progress import ProgressView
-    from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir
+    from skillspark.harbor.tasks import find_task_dirs
 
     if pdi_method not in PDI_METHODS:
         raise UserError(f"--pdi-method {pdi_method!r} is unknown; use one of: {', '.join(PDI_METHODS)}")
@@ -114,10 +115,10 @@ def explore(
         llm_timeout_s=llm_timeout, llm_retries=llm_retries, max_cost_usd=max_cost, shuffle_seed=shuffle_seed,
     )
     screening = _check_inputs(task_dirs, settings)  # one clear line each before the live table starts
-    task_dirs = [harbor_task_dir(task.path, output) for task in screening.tasks]
+    task_dirs = [task.path for task in screening.tasks]
     if shuffle_seed is not None:
         Console().print(f"task order shuffled with --seed {shuffle_seed}")
-    view = ProgressView([d.name for d in task_dirs], max_retries)
+    view = ProgressView(task_folders(screening.tasks), max_retries)
     try:
         with view:
             summaries = asyncio.run(explore_tasks(task_dirs, settings, on_progress=view.update))

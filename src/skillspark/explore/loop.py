@@ -2,7 +2,9 @@
 
 Each attempt is committed to attempts.json only when it is fully done (judged, reflected, logged), so a
 resumed run starts exactly after the last committed attempt; the online PDI proxy is rebuilt by
-replaying the committed reflect steps. On PASS the skill is distilled from the six evidence blocks.
+replaying the committed reflect steps. On PASS the skill is distilled from the six evidence blocks. A key
+the endpoint rejects (agent, summarizer or distiller) stops the whole run with `AuthenticationFailed`; the
+attempt in flight is not kept, so `--resume` with a good key goes on from there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from skillspark.explore import evidence
 from skillspark.explore.distill import distill, skill_name
+from skillspark.explore.folders import task_folders
 from skillspark.explore.judge import Verdict, judge
 from skillspark.explore.memo import (
     ChatModel,
@@ -44,7 +47,7 @@ from skillspark.explore.runner import AttemptOutcome, AttemptRunner
 from skillspark.explore.spend import SpendLedger
 from skillspark.explore.store import TaskStore
 from skillspark.files import write_atomic
-from skillspark.llm.errors import BudgetExceeded
+from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded
 from skillspark.pdi.memo import attempt_failures
 from skillspark.pdi.proxy import Level, ProxyTracker
 
@@ -131,18 +134,23 @@ ProgressFn = Callable[[TaskProgress], None]
 
 
 class TaskExplorer:
-    """Explores one task; `run()` returns its summary (also written as the log's last record)."""
+    """Explores one task; `run()` returns its summary (also written as the log's last record).
+
+    `folder` is its output folder under `settings.output` (default: the task name as a skill name); it
+    also names the skill and the task's row in the progress display.
+    """
 
     def __init__(self, task_dir: Path, name: str, instruction: str, settings: ExploreSettings,
                  runner: AttemptRunner, summarizer: ChatModel, distiller: ChatModel,
-                 on_progress: ProgressFn | None = None, ledger: SpendLedger | None = None):
+                 on_progress: ProgressFn | None = None, ledger: SpendLedger | None = None,
+                 folder: str | None = None):
         self.task_dir, self.name, self.instruction = task_dir, name, instruction
         self.settings, self.runner = settings, runner
         self.summarizer, self.distiller = summarizer, distiller
         # the run's budget; explore_tasks shares one with the summarizer and distiller clients
         self.ledger = ledger or SpendLedger(settings.output, settings.max_cost_usd, resume=settings.resume)
         self.on_progress = on_progress or (lambda _: None)
-        self.store = TaskStore(settings.output / skill_name(name))
+        self.store = TaskStore(settings.output / (folder or skill_name(name)))
         self.tracker = ProxyTracker(settings.pdi_method, enabled=settings.pdi,  # type: ignore[arg-type]
                                     observe_only=settings.pdi_observe_only)
         self.state = AttemptsFile(task_name=name, max_retries=settings.max_retries, pdi=PdiState(
@@ -190,9 +198,9 @@ class TaskExplorer:
         self.ledger.save()
 
     def _progress(self, status: str, reward: float | None = None) -> None:
-        self.on_progress(TaskProgress(task=self.name, attempt=len(self.state.attempts) + (status == "running"),
-                                      max_attempts=self.settings.max_retries, status=status,
-                                      pdi_level=self.level, reward=reward))
+        attempt = len(self.state.attempts) + (status == "running")
+        self.on_progress(TaskProgress(task=self.store.root.name, attempt=attempt, status=status, reward=reward,
+                                      max_attempts=self.settings.max_retries, pdi_level=self.level))
 
     # --- the loop ------------------------------------------------------------------------------
     async def run(self) -> TaskSummary:
@@ -218,8 +226,9 @@ class TaskExplorer:
             passed = last is not None and last.status == "PASS"
             self._stop_for_budget(f"the skill of attempt {len(self.state.attempts)}, which passed" if passed
                                   else f"attempt {len(self.state.attempts) + 1}, which is not kept")
-        except asyncio.CancelledError:
-            self.state.state, self.state.reason = "cancelled", "cancelled by the user; --resume continues it"
+        except (AuthenticationFailed, asyncio.CancelledError) as stop:  # the attempt in flight is not kept
+            why = str(stop) if isinstance(stop, AuthenticationFailed) else "cancelled (Ctrl-C or another task's error)"
+            self.state.state, self.state.reason = "cancelled", f"{why}; --resume continues it"
             self._finish()
             raise
         self._finish()
@@ -247,6 +256,8 @@ class TaskExplorer:
         outcome = await self.runner.run(self.task_dir, attempt=k, extra_prompt=extra, jobs_dir=self.store.jobs_dir,
                                         **budget)
         self.ledger.charge(outcome.cost_usd)
+        if refused := AuthenticationFailed.recorded(outcome.exception_type, outcome.exception_message):
+            raise refused
         verdict = judge(outcome)
         commands = "\n".join(outcome.commands)
         self.store.append(self._execution_record(k, outcome, verdict, commands, extra, intervention))
@@ -333,7 +344,7 @@ class TaskExplorer:
                        passed: list[str] | None = None) -> None:
         self._progress("distilling", attempt.reward)
         passed = passed if passed is not None else []
-        name = skill_name(self.name)
+        name = self.store.root.name  # the spec wants a skill named like its folder
         bundle = evidence.collect(
             instruction=self.instruction, task_dir=self.task_dir,
             commands=outcome.commands if outcome else attempt.agent_commands.splitlines(),
@@ -383,12 +394,14 @@ class TaskExplorer:
 async def explore_tasks(task_dirs: list[Path], settings: ExploreSettings, *, runner: AttemptRunner | None = None,
                         on_progress: ProgressFn | None = None) -> list[TaskSummary]:
     """Explore every task, `settings.parallelism` at once, within one `--max-cost` budget; one summary per
-    task, in input order."""
+    task, in input order. An error of one task (a rejected key) cancels the others before it is raised."""
     from skillspark.explore.runner import HarborAttemptRunner
-    from skillspark.harbor.tasks import load_task
+    from skillspark.harbor.tasks import harbor_task_dir, load_task
     from skillspark.llm.client import LLMClient
 
     tasks = [load_task(d) for d in task_dirs]
+    folders = task_folders(tasks)  # named after the tasks as given, not after their Harbor-ready copies
+    runnable = [harbor_task_dir(task.path, settings.output) for task in tasks]
     ledger = SpendLedger(settings.output, settings.max_cost_usd, resume=settings.resume)
     async with contextlib.AsyncExitStack() as stack:
         local_base = None
@@ -416,10 +429,16 @@ async def explore_tasks(task_dirs: list[Path], settings: ExploreSettings, *, run
             budget=ledger.budget, **settings.llm_limits(settings.model)))
         semaphore = asyncio.Semaphore(settings.parallelism)
 
-        async def one(task) -> TaskSummary:
+        async def one(i: int) -> TaskSummary:
             async with semaphore:
-                explorer = TaskExplorer(task.path, task.name, task.instruction, settings, runner,
-                                        summarizer, distiller, on_progress, ledger)
+                explorer = TaskExplorer(runnable[i], tasks[i].name, tasks[i].instruction, settings, runner,
+                                        summarizer, distiller, on_progress, ledger, folder=folders[i])
                 return await explorer.run()
 
-        return list(await asyncio.gather(*(one(t) for t in tasks)))
+        jobs = [asyncio.ensure_future(one(i)) for i in range(len(tasks))]
+        try:
+            return list(await asyncio.gather(*jobs))
+        finally:  # no task outlives the clients and the embedded server closed below
+            for job in jobs:
+                job.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)

@@ -1,8 +1,9 @@
 """One async way to call any model: litellm underneath, our retries, records, budget and redaction.
 
 Why our own retries: we want one policy for every provider (backoff with jitter on 429, 5xx, timeouts
-and dropped connections; never on 400/401), every attempt counted in the call record, and one clear
-redacted line when we give up. litellm's and the OpenAI SDK's own retries are switched off.
+and dropped connections; never on 400/401/403), every attempt counted in the call record, and one clear
+redacted line when we give up. litellm's and the OpenAI SDK's own retries are switched off. A 401/403 is
+`AuthenticationFailed`: the key is wrong for every later call too, so callers stop rather than go on.
 """
 
 from __future__ import annotations
@@ -18,17 +19,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from skillspark.llm.budget import Budget
-from skillspark.llm.errors import BudgetExceeded, LLMUnavailable
+from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnavailable
 from skillspark.llm.models import check_credentials, import_litellm, resolve_model
 from skillspark.llm.records import CallRecord, ChatResult
 from skillspark.llm.redact import install_log_redaction, one_line, redact, register_secret
 
-__all__ = ["Budget", "BudgetExceeded", "ChatResult", "CallRecord", "LLMClient", "LLMUnavailable"]
+__all__ = ["AuthenticationFailed", "Budget", "BudgetExceeded", "ChatResult", "CallRecord", "LLMClient",
+           "LLMUnavailable"]
 
 log = logging.getLogger("skillspark.llm")
 
 _NO_KEY = "no-key-required"  # OpenAI-compatible servers without auth still need a non-empty key field
 _RETRY_STATUS = {408, 409, 425, 429}
+_AUTH_STATUS = {401, 403}
 _MALFORMED_MARKERS = ("JSONDecodeError", "Expecting value", "Invalid response object", "no 'choices'")
 
 
@@ -41,7 +44,9 @@ class _Outcome(Exception):
 
 
 def _classify(exc: Exception, litellm: Any) -> str:
-    """'retry', 'output' (malformed answer: recorded, not retried), 'context' or 'fatal'."""
+    """'retry', 'output' (malformed answer: recorded, not retried), 'context', 'auth' or 'fatal'."""
+    if getattr(exc, "status_code", None) in _AUTH_STATUS:
+        return "auth"
     if isinstance(exc, litellm.ContextWindowExceededError):
         return "context"
     if isinstance(exc, (litellm.Timeout, litellm.APIConnectionError, litellm.RateLimitError)):
@@ -199,12 +204,21 @@ class LLMClient:
                     await asyncio.sleep(delay)
                     continue
                 self._finish(ChatResult(ok=False, error=reason, model=self.model), attempt, started)
+                if kind == "auth":
+                    raise AuthenticationFailed(self._auth_message()) from None
                 raise LLMUnavailable(self._give_up_message(reason, attempt)) from None
 
     def _reason(self, exc: Exception) -> str:
         status = getattr(exc, "status_code", None)
         prefix = f"{type(exc).__name__}" + (f" {status}" if isinstance(status, int) else "")
         return one_line(f"{prefix}: {exc}", limit=240)
+
+    def _auth_message(self) -> str:
+        """Names the key variable, never its value (nor the provider's text, which may quote part of it)."""
+        fallback = "OPENAI_API_KEY" if self._api_base else "the provider's API key variable"
+        key_env = self.resolved.api_key_env or fallback
+        where = self._api_base or "the provider's endpoint"
+        return one_line(f"authentication failed for model {self.model} at {where}: check {key_env}", limit=500)
 
     def _give_up_message(self, reason: str, attempts: int) -> str:
         where = self._api_base or "the provider's endpoint"
