@@ -81,17 +81,25 @@ def _populate_base(layer: Path) -> None:
     install_offline_installers(layer)
 
 
-def base_layer(cache_dir: Path) -> Path:
-    """Return the base layer under `cache_dir`, creating it once (atomically) if needed."""
-    final = cache_dir / f"base-v{BASE_LAYER_VERSION}"
+def build_once(final: Path, populate) -> Path:
+    """`final`, made by `populate(staging dir)` and renamed into place unless it already exists.
+
+    The rename is atomic, so concurrent processes never see a half-made layer; a loser of the race
+    drops its own copy (both are identical).
+    """
     if final.is_dir():
         return final
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = cache_dir / f".base-v{BASE_LAYER_VERSION}.{os.getpid()}"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{final.name}.{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    _populate_base(staging)
+    populate(staging)
     try:
         staging.rename(final)
     except OSError:  # another process won the race; its layer is identical
         shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def base_layer(cache_dir: Path) -> Path:
+    """Return the base layer under `cache_dir`, creating it once (atomically) if needed."""
+    return build_once(cache_dir / f"base-v{BASE_LAYER_VERSION}", _populate_base)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
 from pathlib import Path
 
-from skillspark.sandbox.hostfs import ROOT, base_layer, ensure_layer_shape
+from skillspark.sandbox.hostfs import ROOT, base_layer, build_once, ensure_layer_shape
 from skillspark.sandbox.idmap import sandbox_mapping
 
 SCANNED = ("etc", "var")
@@ -101,19 +100,12 @@ def _populate(layer: Path, entries: list[tuple[str, os.stat_result]], root: Path
 def mask_layer(cache_dir: Path, root: Path = Path("/")) -> Path:
     """The mask layer for this host's current private entries (built once per content)."""
     entries = private_entries(root)
-    final = cache_dir / f"hostmask-{_layer_key(entries, root)}"
-    if final.is_dir():
-        return final
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    staging = cache_dir / f".{final.name}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    _populate(staging, entries, root)
-    (staging / ROOT).mkdir(exist_ok=True)
-    try:
-        staging.rename(final)
-    except OSError:  # another process won the race; its layer is identical
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+
+    def populate(staging: Path) -> None:
+        _populate(staging, entries, root)
+        (staging / ROOT).mkdir(exist_ok=True)
+
+    return build_once(cache_dir / f"hostmask-{_layer_key(entries, root)}", populate)
 
 
 def system_layers(cache_dir: Path) -> list[Path]:
