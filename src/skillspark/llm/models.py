@@ -91,9 +91,9 @@ _ENDPOINT_VARS = ("_API_BASE", "_BASE_URL")
 
 def import_litellm() -> Any:
     """Import litellm once, quietly and offline (its import costs ≈10 s, so only when it is needed)."""
-    import litellm
+    from skillspark import config  # noqa: F401  sets the offline cost map before litellm reads it (first!)
 
-    from skillspark import config  # noqa: F401  sets the offline cost map before litellm reads it
+    import litellm
 
     litellm.suppress_debug_info = True
     return litellm
