@@ -115,3 +115,10 @@ def test_bootstrap_spearman_is_seeded():
     assert (rho, lo, hi) == stats.bootstrap_spearman(pairs, seed=2, resamples=1000)
     assert lo <= rho <= hi
     assert stats.bootstrap_spearman([(1.0, 1.0), (2.0, 1.0)], seed=0, resamples=10) == (None, None, None)
+
+
+def test_sign_test_matches_the_comb_sum_formula():
+    for b, c in [(0, 7), (2, 9), (13, 11), (40, 25), (150, 180)]:
+        n = b + c
+        expected = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n)
+        assert stats.sign_test(b, c) == expected

@@ -119,7 +119,10 @@ def sign_test(better: int, worse: int) -> float:
     With k = 1 trial per task this is McNemar's exact test. No moved task gives p = 1.
     """
     n = better + worse
-    tail = sum(math.comb(n, i) for i in range(min(better, worse) + 1))
+    term = tail = 1  # C(n, 0); exact integers, each next term C(n, i+1) = C(n, i)·(n−i)/(i+1)
+    for i in range(min(better, worse)):
+        term = term * (n - i) // (i + 1)
+        tail += term
     return min(1.0, 2 * tail / 2**n)
 
 

@@ -1,0 +1,170 @@
+"""summary.json of `skillspark eval`: per-arm rates and paired comparisons, computed from results records.
+
+Why tasks first: a task is what was sampled, so every rate is a mean of per-task rates p_t = passes/trials
+(infra errors dropped from both), every interval resamples tasks, and a comparison uses only tasks that
+ran in both arms. Infra errors say nothing about a skill: they are counted, never scored as failures.
+Money spent on them is real, so tokens and cost add up every record.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+
+from skillspark.evaluate import stats
+
+INFRA_ERROR = "infra_error"
+TaskCounts = dict[str, tuple[int, int]]  # task -> (passes, trials), infra errors excluded
+
+
+def per_task_counts(records: Iterable[dict]) -> dict[tuple[str, str], TaskCounts]:
+    """(model, condition) -> task -> (passes, trials) over scored trials; a task with only infra errors is absent."""
+    counts: dict[tuple[str, str], dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for record in records:
+        if record.get("status") == INFRA_ERROR:
+            continue
+        cell = counts[(record["model"], record["condition"])][record["task"]]
+        cell[0] += bool(record.get("passed"))
+        cell[1] += 1
+    return {arm: {task: (p, n) for task, (p, n) in tasks.items()} for arm, tasks in counts.items()}
+
+
+def ordered_conditions(conditions: Iterable[str], baseline: str) -> list[str]:
+    """The baseline first, then the others by name: one stable order for tables and plots."""
+    unique = set(conditions)
+    return ([baseline] if baseline in unique else []) + sorted(unique - {baseline})
+
+
+def _known_sum(values: Iterable[float | int | None]) -> float | None:
+    """Sum of the values that were recorded; None when none was (unknown is not zero)."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _arm(model: str, condition: str, records: list[dict], tasks: TaskCounts, k: int, seed: int, resamples: int) -> dict:
+    rates = [passes / trials for passes, trials in tasks.values()]
+    passes = sum(p for p, _ in tasks.values())
+    n_trials = sum(n for _, n in tasks.values())
+    scored = [r for r in records if r.get("status") != INFRA_ERROR]
+    tokens = _known_sum(
+        None if r.get("tokens_in") is None and r.get("tokens_out") is None
+        else (r.get("tokens_in") or 0) + (r.get("tokens_out") or 0)
+        for r in records
+    )
+    cost = _known_sum(r.get("cost_usd") for r in records)
+    return {
+        "model": model,
+        "condition": condition,
+        "n_tasks": len(tasks),
+        "n_trials": n_trials,
+        "passes": passes,
+        "pass_rate": statistics.fmean(rates) if rates else None,
+        "wilson95": list(stats.wilson(passes, n_trials)),
+        "ci95": list(stats.cluster_bootstrap_mean(rates, seed, resamples)) if rates else [None, None],
+        # k trials drawn from the n_t a task ran (all of them when n_t <= k): ≥ 1 pass / every one passes
+        "pass_at_k": statistics.fmean(stats.pass_at_k(n, p, min(k, n)) for p, n in tasks.values()) if tasks else None,
+        "pass_hat_k": statistics.fmean(stats.pass_hat_k(n, p, min(k, n)) for p, n in tasks.values()) if tasks else None,
+        "tokens": tokens,
+        "cost_usd": cost,
+        "cost_per_solve_usd": cost / passes if cost is not None and passes else None,
+        "infra_errors": len(records) - len(scored),
+        "skill_read_rate": statistics.fmean(bool(r.get("skill_read")) for r in scored) if scored else None,
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f} pp"
+
+
+def verdict(comparison: dict) -> str:
+    """One sentence a reader can act on; no arm is called better when its CI contains 0."""
+    model, base, cond = comparison["model"], comparison["baseline"], comparison["condition"]
+    if comparison["n_tasks"] == 0:
+        return f"{model}: no task ran in both '{base}' and '{cond}', so nothing can be compared."
+    delta, (lo, hi), p = comparison["delta"], comparison["ci95"], comparison["p_value"]
+    measured = f"Δ = {_pct(delta)}, 95% CI [{_pct(lo)}, {_pct(hi)}], p = {p:.3g} ({comparison['test']})"
+    if lo <= 0 <= hi:
+        mde = comparison["mde"]
+        reach = (
+            f"this design detects changes of about {100 * mde:.0f} pp or more"
+            if mde is not None
+            else f"{comparison['n_tasks']} tasks are too few for any result to be significant"
+        )
+        return f"{model}: '{cond}' is not shown to differ from '{base}' ({measured}; the CI contains 0); {reach}."
+    direction = "better" if lo > 0 else "worse"
+    caveat = "" if p < stats.ALPHA else "; the exact test does not confirm it, so treat it as a hint"
+    return f"{model}: '{cond}' does {direction} than '{base}' ({measured}; the CI excludes 0{caveat})."
+
+
+def _comparison(
+    model: str, baseline: str, condition: str, base: TaskCounts, other: TaskCounts, k: int, seed: int, resamples: int
+) -> dict:
+    shared = sorted(set(base) & set(other))
+    pairs = [(base[t][0] / base[t][1], other[t][0] / other[t][1]) for t in shared]
+    diffs = [c - b for b, c in pairs]
+    better = sum(d > 0 for d in diffs)
+    worse = sum(d < 0 for d in diffs)
+    result = {
+        "model": model,
+        "baseline": baseline,
+        "condition": condition,
+        "n_tasks": len(shared),
+        "delta": None,
+        "ci95": [None, None],
+        "p_value": None,
+        "test": stats.significance_test_name(k),
+        "normalized_gain": None,
+        "improved": better,
+        "degraded": worse,
+        "unchanged": len(shared) - better - worse,
+        "mde": stats.minimum_detectable_effect(diffs),
+        "excluded_tasks": sorted(set(base) ^ set(other)),
+    }
+    if pairs:
+        delta, lo, hi = stats.paired_bootstrap_delta(pairs, seed, resamples)
+        base_rate = statistics.fmean(b for b, _ in pairs)
+        result |= {
+            "delta": delta,
+            "ci95": [lo, hi],
+            "p_value": stats.sign_test(better, worse),
+            # room left above the baseline on the same tasks that was taken: Δ / (1 − baseline rate)
+            "normalized_gain": delta / (1 - base_rate) if base_rate < 1 else None,
+        }
+    result["verdict"] = verdict(result)
+    return result
+
+
+def build_summary(
+    records: list[dict], *, k: int, baseline: str = "none", seed: int = 0, resamples: int = 10_000
+) -> dict:
+    """The summary.json dict: one arm per (model, condition), one comparison per model and non-baseline condition."""
+    by_arm: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in records:
+        by_arm[(record["model"], record["condition"])].append(record)
+    counts = per_task_counts(records)
+    models = sorted({m for m, _ in by_arm})
+    conditions = ordered_conditions((c for _, c in by_arm), baseline)
+    arms = [
+        _arm(m, c, by_arm[(m, c)], counts.get((m, c), {}), k, seed, resamples)
+        for m in models
+        for c in conditions
+        if (m, c) in by_arm
+    ]
+    comparisons = [
+        _comparison(m, baseline, c, counts.get((m, baseline), {}), counts.get((m, c), {}), k, seed, resamples)
+        for m in models
+        for c in conditions
+        if c != baseline and (m, c) in by_arm and (m, baseline) in by_arm
+    ]
+    return {
+        "k": k,
+        "n_tasks": len({r["task"] for r in records}),
+        "models": models,
+        "conditions": conditions,
+        "baseline": baseline,
+        "seed": seed,
+        "resamples": resamples,
+        "arms": arms,
+        "comparisons": comparisons,
+    }

@@ -1,0 +1,139 @@
+"""summary.json from hand-built results records, every number computed by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from skillspark.evaluate import stats
+from skillspark.evaluate.summary import build_summary
+
+ARM_KEYS = {
+    "model", "condition", "n_tasks", "n_trials", "passes", "pass_rate", "wilson95", "ci95", "pass_at_k",
+    "pass_hat_k", "tokens", "cost_usd", "cost_per_solve_usd", "infra_errors", "skill_read_rate",
+}
+COMPARISON_KEYS = {
+    "model", "baseline", "condition", "n_tasks", "delta", "ci95", "p_value", "test", "normalized_gain",
+    "improved", "degraded", "unchanged", "mde",
+}
+
+
+def record(task, condition, trial, passed, *, model="m", status=None, skill_read=False, cost=0.01):
+    status = status or ("pass" if passed else "fail")
+    return {
+        "task": task, "condition": condition, "model": model, "trial": trial, "reward": float(passed),
+        "passed": passed, "status": status, "tokens_in": 100, "tokens_out": 10, "cost_usd": cost,
+        "duration_s": 1.0, "skill_sha256": None, "skill_read": skill_read, "trial_dir": f"t/{task}/{trial}",
+    }
+
+
+def three_tasks():
+    """none: A 0/2, B 1/2, C 2/2. generated: 2/2 each, plus one infra error on C; 5 of 6 trials read the skill."""
+    rows = [
+        record("A", "none", 0, False), record("A", "none", 1, False),
+        record("B", "none", 0, True), record("B", "none", 1, False),
+        record("C", "none", 0, True), record("C", "none", 1, True),
+    ]
+    for task in "ABC":
+        rows += [record(task, "generated", 0, True, skill_read=True),
+                 record(task, "generated", 1, True, skill_read=task != "C")]
+    rows.append(record("C", "generated", 1, False, status="infra_error"))
+    return rows
+
+
+def test_keys_are_exactly_the_issues_and_json_clean():
+    summary = build_summary(three_tasks(), k=2, resamples=2000)
+    assert {"k", "n_tasks", "models", "conditions", "arms", "comparisons"} <= set(summary)
+    for arm in summary["arms"]:
+        assert set(arm) == ARM_KEYS
+    for comparison in summary["comparisons"]:
+        assert set(comparison) - {"excluded_tasks", "verdict"} == COMPARISON_KEYS
+    json.dumps(summary, allow_nan=False)
+
+
+def test_arms_by_hand():
+    summary = build_summary(three_tasks(), k=2, resamples=2000)
+    assert (summary["k"], summary["n_tasks"], summary["models"]) == (2, 3, ["m"])
+    assert summary["conditions"] == ["none", "generated"]  # baseline first
+    none, generated = summary["arms"]
+    assert none["condition"] == "none"
+    assert (none["n_tasks"], none["n_trials"], none["passes"]) == (3, 6, 3)
+    assert none["pass_rate"] == pytest.approx(0.5)  # mean(0, 0.5, 1)
+    assert none["wilson95"] == pytest.approx(list(stats.wilson(3, 6)))
+    assert none["pass_at_k"] == pytest.approx(2 / 3)  # B and C passed at least once
+    assert none["pass_hat_k"] == pytest.approx(1 / 3)  # only C passed every trial
+    assert none["ci95"] == [0.0, 1.0]  # all-A or all-C resamples are 1/27 > 2.5% each
+    assert (none["tokens"], none["infra_errors"], none["skill_read_rate"]) == (660, 0, 0.0)
+    assert none["cost_usd"] == pytest.approx(0.06) and none["cost_per_solve_usd"] == pytest.approx(0.02)
+
+    assert (generated["n_trials"], generated["passes"], generated["infra_errors"]) == (6, 6, 1)
+    assert generated["pass_rate"] == 1.0 and generated["ci95"] == [1.0, 1.0]
+    assert generated["pass_at_k"] == 1.0 and generated["pass_hat_k"] == 1.0
+    assert generated["tokens"] == 770  # the infra error was paid for: 7 records
+    assert generated["cost_per_solve_usd"] == pytest.approx(0.07 / 6)
+    assert generated["skill_read_rate"] == pytest.approx(5 / 6)  # infra error not scored
+
+
+def test_comparison_by_hand():
+    (comparison,) = build_summary(three_tasks(), k=2, resamples=2000)["comparisons"]
+    assert (comparison["baseline"], comparison["condition"], comparison["n_tasks"]) == ("none", "generated", 3)
+    assert comparison["delta"] == pytest.approx(0.5)  # mean(1, 0.5, 0)
+    assert (comparison["improved"], comparison["degraded"], comparison["unchanged"]) == (2, 0, 1)
+    assert comparison["p_value"] == 0.5 and comparison["test"] == "sign_test"  # 2 * 1/4
+    assert comparison["normalized_gain"] == pytest.approx(1.0)  # 0.5 / (1 - 0.5)
+    assert comparison["ci95"] == [0.0, 1.0]
+    assert comparison["mde"] is None and comparison["excluded_tasks"] == []
+    assert "not shown to differ" in comparison["verdict"] and "too few" in comparison["verdict"]
+
+
+def test_mcnemar_design_k1():
+    """12 tasks, k = 1: 8 gained, 1 lost, 3 passed in both -> b = 8, c = 1."""
+    rows = []
+    for i in range(12):
+        before, after = (False, True) if i < 8 else (True, False) if i == 8 else (True, True)
+        rows += [record(f"t{i}", "none", 0, before), record(f"t{i}", "curated", 0, after)]
+    (comparison,) = build_summary(rows, k=1, resamples=4000)["comparisons"]
+    assert comparison["p_value"] == 0.0390625 and comparison["test"] == "mcnemar_exact"
+    assert comparison["delta"] == pytest.approx(7 / 12)
+    assert comparison["normalized_gain"] == pytest.approx((7 / 12) / (1 - 4 / 12))
+    sd = math.sqrt(59 / 132)  # sum d^2 = 9, mean 7/12: (9 - 12 * 49/144) / 11
+    assert comparison["mde"] == pytest.approx(2.8015852 * sd / math.sqrt(12), rel=1e-6)
+    assert comparison["ci95"][0] > 0
+    assert "does better" in comparison["verdict"] and "CI excludes 0" in comparison["verdict"]
+
+
+def test_identical_arms_delta_zero_p_one():
+    rows = []
+    for i, passed in enumerate([True, False, True, True, False, False, True]):
+        rows += [record(f"t{i}", "none", 0, passed), record(f"t{i}", "placebo", 0, passed)]
+    (comparison,) = build_summary(rows, k=1, resamples=500)["comparisons"]
+    assert comparison["delta"] == 0.0 and comparison["p_value"] == 1.0 and comparison["ci95"] == [0.0, 0.0]
+    assert comparison["unchanged"] == 7
+    assert "not shown to differ" in comparison["verdict"]
+
+
+def test_infra_only_task_and_one_sided_task_are_excluded_and_counted():
+    rows = [
+        record("A", "none", 0, True), record("A", "generated", 0, True),
+        record("B", "none", 0, False), # B has no generated skill: baseline only
+        record("C", "none", 0, False), record("C", "generated", 0, False, status="infra_error", cost=None),
+    ]
+    summary = build_summary(rows, k=1, resamples=200)
+    none, generated = summary["arms"]
+    assert (none["n_tasks"], generated["n_tasks"], generated["infra_errors"]) == (3, 1, 1)
+    assert generated["cost_usd"] == pytest.approx(0.01)  # the unknown cost is not counted as 0 or as a value
+    (comparison,) = summary["comparisons"]
+    assert comparison["n_tasks"] == 1 and comparison["excluded_tasks"] == ["B", "C"]
+
+
+def test_two_models_and_missing_cost():
+    rows = [record("A", c, 0, c == "curated", model=m, cost=None) for m in ("b-model", "a-model") for c in ("curated", "none")]
+    summary = build_summary(rows, k=1, resamples=100)
+    assert summary["models"] == ["a-model", "b-model"]
+    assert [(a["model"], a["condition"]) for a in summary["arms"]] == [
+        ("a-model", "none"), ("a-model", "curated"), ("b-model", "none"), ("b-model", "curated")]
+    assert all(a["cost_usd"] is None and a["cost_per_solve_usd"] is None for a in summary["arms"])
+    assert [c["model"] for c in summary["comparisons"]] == ["a-model", "b-model"]
+    assert all(c["delta"] == 1.0 for c in summary["comparisons"])
