@@ -1,0 +1,110 @@
+"""`skillspark eval` end to end with a scripted student in the local sandbox: arms, staging, resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from skillspark import config as _config  # noqa: F401  (offline litellm before anything imports it)
+from skillspark.errors import UserError
+from skillspark.evaluate.conditions import parse_conditions
+from skillspark.evaluate.results import RESULTS_FILE, EvalResult, read_results
+from skillspark.evaluate.runner import EvalRequest, plan_eval, run_eval
+from skillspark.harbor.tasks import load_task
+from tests.agents.greet_task import make_task
+
+pytestmark = pytest.mark.timeout(600)
+STUDENT = "tests.evaluate.student_agent:StudentAgent"
+FIELDS = {"task", "condition", "model", "trial", "reward", "passed", "status", "tokens_in", "tokens_out",
+          "cost_usd", "duration_s", "skill_sha256", "skill_read", "trial_dir"}
+SKILL = "---\nname: greet\ndescription: Write the greeting file.\n---\n# Greet\n```bash\necho hello > /app/greeting.txt\n```\n"
+
+
+def explore_output(root: Path) -> Path:
+    """An explore run's folder for the greet task: the skill, and the answers that must never be staged."""
+    folder = root / "greet"
+    (folder / "memos").mkdir(parents=True)
+    (folder / "scripts").mkdir()
+    (folder / "jobs" / "trial-1" / "verifier").mkdir(parents=True)
+    (folder / "SKILL.md").write_text(SKILL)
+    (folder / "scripts" / "greet.sh").write_text("echo hello > /app/greeting.txt\n")
+    (folder / "scripts" / "leak.txt").symlink_to(folder / "attempts.json")
+    (folder / "trajectory.jsonl").write_text('{"type": "execution_result"}\n')
+    (folder / "attempts.json").write_text('{"task_name": "greet", "max_retries": 3}')
+    (folder / "memos" / "memo_v0.md").write_text("answer: hello\n")
+    (folder / "jobs" / "trial-1" / "verifier" / "reward.txt").write_text("1\n")
+    (root / "spend.json").write_text('{"spent_usd": 0.5}')
+    return root
+
+
+def request(tmp_path: Path, runs: Path, **update) -> EvalRequest:
+    fields = {"models": ["scripted/student"], "agent": STUDENT, "k": 2, "output": tmp_path / "out", "seed": 7,
+              "conditions": parse_conditions(["none", f"generated={runs}"]), "parallelism": 2}
+    return EvalRequest(**(fields | update))
+
+
+def run(req: EvalRequest, tasks: list[Path]) -> list[EvalResult]:
+    plan = plan_eval(req, [load_task(t) for t in tasks])
+    return asyncio.run(run_eval(req, plan))
+
+
+@pytest.fixture
+def setup(tmp_path):
+    task = make_task(tmp_path / "tasks")
+    return task, explore_output(tmp_path / "runs")
+
+
+def test_generated_skill_helps_and_only_its_files_are_staged(tmp_path, setup):
+    task, runs = setup
+    req = request(tmp_path, runs)
+    results = run(req, [task])
+
+    by_arm = {c: [r for r in results if r.condition == c] for c in ("none", "generated")}
+    assert [r.passed for r in by_arm["none"]] == [False, False]
+    assert [r.status for r in by_arm["none"]] == ["fail", "fail"]
+    assert [r.passed for r in by_arm["generated"]] == [True, True]
+    assert {r.skill_read for r in by_arm["none"]} == {False}
+    assert {r.skill_read for r in by_arm["generated"]} == {True}
+    assert by_arm["none"][0].skill_sha256 is None and by_arm["generated"][0].skill_sha256
+    lines = (req.output / RESULTS_FILE).read_text().splitlines()
+    assert len(lines) == 4 and set(json.loads(lines[0])) == FIELDS
+
+    staged = req.output / "skills" / "generated" / "greet"
+    files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    assert files == ["greet/SKILL.md", "greet/scripts/greet.sh"]
+    config = json.loads((req.output / "eval.json").read_text())
+    assert config["conditions"][1]["teacher_cost_usd"] == 0.5
+    assert config["fingerprint"]["skills"]["generated/greet"] == by_arm["generated"][0].skill_sha256
+
+
+def test_resume_repeats_and_loses_nothing(tmp_path, setup):
+    task, runs = setup
+    req = request(tmp_path, runs)
+    first = run(req, [task])
+    path = req.output / RESULTS_FILE
+    kept = path.read_text().splitlines()[:2]
+    path.write_text("\n".join(kept) + '\n{"task": "greet", "condit')  # a kill mid-write after two trials
+
+    resumed = run(req.model_copy(update={"resume": True}), [task])
+
+    assert len(resumed) == 2
+    keys = [r.key for r in read_results(req.output)]
+    assert len(keys) == len(set(keys)) == 4 == len(first)
+    assert {r.key for r in resumed}.isdisjoint({EvalResult.model_validate_json(line).key for line in kept})
+
+
+def test_changed_skill_or_existing_output_is_refused(tmp_path, setup):
+    task, runs = setup
+    req = request(tmp_path, runs, k=1)
+    run(req, [task])
+    with pytest.raises(UserError, match="already holds an eval; pass --resume"):
+        plan_eval(req, [load_task(task)])
+    (runs / "greet" / "SKILL.md").write_text(SKILL + "\nMore text.\n")
+    with pytest.raises(UserError) as refused:
+        plan_eval(req.model_copy(update={"resume": True}), [load_task(task)])
+    assert "configuration changed since the first run (skills generated/greet" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert (req.output / "skills" / "generated" / "greet" / "greet" / "SKILL.md").read_text() == SKILL  # untouched
