@@ -101,7 +101,7 @@ def test_mcnemar_design_k1():
     sd = math.sqrt(59 / 132)  # sum d^2 = 9, mean 7/12: (9 - 12 * 49/144) / 11
     assert comparison["mde"] == pytest.approx(2.8015852 * sd / math.sqrt(12), rel=1e-6)
     assert comparison["ci95"][0] > 0
-    assert "does better" in comparison["verdict"] and "CI excludes 0" in comparison["verdict"]
+    assert "does better" in comparison["verdict"] and "CI excludes 0 and p < 0.05" in comparison["verdict"]
 
 
 def test_identical_arms_delta_zero_p_one():
@@ -137,3 +137,14 @@ def test_two_models_and_missing_cost():
     assert all(a["cost_usd"] is None and a["cost_per_solve_usd"] is None for a in summary["arms"])
     assert [c["model"] for c in summary["comparisons"]] == ["a-model", "b-model"]
     assert all(c["delta"] == 1.0 for c in summary["comparisons"])
+
+
+def test_ci_excluding_zero_without_the_exact_test_is_not_called_better():
+    """Δ_t = 1, .5, .5, 0: the bootstrap CI excludes 0 (an all-zero resample is 1/256), but p = 2/8 = 0.25."""
+    rows = []
+    for task, (before, after) in {"a": (0, 2), "b": (1, 2), "c": (0, 1), "d": (2, 2)}.items():
+        rows += [record(task, "none", i, i < before) for i in range(2)]
+        rows += [record(task, "generated", i, i < after) for i in range(2)]
+    (comparison,) = build_summary(rows, k=2, resamples=2000)["comparisons"]
+    assert comparison["ci95"][0] > 0 and comparison["p_value"] == 0.25
+    assert "not shown to differ" in comparison["verdict"] and "exact test does not reach" in comparison["verdict"]

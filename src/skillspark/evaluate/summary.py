@@ -78,23 +78,27 @@ def _pct(x: float) -> str:
 
 
 def verdict(comparison: dict) -> str:
-    """One sentence a reader can act on; no arm is called better when its CI contains 0."""
+    """One sentence a reader can act on.
+
+    An arm is called better or worse only when the CI of Δ excludes 0 and the exact test agrees (p < 0.05):
+    with few tasks a percentile bootstrap is too narrow, and the exact test guards against that.
+    """
     model, base, cond = comparison["model"], comparison["baseline"], comparison["condition"]
     if comparison["n_tasks"] == 0:
         return f"{model}: no task ran in both '{base}' and '{cond}', so nothing can be compared."
     delta, (lo, hi), p = comparison["delta"], comparison["ci95"], comparison["p_value"]
     measured = f"Δ = {_pct(delta)}, 95% CI [{_pct(lo)}, {_pct(hi)}], p = {p:.3g} ({comparison['test']})"
-    if lo <= 0 <= hi:
+    if lo <= 0 <= hi or p >= stats.ALPHA:
         mde = comparison["mde"]
         reach = (
-            f"this design detects changes of about {100 * mde:.0f} pp or more"
+            f"this design detects changes of about {100 * mde:.1f} pp or more"
             if mde is not None
             else f"{comparison['n_tasks']} tasks are too few for any result to be significant"
         )
-        return f"{model}: '{cond}' is not shown to differ from '{base}' ({measured}; the CI contains 0); {reach}."
+        why = "the CI contains 0" if lo <= 0 <= hi else f"the CI excludes 0 but the exact test does not reach p < {stats.ALPHA}"
+        return f"{model}: '{cond}' is not shown to differ from '{base}' ({measured}; {why}); {reach}."
     direction = "better" if lo > 0 else "worse"
-    caveat = "" if p < stats.ALPHA else "; the exact test does not confirm it, so treat it as a hint"
-    return f"{model}: '{cond}' does {direction} than '{base}' ({measured}; the CI excludes 0{caveat})."
+    return f"{model}: '{cond}' does {direction} than '{base}' ({measured}; the CI excludes 0 and p < {stats.ALPHA})."
 
 
 def _comparison(

@@ -1,0 +1,116 @@
+"""report.html: self-contained, escaped, every plot a real PNG; PDI quadrants and Spearman by hand."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import pytest
+
+from skillspark.errors import UserError
+from skillspark.evaluate import plots, report
+from skillspark.evaluate.summary import build_summary
+from tests.evaluate.test_summary import record
+
+EVIL = "<script>alert(1)</script>"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def small_eval():
+    """Four tasks, k = 2, none vs generated; one task name is markup, one model name carries quotes."""
+    outcomes = {"a": (0, 2), "b": (1, 2), EVIL: (0, 1), "d$x^2$": (2, 2)}
+    rows = []
+    for task, (before, after) in outcomes.items():
+        for trial in range(2):
+            rows.append(record(task, "none", trial, trial < before, model='m"1'))
+            rows.append(record(task, "generated", trial, trial < after, model='m"1', skill_read=True))
+    return rows
+
+
+def pdi_rows():
+    return [
+        {"task": "a", "phi_exec": "0.5", "phi_plan": "0.1", "phi_oss": "0.2", "pdi": "1.5", "quadrant": "low plan / high exec"},
+        {"task": "b", "phi_exec": "0.2", "phi_plan": "0.4", "phi_oss": "0.2", "pdi": "-0.5", "quadrant": "high plan / low exec"},
+        {"task": EVIL, "phi_exec": "0.3", "phi_plan": "0.1", "phi_oss": "0.2", "pdi": "0.5", "quadrant": "low plan / high exec"},
+        {"task": "d$x^2$", "phi_exec": "0.1", "phi_plan": "0.5", "phi_oss": "0.2", "pdi": "-1.5", "quadrant": "high plan / low exec"},
+        {"task": "not-evaluated", "phi_exec": "0.1", "phi_plan": "0.5", "phi_oss": "0.2", "pdi": "9", "quadrant": "x"},
+    ]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    rows = small_eval()
+    summary = build_summary(rows, k=2, resamples=300)
+    path = report.write_report(tmp_path_factory.mktemp("out"), summary, rows, pdi_rows())
+    assert path.name == "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+def test_page_is_self_contained(page):
+    for forbidden in ("http://", "https://", "//cdn", "<script", "<link", "@import"):
+        assert forbidden not in page.lower()
+
+
+def test_markup_in_names_is_escaped(page):
+    assert EVIL not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'm"1' not in page and "m&quot;1" in page
+
+
+def test_every_plot_is_a_valid_png_data_uri(page):
+    sources = re.findall(r'<img alt="[^"]*" src="([^"]*)">', page)
+    assert len(sources) == 5  # pass rates, forest, heatmap, cost, PDI panels
+    assert page.count("<img") == len(sources)
+    for src in sources:
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert png.startswith(PNG_MAGIC) and png.endswith(b"IEND\xaeB`\x82")
+    assert "@@plot-" not in page
+
+
+def test_tables_and_verdict_in_words(page):
+    # none: 0, .5, 0, 1 -> 37.5%; generated: 1, 1, .5, 1 -> 87.5%; delta 50%, all 3 moved tasks improved
+    assert "37.5%" in page and "87.5%" in page and "+50.0%" in page
+    assert "3 / 0 / 1" in page
+    assert "not shown to differ" in page and "exact test does not reach p &lt; 0.05" in page
+    assert "none possible (&lt; 6 tasks)" in page
+
+
+def test_pdi_section_by_hand(page):
+    # low plan / high exec: a (+1.0), EVIL (+0.5) -> +75.0%; high plan / low exec: b (+0.5), d (0) -> +25.0%
+    assert "+75.0%" in page and "+25.0%" in page
+    # PDI 1.5, -0.5, 0.5, -1.5 vs delta 1, .5, .5, 0: ranks 4,2,3,1 vs 4,2.5,2.5,1 -> rho = 0.9487
+    assert "ρ = +0.949" in page
+
+
+def test_pdi_analysis_values():
+    rows = small_eval()
+    summary = build_summary(rows, k=2, resamples=200)
+    deltas = report.task_deltas(summary, report.per_task_counts(rows))
+    (analysis,) = report.pdi_analysis(summary, deltas, pdi_rows())
+    assert analysis["by_quadrant"] == {"low plan / high exec": [1.0, 0.5], "high plan / low exec": [0.5, 0.0]} or \
+        sorted(map(sorted, analysis["by_quadrant"].values())) == [[0.0, 0.5], [0.5, 1.0]]
+    assert analysis["rho"] == pytest.approx(0.9486833, rel=1e-6)  # 2.25 / sqrt(2.5 * 2.25) ... Pearson on ranks
+    lo, hi = analysis["ci95"]
+    assert lo is None or lo <= analysis["rho"] <= hi
+
+
+def test_bad_pdi_rows_are_a_user_error():
+    rows = small_eval()
+    summary = build_summary(rows, k=2, resamples=50)
+    with pytest.raises(UserError, match="--pdi"):
+        report.pdi_analysis(summary, report.task_deltas(summary, report.per_task_counts(rows)), [{"task": "a", "pdi": "x"}])
+
+
+def test_report_without_comparisons_or_cost(tmp_path):
+    rows = [record("a", "curated", 0, True, cost=None), record("b", "curated", 0, False, cost=None)]
+    summary = build_summary(rows, k=1, resamples=50)
+    page = report.write_report(tmp_path, summary, rows).read_text(encoding="utf-8")
+    assert "No comparison: the baseline arm is missing." in page
+    assert page.count("<img") == 2  # pass rates and heatmap; no cost is known, no delta exists
+    assert not list(tmp_path.glob(".report.html.*"))
+
+
+def test_pareto_front():
+    # (cost, rate): (1, .5) (2, .4) dominated, (0.5, .2), (3, .9)
+    assert plots.pareto_front([(1, 0.5), (2, 0.4), (0.5, 0.2), (3, 0.9)]) == [2, 0, 3]
