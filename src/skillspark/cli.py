@@ -25,6 +25,7 @@ app = typer.Typer(
 def _register() -> None:
     from skillspark.agents import commands as agent_commands
     from skillspark.demo import demo
+    from skillspark.evaluate import commands as eval_commands
     from skillspark.explore import commands as explore_commands
     from skillspark.llm import commands as llm_commands
     from skillspark.pdi import commands as pdi_commands
@@ -36,6 +37,7 @@ def _register() -> None:
     app.add_typer(llm_commands.app, name="model", help="Serve or inspect the embedded local model.")
     app.add_typer(pdi_commands.app, name="pdi", help="Posterior Distillation Index: replay and score.")
     app.add_typer(explore_commands.skills_app, name="skills", help="Validate SKILL.md folders.")
+    app.add_typer(eval_commands.app, name="eval", help="A/B-evaluate skills on student agents; `eval report OUT`.")
     app.command("run")(agent_commands.run)
     app.command("explore")(explore_commands.explore)
     app.command("demo")(demo)

@@ -6,7 +6,11 @@ every command goes into an ATIF trajectory, so `skill_read` is measured the way 
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import uuid
+from pathlib import Path
 
 from harbor.agents.base import BaseAgent
 from harbor.environments.base import BaseEnvironment
@@ -16,6 +20,8 @@ from skillspark.agents.skills import PRIMARY_SKILLS_DIR, inject_skills
 from skillspark.agents.trajectory import TrajectoryRecorder
 
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
+HOLD_DIR = "SKILLSPARK_TEST_STUDENT_HOLD"  # env: a folder; trials past HOLD_AFTER started ones wait forever
+HOLD_AFTER = 2
 
 
 class StudentAgent(BaseAgent):
@@ -34,6 +40,7 @@ class StudentAgent(BaseAgent):
         recorder = TrajectoryRecorder(self.logs_dir / "trajectory.json", agent_name=self.name(), version="1",
                                       model_name=self.model_name, session_id=None)
         recorder.message("user", instruction)
+        await _maybe_hold()
 
         async def sh(command: str) -> str:
             result = await environment.exec(command)
@@ -50,3 +57,14 @@ class StudentAgent(BaseAgent):
         skill = await sh(f"cat {PRIMARY_SKILLS_DIR}/{names[0]}/SKILL.md")
         if block := BASH_BLOCK.search(skill):
             await sh(block.group(1).strip())
+
+
+async def _maybe_hold() -> None:
+    """For the kill -9 test: let the first HOLD_AFTER trials run, hold the rest until the process dies."""
+    folder = os.environ.get(HOLD_DIR)
+    if not folder:
+        return
+    marker = Path(folder) / f"started-{uuid.uuid4().hex}"
+    marker.write_text("")
+    if len(list(Path(folder).glob("started-*"))) > HOLD_AFTER:
+        await asyncio.Event().wait()

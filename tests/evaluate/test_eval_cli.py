@@ -1,0 +1,95 @@
+"""`skillspark eval` as a user runs it: the whole CLI, a kill -9 then --resume, a refused resume, the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from skillspark.evaluate.results import read_results
+from tests.agents.greet_task import make_task
+
+from .test_runner import STUDENT, explore_output
+
+pytestmark = pytest.mark.timeout(600)
+SKILLSPARK = Path(sys.executable).with_name("skillspark")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def argv(task: Path, runs: Path, out: Path, *extra: str) -> list[str]:
+    return [str(SKILLSPARK), "eval", str(task), "--model", "scripted/student", "--agent", STUDENT, "-k", "2",
+            "--condition", "none", "--condition", f"generated={runs}", "--output", str(out), "-p", "2",
+            "--seed", "5", *extra]
+
+
+def env(**extra: str) -> dict[str, str]:
+    return os.environ | {"PYTHONPATH": str(ROOT), "COLUMNS": "200"} | extra
+
+
+@pytest.fixture
+def setup(tmp_path):
+    return make_task(tmp_path / "tasks"), explore_output(tmp_path / "runs"), tmp_path / "out"
+
+
+def test_eval_writes_results_summary_and_report(setup):
+    task, runs, out = setup
+    done = subprocess.run(argv(task, runs, out), capture_output=True, text=True, env=env(), timeout=500)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    summary = json.loads((out / "summary.json").read_text())
+    rates = {arm["condition"]: arm["pass_rate"] for arm in summary["arms"]}
+    assert rates == {"none": 0.0, "generated": 1.0}
+    read = {arm["condition"]: arm["skill_read_rate"] for arm in summary["arms"]}
+    assert read == {"none": 0.0, "generated": 1.0}
+    assert (out / "report.html").stat().st_size > 0
+    assert "generated" in done.stdout and "report:" in done.stdout
+
+    (out / "report.html").unlink()
+    again = subprocess.run([str(SKILLSPARK), "eval", "report", str(out)], capture_output=True, text=True,
+                           env=env(), timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (out / "report.html").is_file()
+
+
+def test_kill_9_then_resume_repeats_nothing_and_loses_nothing(setup, tmp_path):
+    task, runs, out = setup
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    child = subprocess.Popen(argv(task, runs, out), env=env(SKILLSPARK_TEST_STUDENT_HOLD=str(hold)),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while len(read_results(out)) < 2 or len(list(hold.glob("started-*"))) < 3:
+            assert child.poll() is None and time.monotonic() < deadline, "the eval never reached its third trial"
+            time.sleep(0.2)
+        before = [r.key for r in read_results(out)]
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+    resumed = subprocess.run(argv(task, runs, out, "--resume"), capture_output=True, text=True, env=env(), timeout=500)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    keys = [r.key for r in read_results(out)]
+    assert len(keys) == len(set(keys)) == 1 * 2 * 1 * 2  # tasks × conditions × models × k
+    assert keys[: len(before)] == before
+
+
+def test_changed_task_refuses_resume_in_one_line(setup):
+    task, runs, out = setup
+    first = subprocess.run(argv(task, runs, out, "-k", "1"), capture_output=True, text=True, env=env(), timeout=500)
+    assert first.returncode == 0, first.stderr[-3000:]
+    (task / "instruction.md").write_text("Create /app/greeting.txt holding hello, in lower case.\n")
+
+    refused = subprocess.run(argv(task, runs, out, "-k", "1", "--resume"), capture_output=True, text=True,
+                             env=env(), timeout=300)
+    assert refused.returncode == 2
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --resume") and "tasks greet" in lines[0]
