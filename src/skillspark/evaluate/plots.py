@@ -129,6 +129,7 @@ def cost_vs_pass_rate(arms: list[dict], labels: list[str]) -> bytes | None:
             ax.annotate(label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
         front = pareto_front(points)
         ax.plot([points[i][0] for i in front], [points[i][1] for i in front], "--", color="grey", label="Pareto front")
+        ax.locator_params(axis="x", nbins=5)
         ax.set_xlabel("mean cost per trial (USD)")
         ax.set_ylabel("pass rate")
         ax.set_ylim(-0.05, 1.05)

@@ -160,7 +160,8 @@ def render(summary: dict, records: list[dict], pdi_rows: list[dict] | None = Non
     labels = [_arm_label(a, several) for a in arms]
     deltas = task_deltas(summary, counts)
     tasks = sorted({t for arm in counts.values() for t in arm})
-    rates = [[_rates(counts, a["model"], a["condition"]).get(t) for a in arms] for t in tasks]
+    arm_rates = [_rates(counts, a["model"], a["condition"]) for a in arms]
+    rates = [[r.get(t) for r in arm_rates] for t in tasks]
 
     images: list[tuple[str, bytes]] = []
     if arms:
