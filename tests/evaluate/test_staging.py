@@ -1,0 +1,94 @@
+"""Staging of an arm's skills: only a skill's own files, a digest of exactly them, and reading detection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillspark.evaluate.results import result_status
+from skillspark.evaluate.staging import prepare_task, skill_read, skills_sha256, stage_skills, tree_sha256
+from tests.agents.greet_task import make_task
+
+
+def explore_folder(root: Path) -> Path:
+    folder = root / "greet"
+    for sub in ("scripts/lib", "references", "assets", "memos", "jobs/t1/verifier"):
+        (folder / sub).mkdir(parents=True)
+    (folder / "SKILL.md").write_text("---\nname: greet\ndescription: d\n---\nrun scripts/go.sh\n")
+    (folder / "scripts" / "go.sh").write_text("echo hello\n")
+    (folder / "scripts" / "lib" / "util.sh").write_text("true\n")
+    (folder / "references" / "api.md").write_text("ref\n")
+    (folder / "assets" / "logo.txt").write_text("logo\n")
+    (folder / "scripts" / "answer").symlink_to(folder / "attempts.json")
+    (folder / "attempts.json").write_text("{}")
+    (folder / "trajectory.jsonl").write_text("{}\n")
+    (folder / "memos" / "memo_v1.md").write_text("the answer is hello\n")
+    (folder / "jobs" / "t1" / "verifier" / "reward.txt").write_text("1\n")
+    (folder / "notes.md").write_text("not declared\n")
+    return folder
+
+
+def staged_files(dest: Path) -> list[str]:
+    return sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def test_only_the_skills_own_files_are_staged(tmp_path):
+    folder = explore_folder(tmp_path / "runs")
+    digest = stage_skills([folder], tmp_path / "staged")
+    assert staged_files(tmp_path / "staged") == [
+        "greet/SKILL.md", "greet/assets/logo.txt", "greet/references/api.md", "greet/scripts/go.sh",
+        "greet/scripts/lib/util.sh",
+    ]
+    assert digest == skills_sha256([folder]) and len(digest) == 64
+
+
+def test_digest_follows_the_staged_text_only(tmp_path):
+    folder = explore_folder(tmp_path / "runs")
+    before = skills_sha256([folder])
+    (folder / "trajectory.jsonl").write_text("changed\n")
+    (folder / "memos" / "memo_v2.md").write_text("new memo\n")
+    assert skills_sha256([folder]) == before  # explore's own files are not part of the skill
+    (folder / "scripts" / "go.sh").write_text("echo bye\n")
+    assert skills_sha256([folder]) != before
+    assert skills_sha256([]) is None and stage_skills([], tmp_path / "none") is None
+    assert not (tmp_path / "none").exists()
+
+
+def test_restaging_replaces_what_was_there(tmp_path):
+    folder = explore_folder(tmp_path / "runs")
+    dest = tmp_path / "staged"
+    (dest / "stale").mkdir(parents=True)
+    (dest / "stale" / "SKILL.md").write_text("old")
+    stage_skills([folder], dest)
+    assert not (dest / "stale").exists()
+
+
+def test_task_copy_has_no_bundled_skills_and_the_original_stays(tmp_path):
+    task = make_task(tmp_path / "tasks", "bundled", dockerfile_extra="COPY skills /skills\n")
+    (task / "environment" / "skills" / "tip").mkdir(parents=True)
+    (task / "environment" / "skills" / "tip" / "SKILL.md").write_text("tip")
+    digest = tree_sha256(task)
+    copy = prepare_task(task, tmp_path / "out" / "tasks" / "bundled")
+    assert not (copy / "environment" / "skills").exists()
+    assert "skills" not in (copy / "environment" / "Dockerfile").read_text()
+    assert (task / "environment" / "skills" / "tip" / "SKILL.md").is_file() and tree_sha256(task) == digest
+    (task / "instruction.md").write_text("changed\n")
+    assert tree_sha256(task) != digest
+
+
+def test_skill_read_from_commands():
+    names = ["greet"]
+    assert skill_read(["cat /skills/greet/SKILL.md"], names)
+    assert skill_read(["ls", "cat /skills/*/SKILL.md"], names)
+    assert skill_read(["bash /root/.claude/skills/greet/scripts/go.sh"], names)
+    assert skill_read(["cd /root/.agents/skills/greet && cat SKILL.md"], names)
+    assert not skill_read(["ls /skills", "ls -1 /skills 2>/dev/null"], names)
+    assert not skill_read(["cat /app/skills/greet/SKILL.md", "cat /skills/greeting/SKILL.md"], names)
+    assert not skill_read(["cat /skills/greet/SKILL.md"], [])  # nothing staged: nothing to read
+
+
+def test_result_status_keeps_infra_apart():
+    assert result_status("ok", 1.0) == "pass"
+    assert result_status("ok", 0.5) == "fail" and result_status("ok", None) == "fail"
+    assert result_status("agent_timeout", None) == "fail"
+    assert result_status("agent_error", None) == "error" and result_status("verifier_error", 1.0) == "error"
+    assert result_status("infra_error", None) == "infra_error"
