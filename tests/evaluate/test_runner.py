@@ -108,3 +108,15 @@ def test_changed_skill_or_existing_output_is_refused(tmp_path, setup):
     assert "configuration changed since the first run (skills generated/greet" in str(refused.value)
     assert "\n" not in str(refused.value)
     assert (req.output / "skills" / "generated" / "greet" / "greet" / "SKILL.md").read_text() == SKILL  # untouched
+
+
+def test_build_failure_is_retried_then_recorded_as_infra_error_and_the_rest_goes_on(tmp_path, setup):
+    task, runs = setup
+    broken = make_task(tmp_path / "tasks", "broken", dockerfile_extra="RUN exit 3\n")
+    req = request(tmp_path, runs, k=1, infra_retries=1, conditions=parse_conditions(["none"]))
+    results = {r.task: r for r in run(req, [task, broken])}
+
+    assert results["broken"].status == "infra_error" and results["broken"].passed is False
+    assert results["greet"].status == "fail"  # the student gives up without a skill; the eval went on
+    broken_trials = [d for d in (req.output / "trials").iterdir() if d.name.startswith("broken")]
+    assert len(broken_trials) == 2  # the first try and one retry
