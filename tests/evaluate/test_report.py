@@ -114,3 +114,12 @@ def test_report_without_comparisons_or_cost(tmp_path):
 def test_pareto_front():
     # (cost, rate): (1, .5) (2, .4) dominated, (0.5, .2), (3, .9)
     assert plots.pareto_front([(1, 0.5), (2, 0.4), (0.5, 0.2), (3, 0.9)]) == [2, 0, 3]
+
+
+def test_teacher_cost_in_words():
+    rows = small_eval()
+    summary = build_summary(rows, k=2, resamples=50, teacher_cost_usd={"generated": 0.4})
+    # baseline $0.08 for 3 solves, skill $0.08 for 7 solves: saving 0.08/3 - 0.08/7; per task $0.10
+    text = report.teacher_cost_lines(summary)
+    assert "$0.4000 to make, $0.1000 per task" in text
+    assert f"{0.1 / (0.08 / 3 - 0.08 / 7):.1f} solved student tasks" in text

@@ -148,3 +148,21 @@ def test_ci_excluding_zero_without_the_exact_test_is_not_called_better():
     (comparison,) = build_summary(rows, k=2, resamples=2000)["comparisons"]
     assert comparison["ci95"][0] > 0 and comparison["p_value"] == 0.25
     assert "not shown to differ" in comparison["verdict"] and "exact test does not reach" in comparison["verdict"]
+
+
+def test_teacher_cost_break_even_by_hand():
+    """Baseline: 6 trials at $0.05, 3 solves -> $0.10 a solve. Skill: 6 trials at $0.03, 6 solves -> $0.03.
+
+    Teacher $2.10 over 3 tasks = $0.70 a task; saving $0.07 a solve -> pays for itself after 10 solves.
+    """
+    rows = [dict(r, cost_usd=0.05 if r["condition"] == "none" else 0.03) for r in three_tasks() if r["status"] != "infra_error"]
+    summary = build_summary(rows, k=2, resamples=100, teacher_cost_usd={"generated": 2.10})
+    (comparison,) = summary["comparisons"]
+    block = comparison["teacher_cost"]
+    assert block["teacher_cost_usd"] == 2.10
+    assert block["teacher_cost_per_task_usd"] == pytest.approx(0.70)
+    assert block["break_even_solves"] == pytest.approx(10.0)
+    dearer = build_summary([dict(r, cost_usd=0.5 if r["condition"] == "generated" else 0.01) for r in rows],
+                           k=2, resamples=100, teacher_cost_usd={"generated": 1.0})
+    assert dearer["comparisons"][0]["teacher_cost"]["break_even_solves"] is None  # a solve costs more with the skill
+    assert "teacher_cost" not in build_summary(rows, k=2, resamples=100)["comparisons"][0]

@@ -93,6 +93,21 @@ def tasks_table(tasks: list[str], arms: list[dict], labels: list[str], counts: d
     return _table(["task", *(f"{label}: passes / trials" for label in labels)], rows)
 
 
+def teacher_cost_lines(summary: dict) -> str:
+    """In words, for comparisons whose skills came from an explore run with a known teacher cost."""
+    lines = []
+    for c in summary["comparisons"]:
+        block = c.get("teacher_cost")
+        if not block:
+            continue
+        even = block["break_even_solves"]
+        pays = ("a solve does not get cheaper with the skill, so it never pays for itself on cost alone"
+                if even is None else f"it pays for itself after about {even:.1f} solved student tasks")
+        lines.append(f"<p>{esc(c['model'])}: the '{esc(c['condition'])}' skills cost {esc(_money(block['teacher_cost_usd']))} "
+                     f"to make, {esc(_money(block['teacher_cost_per_task_usd']))} per task; {esc(pays)}.</p>")
+    return "".join(lines)
+
+
 def _rates(counts: dict, model: str, condition: str) -> dict[str, float]:
     return {t: p / n for t, (p, n) in counts.get((model, condition), {}).items()}
 
@@ -203,6 +218,7 @@ on the tasks that changed (McNemar's exact test with one trial per task, the sig
 <p>Δ is the mean over tasks run in both arms of the condition's pass rate minus the baseline's; normalized gain is Δ
 divided by the room the baseline left (1 − its pass rate on those tasks); the smallest detectable Δ is the change this
 many tasks would detect 80% of the time at α = 0.05.</p>
+{teacher_cost_lines(summary)}
 {pdi_html}
 <h2>Plots</h2>{figures}
 <h2>Per task</h2>{tasks_table(tasks, arms, labels, counts)}

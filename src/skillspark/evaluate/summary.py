@@ -139,10 +139,38 @@ def _comparison(
     return result
 
 
+def teacher_cost(base_arm: dict, arm: dict, total_usd: float) -> dict:
+    """What the skills cost to make (an explore run's teacher spend) against what they save students.
+
+        per task  = teacher cost / tasks of the arm
+        break-even solves = per task / (cost per solve without − cost per solve with the skill)
+    None when either cost per solve is unknown (no cost recorded, or nothing solved) or the skill does
+    not make a solve cheaper: then it never pays for itself on cost alone.
+    """
+    per_task = total_usd / arm["n_tasks"] if arm["n_tasks"] else None
+    without, with_skill = base_arm["cost_per_solve_usd"], arm["cost_per_solve_usd"]
+    saving = without - with_skill if without is not None and with_skill is not None else None
+    return {
+        "teacher_cost_usd": total_usd,
+        "teacher_cost_per_task_usd": per_task,
+        "break_even_solves": per_task / saving if per_task is not None and saving and saving > 0 else None,
+    }
+
+
 def build_summary(
-    records: list[dict], *, k: int, baseline: str = "none", seed: int = 0, resamples: int = 10_000
+    records: list[dict],
+    *,
+    k: int,
+    baseline: str = "none",
+    seed: int = 0,
+    resamples: int = 10_000,
+    teacher_cost_usd: dict[str, float] | None = None,
 ) -> dict:
-    """The summary.json dict: one arm per (model, condition), one comparison per model and non-baseline condition."""
+    """The summary.json dict: one arm per (model, condition), one comparison per model and non-baseline condition.
+
+    `teacher_cost_usd` maps a condition to what making its skills cost (read from its explore run); its
+    comparisons then carry the `teacher_cost` block.
+    """
     by_arm: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for record in records:
         by_arm[(record["model"], record["condition"])].append(record)
@@ -161,6 +189,14 @@ def build_summary(
         for c in conditions
         if c != baseline and (m, c) in by_arm and (m, baseline) in by_arm
     ]
+    arm_of = {(a["model"], a["condition"]): a for a in arms}
+    for comparison in comparisons:
+        spent = (teacher_cost_usd or {}).get(comparison["condition"])
+        if spent is not None:
+            model = comparison["model"]
+            comparison["teacher_cost"] = teacher_cost(
+                arm_of[(model, baseline)], arm_of[(model, comparison["condition"])], spent
+            )
     return {
         "k": k,
         "n_tasks": len({r["task"] for r in records}),
