@@ -70,7 +70,7 @@ def test_every_plot_is_a_valid_png_data_uri(page):
 
 def test_tables_and_verdict_in_words(page):
     # none: 0, .5, 0, 1 -> 37.5%; generated: 1, 1, .5, 1 -> 87.5%; delta 50%, all 3 moved tasks improved
-    assert "37.5%" in page and "87.5%" in page and "+50.0%" in page
+    assert "37.5%" in page and "87.5%" in page and "+50.0 pp" in page
     assert "3 / 0 / 1" in page
     assert "not shown to differ" in page and "exact test does not reach p &lt; 0.05" in page
     assert "none possible (&lt; 6 tasks)" in page
@@ -78,7 +78,7 @@ def test_tables_and_verdict_in_words(page):
 
 def test_pdi_section_by_hand(page):
     # low plan / high exec: a (+1.0), EVIL (+0.5) -> +75.0%; high plan / low exec: b (+0.5), d (0) -> +25.0%
-    assert "+75.0%" in page and "+25.0%" in page
+    assert "+75.0 pp" in page and "+25.0 pp" in page
     # PDI 1.5, -0.5, 0.5, -1.5 vs delta 1, .5, .5, 0: ranks 4,2,3,1 vs 4,2.5,2.5,1 -> rho = 0.9487
     assert "ρ = +0.949" in page
 

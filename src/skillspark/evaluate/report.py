@@ -37,8 +37,13 @@ def _pct(x: float | None, signed: bool = False) -> str:
     return "n/a" if x is None else f"{100 * x:{'+' if signed else ''}.1f}%"
 
 
-def _interval(ci: list, signed: bool = False) -> str:
-    return "n/a" if ci[0] is None else f"{_pct(ci[0], signed)} to {_pct(ci[1], signed)}"
+def _pp(x: float | None) -> str:
+    """A change of a pass rate, in percentage points."""
+    return "n/a" if x is None else f"{100 * x:+.1f} pp"
+
+
+def _interval(ci: list, show=_pct) -> str:
+    return "n/a" if ci[0] is None else f"{show(ci[0])} to {show(ci[1])}"
 
 
 def _money(x: float | None) -> str:
@@ -77,10 +82,10 @@ def comparisons_table(summary: dict) -> str:
     headers = ["model", "condition vs baseline", "tasks in both", "Δ pass rate", "95% CI of Δ", "p (exact)", "test",
                "normalized gain", "tasks improved / worse / same", "smallest detectable Δ"]
     rows = [
-        [c["model"], f"{c['condition']} vs {c['baseline']}", c["n_tasks"], _pct(c["delta"], True), _interval(c["ci95"], True),
+        [c["model"], f"{c['condition']} vs {c['baseline']}", c["n_tasks"], _pp(c["delta"]), _interval(c["ci95"], _pp),
          "n/a" if c["p_value"] is None else f"{c['p_value']:.4g}", c["test"].replace("_", " "), _pct(c["normalized_gain"], True),
          f"{c['improved']} / {c['degraded']} / {c['unchanged']}",
-         "none possible (< 6 tasks)" if c["mde"] is None else f"±{_pct(c['mde'])}"]
+         "none possible (< 6 tasks)" if c["mde"] is None else f"±{100 * c['mde']:.1f} pp"]
         for c in summary["comparisons"]
     ]
     return _table(headers, rows, numeric_from=2)
@@ -151,7 +156,7 @@ def _pdi_section(analyses: list[dict]) -> tuple[str, list[tuple[str, bytes]]]:
     for a in analyses:
         c = a["comparison"]
         name = f"{c['model']}: {c['condition']} vs {c['baseline']}"
-        rows = [[q, len(v), _pct(statistics.fmean(v), True)] for q, v in sorted(a["by_quadrant"].items())]
+        rows = [[q, len(v), _pp(statistics.fmean(v))] for q, v in sorted(a["by_quadrant"].items())]
         rho = "undefined (PDI or Δ constant)" if a["rho"] is None else f"{a['rho']:+.3f}"
         ci = "n/a" if a["ci95"][0] is None else f"{a['ci95'][0]:+.3f} to {a['ci95'][1]:+.3f}"
         parts.append(
@@ -211,8 +216,8 @@ Each task counts once: a pass rate is the mean over tasks of the share of that t
 Intervals resample whole tasks ({esc(summary.get('resamples', 10_000))} seeded resamples, seed {esc(summary.get('seed', 0))}).
 Trials lost to infrastructure errors are excluded from every rate and counted on their own; their cost is included.</p>
 <h2>What the comparisons show</h2>{verdicts or '<p>No comparison: the baseline arm is missing.</p>'}
-<p>No condition is called better or worse when the 95% interval of its Δ contains 0. The p value is an exact test
-on the tasks that changed (McNemar's exact test with one trial per task, the sign test otherwise).</p>
+<p>No condition is called better or worse when the 95% interval of its Δ contains 0, nor when the exact test on the
+tasks that changed gives p ≥ 0.05 (McNemar's exact test with one trial per task, the sign test otherwise).</p>
 <h2>Arms</h2>{arms_table(summary)}
 <h2>Comparisons with the baseline</h2>{comparisons_table(summary)}
 <p>Δ is the mean over tasks run in both arms of the condition's pass rate minus the baseline's; normalized gain is Δ
@@ -234,6 +239,7 @@ many tasks would detect 80% of the time at α = 0.05.</p>
 def write_report(out_dir: Path, summary: dict, records: list[dict], pdi_rows: list[dict] | None = None) -> Path:
     """Write OUT/report.html atomically (temp file, fsync, rename) and return its path."""
     path = Path(out_dir) / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
     page = render(summary, records, pdi_rows)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report.html.", suffix=".tmp")
     try:
