@@ -22,6 +22,7 @@ from skillspark.agents.trajectory import TrajectoryRecorder
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
 HOLD_DIR = "SKILLSPARK_TEST_STUDENT_HOLD"  # env: a folder; trials past HOLD_AFTER started ones wait forever
 HOLD_AFTER = 2
+COST_USD = 0.01  # what one trial "spends", so the tests can check accounting and --max-cost
 
 
 class StudentAgent(BaseAgent):
@@ -40,6 +41,7 @@ class StudentAgent(BaseAgent):
         recorder = TrajectoryRecorder(self.logs_dir / "trajectory.json", agent_name=self.name(), version="1",
                                       model_name=self.model_name, session_id=None)
         recorder.message("user", instruction)
+        context.n_input_tokens, context.n_output_tokens, context.cost_usd = 100, 20, COST_USD
         await _maybe_hold()
 
         async def sh(command: str) -> str:

@@ -120,3 +120,36 @@ def test_build_failure_is_retried_then_recorded_as_infra_error_and_the_rest_goes
     assert results["greet"].status == "fail"  # the student gives up without a skill; the eval went on
     broken_trials = [d for d in (req.output / "trials").iterdir() if d.name.startswith("broken")]
     assert len(broken_trials) == 2  # the first try and one retry
+
+
+def test_tokens_cost_and_max_cost_stop(tmp_path, setup):
+    task, runs = setup
+    req = request(tmp_path, runs, k=3, parallelism=1, max_cost_usd=0.025)
+    results = run(req, [task])
+
+    assert len(results) == 3  # $0.01 each: the fourth would start past the $0.025 budget
+    assert {(r.tokens_in, r.tokens_out, r.cost_usd) for r in results} == {(100, 20, 0.01)}
+    resumed = run(req.model_copy(update={"resume": True}), [task])
+    assert resumed == []  # what the first run spent counts against the same budget
+    more = run(req.model_copy(update={"resume": True, "max_cost_usd": 1.0}), [task])
+    assert len(more) == 3 and len(read_results(req.output)) == 6
+
+
+def test_every_arm_gets_the_same_agent_and_knobs_but_its_skills(tmp_path):
+    from skillspark.evaluate.runner import agent_spec
+
+    req = EvalRequest(models=["openai/gpt-4o-mini"], conditions=parse_conditions(["none", "placebo"]),
+                      output=tmp_path / "out", max_steps=7, command_timeout_s=9.0)
+    none = agent_spec(req, "openai/gpt-4o-mini", None, "http://127.0.0.1:9/v1", 1.0)
+    placebo = agent_spec(req, "openai/gpt-4o-mini", tmp_path / "staged", "http://127.0.0.1:9/v1", 1.0)
+    assert placebo.kwargs.pop("skills_dir") == str((tmp_path / "staged").resolve())
+    assert none == placebo and none.kwargs["max_steps"] == 7 and none.kwargs["command_timeout_s"] == 9.0
+    student = agent_spec(req.model_copy(update={"agent": STUDENT}), "m", tmp_path / "staged", None, None)
+    assert student.import_path == STUDENT and student.kwargs == {"skills_dir": str((tmp_path / "staged").resolve())}
+
+
+def test_a_harbor_agent_by_name_is_refused_for_skill_arms(tmp_path):
+    req = EvalRequest(models=["m"], conditions=parse_conditions(["none", "placebo"]), output=tmp_path / "out",
+                      agent="nop")
+    with pytest.raises(UserError, match="--agent nop with --condition placebo"):
+        plan_eval(req, [])
