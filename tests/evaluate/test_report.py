@@ -123,3 +123,12 @@ def test_teacher_cost_in_words():
     text = report.teacher_cost_lines(summary)
     assert "$0.4000 to make, $0.1000 per task" in text
     assert f"{0.1 / (0.08 / 3 - 0.08 / 7):.1f} solved student tasks" in text
+
+
+def test_many_tasks_plot_without_labels():
+    tasks = [f"task-{i}" for i in range(plots.MAX_LABELS + 10)]
+    grid = [[(i % 3) / 2, None] for i in range(len(tasks))]
+    assert plots.heatmap(tasks, ["none", "curated"], grid).startswith(PNG_MAGIC)
+    comparison = {"delta": 0.1, "ci95": [-0.05, 0.2]}
+    diffs = {t: ((i % 5) - 2) / 4 for i, t in enumerate(tasks)}
+    assert plots.forest([comparison], [diffs], ["curated − none"]).startswith(PNG_MAGIC)

@@ -166,3 +166,14 @@ def test_teacher_cost_break_even_by_hand():
                            k=2, resamples=100, teacher_cost_usd={"generated": 1.0})
     assert dearer["comparisons"][0]["teacher_cost"]["break_even_solves"] is None  # a solve costs more with the skill
     assert "teacher_cost" not in build_summary(rows, k=2, resamples=100)["comparisons"][0]
+
+
+def test_a_clearly_worse_condition_is_called_worse():
+    rows = []
+    for i in range(10):
+        rows += [record(f"t{i}", "none", 0, True), record(f"t{i}", "placebo", 0, i >= 9)]
+    (comparison,) = build_summary(rows, k=1, resamples=2000)["comparisons"]
+    assert comparison["delta"] == pytest.approx(-0.9) and comparison["degraded"] == 9
+    assert comparison["p_value"] == 2 / 2**9 and comparison["ci95"][1] < 0
+    assert comparison["normalized_gain"] is None  # the baseline left no room
+    assert "does worse" in comparison["verdict"]
