@@ -132,3 +132,11 @@ def test_many_tasks_plot_without_labels():
     comparison = {"delta": 0.1, "ci95": [-0.05, 0.2]}
     diffs = {t: ((i % 5) - 2) / 4 for i, t in enumerate(tasks)}
     assert plots.forest([comparison], [diffs], ["curated − none"]).startswith(PNG_MAGIC)
+
+
+def test_importing_the_report_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, skillspark.evaluate.report; print('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
