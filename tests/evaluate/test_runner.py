@@ -20,7 +20,8 @@ pytestmark = pytest.mark.timeout(600)
 STUDENT = "tests.evaluate.student_agent:StudentAgent"
 FIELDS = {"task", "condition", "model", "trial", "reward", "passed", "status", "tokens_in", "tokens_out",
           "cost_usd", "duration_s", "skill_sha256", "skill_read", "trial_dir"}
-SKILL = "---\nname: greet\ndescription: Write the greeting file.\n---\n# Greet\n```bash\necho hello > /app/greeting.txt\n```\n"
+SKILL = ("---\nname: greet\ndescription: Write the greeting file.\n---\n"
+         "# Greet\n```bash\necho hello > /app/greeting.txt\n```\n")
 
 
 def explore_output(root: Path) -> Path:

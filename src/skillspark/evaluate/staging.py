@@ -65,7 +65,8 @@ def _regular_files(root: Path) -> list[Path]:
     found = []
     for parent, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(parent, d)))
-        found += [Path(parent, f) for f in sorted(files) if Path(parent, f).is_file() and not Path(parent, f).is_symlink()]
+        paths = (Path(parent, f) for f in sorted(files))
+        found += [path for path in paths if path.is_file() and not path.is_symlink()]
     return found
 
 
