@@ -140,3 +140,13 @@ def test_importing_the_report_does_not_import_matplotlib():
 
     code = "import sys, skillspark.evaluate.report; print('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_an_arm_lost_to_infra_errors_still_reports(tmp_path):
+    rows = [record("a", "none", 0, True), record("a", "generated", 0, False, status="infra_error")]
+    summary = build_summary(rows, k=1, resamples=50)
+    generated = summary["arms"][1]
+    assert (generated["n_tasks"], generated["pass_rate"], generated["infra_errors"]) == (0, None, 1)
+    assert summary["comparisons"][0]["delta"] is None
+    page = report.write_report(tmp_path / "new", summary, rows).read_text(encoding="utf-8")
+    assert "no task ran in both" in page

@@ -43,6 +43,7 @@ def _known_sum(values: Iterable[float | int | None]) -> float | None:
 
 
 def _arm(model: str, condition: str, records: list[dict], tasks: TaskCounts, k: int, seed: int, resamples: int) -> dict:
+    """One arm's row: rates over its scored tasks, spend over all its records."""
     rates = [passes / trials for passes, trials in tasks.values()]
     passes = sum(p for p, _ in tasks.values())
     n_trials = sum(n for _, n in tasks.values())
