@@ -29,10 +29,38 @@ def small_eval():
 
 def pdi_rows():
     return [
-        {"task": "a", "phi_exec": "0.5", "phi_plan": "0.1", "phi_oss": "0.2", "pdi": "1.5", "quadrant": "low plan / high exec"},
-        {"task": "b", "phi_exec": "0.2", "phi_plan": "0.4", "phi_oss": "0.2", "pdi": "-0.5", "quadrant": "high plan / low exec"},
-        {"task": EVIL, "phi_exec": "0.3", "phi_plan": "0.1", "phi_oss": "0.2", "pdi": "0.5", "quadrant": "low plan / high exec"},
-        {"task": "d$x^2$", "phi_exec": "0.1", "phi_plan": "0.5", "phi_oss": "0.2", "pdi": "-1.5", "quadrant": "high plan / low exec"},
+        {
+            "task": "a",
+            "phi_exec": "0.5",
+            "phi_plan": "0.1",
+            "phi_oss": "0.2",
+            "pdi": "1.5",
+            "quadrant": "low plan / high exec",
+        },
+        {
+            "task": "b",
+            "phi_exec": "0.2",
+            "phi_plan": "0.4",
+            "phi_oss": "0.2",
+            "pdi": "-0.5",
+            "quadrant": "high plan / low exec",
+        },
+        {
+            "task": EVIL,
+            "phi_exec": "0.3",
+            "phi_plan": "0.1",
+            "phi_oss": "0.2",
+            "pdi": "0.5",
+            "quadrant": "low plan / high exec",
+        },
+        {
+            "task": "d$x^2$",
+            "phi_exec": "0.1",
+            "phi_plan": "0.5",
+            "phi_oss": "0.2",
+            "pdi": "-1.5",
+            "quadrant": "high plan / low exec",
+        },
         {"task": "not-evaluated", "phi_exec": "0.1", "phi_plan": "0.5", "phi_oss": "0.2", "pdi": "9", "quadrant": "x"},
     ]
 
@@ -88,8 +116,10 @@ def test_pdi_analysis_values():
     summary = build_summary(rows, k=2, resamples=200)
     deltas = report.task_deltas(summary, report.per_task_counts(rows))
     (analysis,) = report.pdi_analysis(summary, deltas, pdi_rows())
-    assert analysis["by_quadrant"] == {"low plan / high exec": [1.0, 0.5], "high plan / low exec": [0.5, 0.0]} or \
-        sorted(map(sorted, analysis["by_quadrant"].values())) == [[0.0, 0.5], [0.5, 1.0]]
+    assert analysis["by_quadrant"] == {
+        "low plan / high exec": [1.0, 0.5],
+        "high plan / low exec": [0.5, 0.0],
+    } or sorted(map(sorted, analysis["by_quadrant"].values())) == [[0.0, 0.5], [0.5, 1.0]]
     assert analysis["rho"] == pytest.approx(0.9486833, rel=1e-6)  # 2.25 / sqrt(2.5 * 2.25) ... Pearson on ranks
     lo, hi = analysis["ci95"]
     assert lo is None or lo <= analysis["rho"] <= hi
@@ -99,7 +129,9 @@ def test_bad_pdi_rows_are_a_user_error():
     rows = small_eval()
     summary = build_summary(rows, k=2, resamples=50)
     with pytest.raises(UserError, match="--pdi"):
-        report.pdi_analysis(summary, report.task_deltas(summary, report.per_task_counts(rows)), [{"task": "a", "pdi": "x"}])
+        report.pdi_analysis(
+            summary, report.task_deltas(summary, report.per_task_counts(rows)), [{"task": "a", "pdi": "x"}]
+        )
 
 
 def test_report_without_comparisons_or_cost(tmp_path):
@@ -139,7 +171,10 @@ def test_importing_the_report_does_not_import_matplotlib():
     import sys
 
     code = "import sys, skillspark.evaluate.report; print('matplotlib' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )
 
 
 def test_an_arm_lost_to_infra_errors_still_reports(tmp_path):

@@ -11,34 +11,74 @@ from skillspark.evaluate import stats
 from skillspark.evaluate.summary import build_summary
 
 ARM_KEYS = {
-    "model", "condition", "n_tasks", "n_trials", "passes", "pass_rate", "wilson95", "ci95", "pass_at_k",
-    "pass_hat_k", "tokens", "cost_usd", "cost_per_solve_usd", "infra_errors", "skill_read_rate",
+    "model",
+    "condition",
+    "n_tasks",
+    "n_trials",
+    "passes",
+    "pass_rate",
+    "wilson95",
+    "ci95",
+    "pass_at_k",
+    "pass_hat_k",
+    "tokens",
+    "cost_usd",
+    "cost_per_solve_usd",
+    "infra_errors",
+    "skill_read_rate",
 }
 COMPARISON_KEYS = {
-    "model", "baseline", "condition", "n_tasks", "delta", "ci95", "p_value", "test", "normalized_gain",
-    "improved", "degraded", "unchanged", "mde",
+    "model",
+    "baseline",
+    "condition",
+    "n_tasks",
+    "delta",
+    "ci95",
+    "p_value",
+    "test",
+    "normalized_gain",
+    "improved",
+    "degraded",
+    "unchanged",
+    "mde",
 }
 
 
 def record(task, condition, trial, passed, *, model="m", status=None, skill_read=False, cost=0.01):
     status = status or ("pass" if passed else "fail")
     return {
-        "task": task, "condition": condition, "model": model, "trial": trial, "reward": float(passed),
-        "passed": passed, "status": status, "tokens_in": 100, "tokens_out": 10, "cost_usd": cost,
-        "duration_s": 1.0, "skill_sha256": None, "skill_read": skill_read, "trial_dir": f"t/{task}/{trial}",
+        "task": task,
+        "condition": condition,
+        "model": model,
+        "trial": trial,
+        "reward": float(passed),
+        "passed": passed,
+        "status": status,
+        "tokens_in": 100,
+        "tokens_out": 10,
+        "cost_usd": cost,
+        "duration_s": 1.0,
+        "skill_sha256": None,
+        "skill_read": skill_read,
+        "trial_dir": f"t/{task}/{trial}",
     }
 
 
 def three_tasks():
     """none: A 0/2, B 1/2, C 2/2. generated: 2/2 each, plus one infra error on C; 5 of 6 trials read the skill."""
     rows = [
-        record("A", "none", 0, False), record("A", "none", 1, False),
-        record("B", "none", 0, True), record("B", "none", 1, False),
-        record("C", "none", 0, True), record("C", "none", 1, True),
+        record("A", "none", 0, False),
+        record("A", "none", 1, False),
+        record("B", "none", 0, True),
+        record("B", "none", 1, False),
+        record("C", "none", 0, True),
+        record("C", "none", 1, True),
     ]
     for task in "ABC":
-        rows += [record(task, "generated", 0, True, skill_read=True),
-                 record(task, "generated", 1, True, skill_read=task != "C")]
+        rows += [
+            record(task, "generated", 0, True, skill_read=True),
+            record(task, "generated", 1, True, skill_read=task != "C"),
+        ]
     rows.append(record("C", "generated", 1, False, status="infra_error"))
     return rows
 
@@ -116,9 +156,11 @@ def test_identical_arms_delta_zero_p_one():
 
 def test_infra_only_task_and_one_sided_task_are_excluded_and_counted():
     rows = [
-        record("A", "none", 0, True), record("A", "generated", 0, True),
-        record("B", "none", 0, False), # B has no generated skill: baseline only
-        record("C", "none", 0, False), record("C", "generated", 0, False, status="infra_error", cost=None),
+        record("A", "none", 0, True),
+        record("A", "generated", 0, True),
+        record("B", "none", 0, False),  # B has no generated skill: baseline only
+        record("C", "none", 0, False),
+        record("C", "generated", 0, False, status="infra_error", cost=None),
     ]
     summary = build_summary(rows, k=1, resamples=200)
     none, generated = summary["arms"]
@@ -129,11 +171,19 @@ def test_infra_only_task_and_one_sided_task_are_excluded_and_counted():
 
 
 def test_two_models_and_missing_cost():
-    rows = [record("A", c, 0, c == "curated", model=m, cost=None) for m in ("b-model", "a-model") for c in ("curated", "none")]
+    rows = [
+        record("A", c, 0, c == "curated", model=m, cost=None)
+        for m in ("b-model", "a-model")
+        for c in ("curated", "none")
+    ]
     summary = build_summary(rows, k=1, resamples=100)
     assert summary["models"] == ["a-model", "b-model"]
     assert [(a["model"], a["condition"]) for a in summary["arms"]] == [
-        ("a-model", "none"), ("a-model", "curated"), ("b-model", "none"), ("b-model", "curated")]
+        ("a-model", "none"),
+        ("a-model", "curated"),
+        ("b-model", "none"),
+        ("b-model", "curated"),
+    ]
     assert all(a["cost_usd"] is None and a["cost_per_solve_usd"] is None for a in summary["arms"])
     assert [c["model"] for c in summary["comparisons"]] == ["a-model", "b-model"]
     assert all(c["delta"] == 1.0 for c in summary["comparisons"])
@@ -155,15 +205,23 @@ def test_teacher_cost_break_even_by_hand():
 
     Teacher $2.10 over 3 tasks = $0.70 a task; saving $0.07 a solve -> pays for itself after 10 solves.
     """
-    rows = [dict(r, cost_usd=0.05 if r["condition"] == "none" else 0.03) for r in three_tasks() if r["status"] != "infra_error"]
+    rows = [
+        dict(r, cost_usd=0.05 if r["condition"] == "none" else 0.03)
+        for r in three_tasks()
+        if r["status"] != "infra_error"
+    ]
     summary = build_summary(rows, k=2, resamples=100, teacher_cost_usd={"generated": 2.10})
     (comparison,) = summary["comparisons"]
     block = comparison["teacher_cost"]
     assert block["teacher_cost_usd"] == 2.10
     assert block["teacher_cost_per_task_usd"] == pytest.approx(0.70)
     assert block["break_even_solves"] == pytest.approx(10.0)
-    dearer = build_summary([dict(r, cost_usd=0.5 if r["condition"] == "generated" else 0.01) for r in rows],
-                           k=2, resamples=100, teacher_cost_usd={"generated": 1.0})
+    dearer = build_summary(
+        [dict(r, cost_usd=0.5 if r["condition"] == "generated" else 0.01) for r in rows],
+        k=2,
+        resamples=100,
+        teacher_cost_usd={"generated": 1.0},
+    )
     assert dearer["comparisons"][0]["teacher_cost"]["break_even_solves"] is None  # a solve costs more with the skill
     assert "teacher_cost" not in build_summary(rows, k=2, resamples=100)["comparisons"][0]
 

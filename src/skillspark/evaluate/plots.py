@@ -48,7 +48,9 @@ def pass_rates(arms: list[dict], labels: list[str]) -> bytes:
         rates = [a["pass_rate"] or 0.0 for a in arms]
         errors = [_error(a["ci95"], r) for a, r in zip(arms, rates, strict=True)]
         ax.bar(range(len(arms)), rates, color="#4c78a8")
-        ax.errorbar(range(len(arms)), rates, yerr=list(zip(*errors, strict=True)) or None, fmt="none", ecolor="black", capsize=4)
+        ax.errorbar(
+            range(len(arms)), rates, yerr=list(zip(*errors, strict=True)) or None, fmt="none", ecolor="black", capsize=4
+        )
         ax.set_xticks(range(len(arms)), labels, rotation=20, ha="right")
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("pass rate (mean over tasks)")
@@ -87,7 +89,9 @@ def heatmap(tasks: list[str], labels: list[str], rates: list[list[float | None]]
     import numpy as np
 
     with _plain_text():
-        grid = np.ma.masked_invalid(np.array([[math.nan if v is None else v for v in row] for row in rates], dtype=float))
+        grid = np.ma.masked_invalid(
+            np.array([[math.nan if v is None else v for v in row] for row in rates], dtype=float)
+        )
         height = min(14.0, 1.6 + 0.22 * min(len(tasks), MAX_LABELS))
         fig = _figure(max(4.5, 1.0 * len(labels) + 3), height)
         ax = fig.subplots()
@@ -116,7 +120,11 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
 
 def cost_vs_pass_rate(arms: list[dict], labels: list[str]) -> bytes | None:
     """Mean cost per trial against pass rate, Pareto front drawn; None when no arm has a known cost."""
-    known = [(a, label) for a, label in zip(arms, labels, strict=True) if a["cost_usd"] is not None and a["pass_rate"] is not None]
+    known = [
+        (a, label)
+        for a, label in zip(arms, labels, strict=True)
+        if a["cost_usd"] is not None and a["pass_rate"] is not None
+    ]
     if not known:
         return None
     with _plain_text():

@@ -57,7 +57,9 @@ def _arm_label(arm: dict, several_models: bool) -> str:
 def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> str:
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td{' class=n' if i >= numeric_from else ''}>{esc(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(f"<td{' class=n' if i >= numeric_from else ''}>{esc(c)}</td>" for i, c in enumerate(row))
+        + "</tr>"
         for row in rows
     )
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -65,27 +67,70 @@ def _table(headers: list[str], rows: list[list[str]], numeric_from: int = 1) -> 
 
 def arms_table(summary: dict) -> str:
     several = len(summary["models"]) > 1
-    headers = ["arm", "tasks", "trials", "passes", "pass rate (mean over tasks)", "95% CI (tasks resampled)",
-               "Wilson 95% (pooled trials)", f"solved at least once in {summary['k']}", f"solved in all {summary['k']}",
-               "tokens", "cost", "cost per solve", "infra errors (excluded)", "read the skill"]
+    headers = [
+        "arm",
+        "tasks",
+        "trials",
+        "passes",
+        "pass rate (mean over tasks)",
+        "95% CI (tasks resampled)",
+        "Wilson 95% (pooled trials)",
+        f"solved at least once in {summary['k']}",
+        f"solved in all {summary['k']}",
+        "tokens",
+        "cost",
+        "cost per solve",
+        "infra errors (excluded)",
+        "read the skill",
+    ]
     rows = [
-        [_arm_label(a, several), a["n_tasks"], a["n_trials"], a["passes"], _pct(a["pass_rate"]), _interval(a["ci95"]),
-         _interval(a["wilson95"]), _pct(a["pass_at_k"]), _pct(a["pass_hat_k"]),
-         "unknown" if a["tokens"] is None else f"{a['tokens']:,}", _money(a["cost_usd"]), _money(a["cost_per_solve_usd"]),
-         a["infra_errors"], _pct(a["skill_read_rate"])]
+        [
+            _arm_label(a, several),
+            a["n_tasks"],
+            a["n_trials"],
+            a["passes"],
+            _pct(a["pass_rate"]),
+            _interval(a["ci95"]),
+            _interval(a["wilson95"]),
+            _pct(a["pass_at_k"]),
+            _pct(a["pass_hat_k"]),
+            "unknown" if a["tokens"] is None else f"{a['tokens']:,}",
+            _money(a["cost_usd"]),
+            _money(a["cost_per_solve_usd"]),
+            a["infra_errors"],
+            _pct(a["skill_read_rate"]),
+        ]
         for a in summary["arms"]
     ]
     return _table(headers, rows)
 
 
 def comparisons_table(summary: dict) -> str:
-    headers = ["model", "condition vs baseline", "tasks in both", "Δ pass rate", "95% CI of Δ", "p (exact)", "test",
-               "normalized gain", "tasks improved / worse / same", "smallest detectable Δ"]
+    headers = [
+        "model",
+        "condition vs baseline",
+        "tasks in both",
+        "Δ pass rate",
+        "95% CI of Δ",
+        "p (exact)",
+        "test",
+        "normalized gain",
+        "tasks improved / worse / same",
+        "smallest detectable Δ",
+    ]
     rows = [
-        [c["model"], f"{c['condition']} vs {c['baseline']}", c["n_tasks"], _pp(c["delta"]), _interval(c["ci95"], _pp),
-         "n/a" if c["p_value"] is None else f"{c['p_value']:.4g}", c["test"].replace("_", " "), _pct(c["normalized_gain"], True),
-         f"{c['improved']} / {c['degraded']} / {c['unchanged']}",
-         "none possible (< 6 tasks)" if c["mde"] is None else f"±{100 * c['mde']:.1f} pp"]
+        [
+            c["model"],
+            f"{c['condition']} vs {c['baseline']}",
+            c["n_tasks"],
+            _pp(c["delta"]),
+            _interval(c["ci95"], _pp),
+            "n/a" if c["p_value"] is None else f"{c['p_value']:.4g}",
+            c["test"].replace("_", " "),
+            _pct(c["normalized_gain"], True),
+            f"{c['improved']} / {c['degraded']} / {c['unchanged']}",
+            "none possible (< 6 tasks)" if c["mde"] is None else f"±{100 * c['mde']:.1f} pp",
+        ]
         for c in summary["comparisons"]
     ]
     return _table(headers, rows, numeric_from=2)
@@ -106,10 +151,15 @@ def teacher_cost_lines(summary: dict) -> str:
         if not block:
             continue
         even = block["break_even_solves"]
-        pays = ("a solve does not get cheaper with the skill, so it never pays for itself on cost alone"
-                if even is None else f"it pays for itself after about {even:.1f} solved student tasks")
-        lines.append(f"<p>{esc(c['model'])}: the '{esc(c['condition'])}' skills cost {esc(_money(block['teacher_cost_usd']))} "
-                     f"to make, {esc(_money(block['teacher_cost_per_task_usd']))} per task; {esc(pays)}.</p>")
+        pays = (
+            "a solve does not get cheaper with the skill, so it never pays for itself on cost alone"
+            if even is None
+            else f"it pays for itself after about {even:.1f} solved student tasks"
+        )
+        lines.append(
+            f"<p>{esc(c['model'])}: the '{esc(c['condition'])}' skills cost {esc(_money(block['teacher_cost_usd']))} "
+            f"to make, {esc(_money(block['teacher_cost_per_task_usd']))} per task; {esc(pays)}.</p>"
+        )
     return "".join(lines)
 
 
@@ -134,7 +184,9 @@ def pdi_analysis(summary: dict, deltas: list[dict[str, float]], pdi_rows: list[d
     try:
         pdi = {row["task"]: (float(row["pdi"]), row["quadrant"]) for row in pdi_rows}
     except (KeyError, ValueError, TypeError):
-        raise UserError("--pdi: every row needs task, pdi (a number) and quadrant, as `skillspark pdi score --csv` writes") from None
+        raise UserError(
+            "--pdi: every row needs task, pdi (a number) and quadrant, as `skillspark pdi score --csv` writes"
+        ) from None
     chosen = [i for i, c in enumerate(summary["comparisons"]) if c["condition"].startswith("generated")]
     results = []
     for i in chosen or range(len(summary["comparisons"])):
@@ -160,11 +212,14 @@ def _pdi_section(analyses: list[dict]) -> tuple[str, list[tuple[str, bytes]]]:
         rho = "undefined (PDI or Δ constant)" if a["rho"] is None else f"{a['rho']:+.3f}"
         ci = "n/a" if a["ci95"][0] is None else f"{a['ci95'][0]:+.3f} to {a['ci95'][1]:+.3f}"
         parts.append(
-            f"<h3>{esc(name)}</h3>" + _table(["PDI quadrant", "tasks", "mean Δ pass rate"], rows)
+            f"<h3>{esc(name)}</h3>"
+            + _table(["PDI quadrant", "tasks", "mean Δ pass rate"], rows)
             + f"<p>Spearman rank correlation of PDI with Δ over {len(a['pairs'])} tasks: ρ = {esc(rho)}, "
             f"95% CI {esc(ci)} (tasks resampled). A CI that contains 0 shows no relation.</p>"
         )
-        images.append((f"Δ by PDI quadrant, {name}", plots.pdi_panels(a["by_quadrant"], a["pairs"], f"PDI vs Δ, ρ = {rho}")))
+        images.append(
+            (f"Δ by PDI quadrant, {name}", plots.pdi_panels(a["by_quadrant"], a["pairs"], f"PDI vs Δ, ρ = {rho}"))
+        )
     return "".join(parts), images
 
 
@@ -187,8 +242,10 @@ def render(summary: dict, records: list[dict], pdi_rows: list[dict] | None = Non
     if arms:
         images.append(("Pass rate per arm", plots.pass_rates(arms, labels)))
     if summary["comparisons"]:
-        titles = [f"{c['model']}: {c['condition']} − {c['baseline']}" if several else f"{c['condition']} − {c['baseline']}"
-                  for c in summary["comparisons"]]
+        titles = [
+            f"{c['model']}: {c['condition']} − {c['baseline']}" if several else f"{c['condition']} − {c['baseline']}"
+            for c in summary["comparisons"]
+        ]
         images.append(("Per-task Δ (forest plot)", plots.forest(summary["comparisons"], deltas, titles)))
     if tasks and arms:
         images.append(("Pass rate per task and arm", plots.heatmap(tasks, labels, rates)))
@@ -200,7 +257,8 @@ def render(summary: dict, records: list[dict], pdi_rows: list[dict] | None = Non
         pdi_html, pdi_images = _pdi_section(pdi_analysis(summary, deltas, pdi_rows))
         images += pdi_images
         pdi_html = "<h2>Skill PDI and the effect of the skill</h2>" + (
-            pdi_html or "<p>No task of a comparison has a PDI row: nothing to relate.</p>")
+            pdi_html or "<p>No task of a comparison has a PDI row: nothing to relate.</p>"
+        )
 
     token = secrets.token_hex(8)
     verdicts = "".join(f"<p class=verdict>{esc(c['verdict'])}</p>" for c in summary["comparisons"])
@@ -210,12 +268,12 @@ def render(summary: dict, records: list[dict], pdi_rows: list[dict] | None = Non
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>skillspark eval report</title><style>{STYLE}</style></head><body>
 <h1>Skill A/B evaluation</h1>
-<p>{esc(summary['n_tasks'])} tasks, {esc(summary['k'])} trials per task and arm, models: {esc(', '.join(summary['models']))};
-conditions: {esc(', '.join(summary['conditions']))} (baseline: {esc(summary.get('baseline', 'none'))}).
+<p>{esc(summary["n_tasks"])} tasks, {esc(summary["k"])} trials per task and arm, models: {esc(", ".join(summary["models"]))};
+conditions: {esc(", ".join(summary["conditions"]))} (baseline: {esc(summary.get("baseline", "none"))}).
 Each task counts once: a pass rate is the mean over tasks of the share of that task's trials that passed.
-Intervals resample whole tasks ({esc(summary.get('resamples', 10_000))} seeded resamples, seed {esc(summary.get('seed', 0))}).
+Intervals resample whole tasks ({esc(summary.get("resamples", 10_000))} seeded resamples, seed {esc(summary.get("seed", 0))}).
 Trials lost to infrastructure errors are excluded from every rate and counted on their own; their cost is included.</p>
-<h2>What the comparisons show</h2>{verdicts or '<p>No comparison: the baseline arm is missing.</p>'}
+<h2>What the comparisons show</h2>{verdicts or "<p>No comparison: the baseline arm is missing.</p>"}
 <p>No condition is called better or worse when the 95% interval of its Δ contains 0, nor when the exact test on the
 tasks that changed gives p ≥ 0.05 (McNemar's exact test with one trial per task, the sign test otherwise).</p>
 <h2>Arms</h2>{arms_table(summary)}

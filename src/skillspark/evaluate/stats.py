@@ -21,7 +21,7 @@ POWER = 0.8
 def wilson(passes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
     """Wilson score interval for a pooled pass rate; (0, 1) when there are no trials.
 
-        centre = (p̂ + z²/2m) / (1 + z²/m),  half = z·√(p̂(1−p̂)/m + z²/4m²) / (1 + z²/m)
+    centre = (p̂ + z²/2m) / (1 + z²/m),  half = z·√(p̂(1−p̂)/m + z²/4m²) / (1 + z²/m)
     """
     if trials <= 0:
         return (0.0, 1.0)
@@ -35,7 +35,7 @@ def wilson(passes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Chen et al. 2021: chance that at least one of k trials drawn from n (c passing) passes.
 
-        pass@k = 1 − C(n−c, k) / C(n, k)
+    pass@k = 1 − C(n−c, k) / C(n, k)
     """
     if not 0 < k <= n or not 0 <= c <= n:
         raise ValueError(f"pass@k needs 0 < k <= n and 0 <= c <= n, got n={n} c={c} k={k}")
@@ -45,7 +45,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def pass_hat_k(n: int, c: int, k: int) -> float:
     """τ-bench's pass^k: chance that all of k trials drawn from n (c passing) pass.
 
-        pass^k = C(c, k) / C(n, k)
+    pass^k = C(c, k) / C(n, k)
     """
     if not 0 < k <= n or not 0 <= c <= n:
         raise ValueError(f"pass^k needs 0 < k <= n and 0 <= c <= n, got n={n} c={c} k={k}")

@@ -49,7 +49,8 @@ def _arm(model: str, condition: str, records: list[dict], tasks: TaskCounts, k: 
     n_trials = sum(n for _, n in tasks.values())
     scored = [r for r in records if r.get("status") != INFRA_ERROR]
     tokens = _known_sum(
-        None if r.get("tokens_in") is None and r.get("tokens_out") is None
+        None
+        if r.get("tokens_in") is None and r.get("tokens_out") is None
         else (r.get("tokens_in") or 0) + (r.get("tokens_out") or 0)
         for r in records
     )
@@ -96,7 +97,11 @@ def verdict(comparison: dict) -> str:
             if mde is not None
             else f"{comparison['n_tasks']} tasks are too few for any result to be significant"
         )
-        why = "the CI contains 0" if lo <= 0 <= hi else f"the CI excludes 0 but the exact test does not reach p < {stats.ALPHA}"
+        why = (
+            "the CI contains 0"
+            if lo <= 0 <= hi
+            else f"the CI excludes 0 but the exact test does not reach p < {stats.ALPHA}"
+        )
         return f"{model}: '{cond}' is not shown to differ from '{base}' ({measured}; {why}); {reach}."
     direction = "better" if lo > 0 else "worse"
     return f"{model}: '{cond}' does {direction} than '{base}' ({measured}; the CI excludes 0 and p < {stats.ALPHA})."
