@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from pathlib import Path
 
@@ -154,3 +155,24 @@ def test_a_harbor_agent_by_name_is_refused_for_skill_arms(tmp_path):
                       agent="nop")
     with pytest.raises(UserError, match="--agent nop with --condition placebo"):
         plan_eval(req, [])
+
+
+@pytest.mark.slow
+def test_real_eval_with_the_embedded_model(tmp_path):
+    """k = 2, two example tasks, none vs placebo, through the real SmolLM2 server: every trial is scored."""
+    from rich.console import Console
+
+    from skillspark.evaluate.commands import write_outputs
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "tasks"
+    req = EvalRequest(models=["local/smollm2"], conditions=parse_conditions(["none", "placebo"]), k=2,
+                      output=tmp_path / "out", max_steps=3, command_timeout_s=20, parallelism=2)
+    results = run(req, [examples / "hello-greeting", examples / "word-frequency-pipeline"])
+
+    assert len(results) == 8 and {r.status for r in results} <= {"pass", "fail", "error"}
+    assert all(r.tokens_out > 0 for r in results)
+    assert {r.skill_sha256 is None for r in results if r.condition == "none"} == {True}
+    assert len({r.skill_sha256 for r in results if r.condition == "placebo"}) == 1
+    write_outputs(req.output, console=Console(file=io.StringIO()))
+    summary = json.loads((req.output / "summary.json").read_text())
+    assert {a["condition"]: a["n_trials"] for a in summary["arms"]} == {"none": 4, "placebo": 4}
