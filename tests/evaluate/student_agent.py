@@ -19,7 +19,7 @@ from harbor.models.agent.context import AgentContext
 from skillspark.agents.skills import PRIMARY_SKILLS_DIR, inject_skills
 from skillspark.agents.trajectory import TrajectoryRecorder
 
-BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
+BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
 HOLD_DIR = "SKILLSPARK_TEST_STUDENT_HOLD"  # env: a folder; trials past HOLD_AFTER started ones wait forever
 HOLD_AFTER = 2
 COST_USD = 0.01  # what one trial "spends", so the tests can check accounting and --max-cost

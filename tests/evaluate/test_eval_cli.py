@@ -23,9 +23,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def argv(task: Path, runs: Path, out: Path, *extra: str) -> list[str]:
-    return [str(SKILLSPARK), "eval", str(task), "--model", "scripted/student", "--agent", STUDENT, "-k", "2",
-            "--condition", "none", "--condition", f"generated={runs}", "--output", str(out), "-p", "2",
-            "--seed", "5", *extra]
+    return [
+        str(SKILLSPARK),
+        "eval",
+        str(task),
+        "--model",
+        "scripted/student",
+        "--agent",
+        STUDENT,
+        "-k",
+        "2",
+        "--condition",
+        "none",
+        "--condition",
+        f"generated={runs}",
+        "--output",
+        str(out),
+        "-p",
+        "2",
+        "--seed",
+        "5",
+        *extra,
+    ]
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -39,7 +58,7 @@ def setup(tmp_path):
 
 def test_eval_writes_results_summary_and_report(setup):
     task, runs, out = setup
-    done = subprocess.run(argv(task, runs, out), capture_output=True, text=True, env=env(), timeout=500)
+    done = subprocess.run(argv(task, runs, out), check=False, capture_output=True, text=True, env=env(), timeout=500)
     assert done.returncode == 0, done.stderr[-3000:]
 
     summary = json.loads((out / "summary.json").read_text())
@@ -51,8 +70,14 @@ def test_eval_writes_results_summary_and_report(setup):
     assert "generated" in done.stdout and "report:" in done.stdout
 
     (out / "report.html").unlink()
-    again = subprocess.run([str(SKILLSPARK), "eval", "report", str(out)], capture_output=True, text=True,
-                           env=env(), timeout=300)
+    again = subprocess.run(
+        [str(SKILLSPARK), "eval", "report", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     assert (out / "report.html").is_file()
 
@@ -61,8 +86,13 @@ def test_kill_9_then_resume_repeats_nothing_and_loses_nothing(setup, tmp_path):
     task, runs, out = setup
     hold = tmp_path / "hold"
     hold.mkdir()
-    child = subprocess.Popen(argv(task, runs, out), env=env(SKILLSPARK_TEST_STUDENT_HOLD=str(hold)),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        argv(task, runs, out),
+        env=env(SKILLSPARK_TEST_STUDENT_HOLD=str(hold)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 300
         while len(read_results(out)) < 2 or len(list(hold.glob("started-*"))) < 3:
@@ -75,7 +105,9 @@ def test_kill_9_then_resume_repeats_nothing_and_loses_nothing(setup, tmp_path):
         if child.poll() is None:
             child.kill()
 
-    resumed = subprocess.run(argv(task, runs, out, "--resume"), capture_output=True, text=True, env=env(), timeout=500)
+    resumed = subprocess.run(
+        argv(task, runs, out, "--resume"), check=False, capture_output=True, text=True, env=env(), timeout=500
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     keys = [r.key for r in read_results(out)]
     assert len(keys) == len(set(keys)) == 1 * 2 * 1 * 2  # tasks × conditions × models × k
@@ -84,12 +116,20 @@ def test_kill_9_then_resume_repeats_nothing_and_loses_nothing(setup, tmp_path):
 
 def test_changed_task_refuses_resume_in_one_line(setup):
     task, runs, out = setup
-    first = subprocess.run(argv(task, runs, out, "-k", "1"), capture_output=True, text=True, env=env(), timeout=500)
+    first = subprocess.run(
+        argv(task, runs, out, "-k", "1"), check=False, capture_output=True, text=True, env=env(), timeout=500
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     (task / "instruction.md").write_text("Create /app/greeting.txt holding hello, in lower case.\n")
 
-    refused = subprocess.run(argv(task, runs, out, "-k", "1", "--resume"), capture_output=True, text=True,
-                             env=env(), timeout=300)
+    refused = subprocess.run(
+        argv(task, runs, out, "-k", "1", "--resume"),
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=300,
+    )
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --resume") and "tasks greet" in lines[0]
