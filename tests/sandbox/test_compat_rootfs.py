@@ -37,6 +37,6 @@ def test_trixie_root_has_24_04_era_packages(tmp_path):
     for tool in ("usr/bin/python3", "usr/bin/bash", "usr/bin/setpriv", "usr/bin/apt-get"):
         assert (root / tool).exists(), tool
     installed = subprocess.run(["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f=${Status}", "libnettle8t64"],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, check=False)
     assert installed.stdout == "install ok installed", installed.stderr  # a t64 name, unknown to bookworm
     assert rootfs.ensure_rootfs(tmp_path, "trixie") == root  # cached: made once
