@@ -176,3 +176,18 @@ def test_real_eval_with_the_embedded_model(tmp_path):
     write_outputs(req.output, console=Console(file=io.StringIO()))
     summary = json.loads((req.output / "summary.json").read_text())
     assert {a["condition"]: a["n_trials"] for a in summary["arms"]} == {"none": 4, "placebo": 4}
+
+
+def test_trial_order_is_seeded_and_interleaves_the_arms(tmp_path, setup):
+    task, runs = setup
+    other = make_task(tmp_path / "tasks", "greet-b")
+    tasks = [load_task(task), load_task(other)]
+    orders = [[u.key for u in plan_eval(request(tmp_path, runs, k=5, seed=s), tasks).units] for s in (1, 1, 2)]
+
+    assert orders[0] == orders[1] != orders[2]
+    assert sorted(orders[0]) == sorted(orders[2]) and len(orders[0]) == (2 + 1) * 5  # greet-b: none only
+    arms = [key[1] for key in orders[0]]
+    assert arms[:10].count("none") not in (0, 10)  # not one arm after the other
+    plan = plan_eval(request(tmp_path, runs, k=5, seed=1), tasks)
+    assert plan.missing == {"generated": ["greet-b"]}  # explore made no skill for it: reported, not run
+    assert {u.task for u in plan.units if u.condition == "generated"} == {"greet"}

@@ -130,10 +130,10 @@ def plan_eval(request: EvalRequest, tasks: list[TaskInfo]) -> EvalPlan:
     done = _resume(request, config)
 
     cells: dict[str, Cell] = {}
-    task_dirs = {label: harbor_task_dir(prepare_task(info.path, out / "tasks" / label), out / "tasks")
+    task_dirs = {label: harbor_task_dir(prepare_task(info.path, out / "tasks" / _slug(label)), out / "tasks")
                  for info, label in zip(tasks, labels, strict=True)}
     for (label, arm), found in sources.items():
-        staged = out / "skills" / _slug(arm) / label
+        staged = out / "skills" / _slug(arm) / _slug(label)
         digest = stage_skills(found, staged)
         cells[f"{label}\0{arm}"] = Cell(task=label, condition=arm, task_dir=task_dirs[label],
                                          staged_dir=staged if digest else None, skill_sha256=digest,
