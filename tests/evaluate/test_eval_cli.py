@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -133,3 +134,38 @@ def test_changed_task_refuses_resume_in_one_line(setup):
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --resume") and "tasks greet" in lines[0]
+
+
+def test_live_table_counts_per_arm_and_leaves_infra_errors_out_of_the_rate(tmp_path):
+    from rich.console import Console
+
+    from skillspark.evaluate.commands import ArmBoard
+    from skillspark.evaluate.results import EvalResult
+    from skillspark.evaluate.runner import EvalPlan, Unit
+
+    units = [Unit(task="t", condition=c, model="m", trial=i) for c in ("none", "generated") for i in range(2)]
+
+    def result(condition: str, trial: int, status: str) -> EvalResult:
+        return EvalResult(task="t", condition=condition, model="m", trial=trial, reward=None, passed=status == "pass",
+                          status=status, tokens_in=1, tokens_out=1, cost_usd=0.25, duration_s=1.0,
+                          skill_sha256=None, skill_read=False, trial_dir="x")
+
+    board = ArmBoard(EvalPlan(cells={}, units=units, done=[result("generated", 0, "pass")], config={}))
+    board.add(result("generated", 1, "infra_error"))
+    board.add(result("none", 0, "fail"))
+    console = Console(file=io.StringIO(), width=120)
+    console.print(board)
+    text = console.file.getvalue()
+    assert "3/4 trials" in text
+    rows = {line.split("│")[2].strip(): line for line in text.splitlines() if line.count("│") >= 5}
+    assert "2/2" in rows["generated"] and "100.0%" in rows["generated"] and "0.5000" in rows["generated"]
+    assert "1/2" in rows["none"] and "0.0%" in rows["none"]
+
+
+def test_report_without_results_is_one_line(tmp_path):
+    done = subprocess.run([str(SKILLSPARK), "eval", "report", str(tmp_path)], check=False, capture_output=True,
+                          text=True, env=env(), timeout=120)
+    assert done.returncode == 2
+    expected = f"error: {tmp_path / 'results.jsonl'}: no finished trial to report; "
+    expected += f"run `skillspark eval` with --output {tmp_path}"
+    assert done.stderr.strip().splitlines() == [expected]
