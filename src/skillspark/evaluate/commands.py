@@ -93,6 +93,7 @@ def run(
 
     with Live(board, console=console, refresh_per_second=2):
         asyncio.run(run_eval(request, plan, on_result=board.add))
+    console.print()  # off a terminal, Live leaves its last line open
     not_started = len(plan.units) - board.n_done
     if not_started:
         console.print(f"{not_started} trial(s) not started: the --max-cost budget of ${max_cost} was spent")
@@ -131,7 +132,7 @@ def write_outputs(out: Path, *, pdi_csv: Path | None = None, console: Console) -
     console.print(summary_table(summary))
     for comparison in summary.get("comparisons", []):
         if comparison.get("verdict"):
-            console.print(f"{comparison['model']} {comparison['condition']}: {comparison['verdict']}")
+            console.print(comparison["verdict"])
     console.print(f"summary: {out / SUMMARY_FILE}\nreport: {page}")
 
 
