@@ -316,7 +316,8 @@ def scalar_reward(rewards: dict[str, float | int]) -> float | None:
 
 def ctrf_results(ctrf: dict[str, Any] | None) -> tuple[list[str], list[str]] | None:
     """Passed and failed test names of a CTRF report (skipped/pending count as neither); None without a test list."""
-    tests = ((ctrf or {}).get("results") or {}).get("tests")
+    results = ctrf.get("results") if isinstance(ctrf, dict) else None  # a verifier wrote it: any JSON at all
+    tests = results.get("tests") if isinstance(results, dict) else None
     if not isinstance(tests, list):
         return None
     tests = [t for t in tests if isinstance(t, dict)]
