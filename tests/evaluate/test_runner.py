@@ -191,3 +191,10 @@ def test_trial_order_is_seeded_and_interleaves_the_arms(tmp_path, setup):
     plan = plan_eval(request(tmp_path, runs, k=5, seed=1), tasks)
     assert plan.missing == {"generated": ["greet-b"]}  # explore made no skill for it: reported, not run
     assert {u.task for u in plan.units if u.condition == "generated"} == {"greet"}
+
+
+def test_a_harbor_agent_by_name_runs_the_none_arm(tmp_path, setup):
+    task, runs = setup
+    req = request(tmp_path, runs, agent="oracle", k=1, models=["no-model"], conditions=parse_conditions(["none"]))
+    [result] = run(req, [task])
+    assert (result.status, result.passed, result.skill_read, result.skill_sha256) == ("pass", True, False, None)
