@@ -83,3 +83,11 @@ async def test_env_path_then_run_builds_with_the_images_path(tmp_path):
     layer = await ensure_layer(env_dir, tmp_path / "cache", dockerfile_text=text)
     assert (layer.path / "_root/made-by-mine").read_text() == "mine\n"
     assert layer.meta.env["PATH"] == f"/root/.local/bin:{DEFAULT_PATH}"
+
+
+async def test_copy_from_the_uv_image_builds_offline(tmp_path):
+    env_dir = tmp_path / "environment"
+    env_dir.mkdir()
+    text = "FROM python:3.12-slim\nCOPY --from=ghcr.io/astral-sh/uv:0.8.14 /uv /uvx /bin/\nRUN uv --version > /uv-version\n"
+    layer = await ensure_layer(env_dir, tmp_path / "cache", dockerfile_text=text)
+    assert (layer.path / "_root/uv-version").read_text().startswith("uv ")

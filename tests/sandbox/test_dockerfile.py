@@ -141,3 +141,10 @@ def test_python_image_env_seeds_the_build():
     assert plan.image_env["LANG"] == "C.UTF-8" and plan.image_env["PATH"].startswith("/usr/local/bin:")
     assert plan.steps[0].value == "/opt/py3.12.8"
     assert "PYTHON_VERSION" not in parse_dockerfile_text("FROM python:3\n", "Dockerfile").image_env
+
+
+def test_copy_from_a_known_tool_image_is_served_and_others_refused():
+    step = parse_dockerfile_text("FROM ubuntu:24.04\nCOPY --from=ghcr.io/astral-sh/uv:0.8.14 /uv /uvx /bin/\n", "D").steps[0]
+    assert step.kind == "RUN" and step.command.endswith("cp /usr/local/lib/skillspark/uv/uv /usr/local/lib/skillspark/uv/uvx /bin/")
+    with pytest.raises(UserError, match=r"COPY --from=ghcr.io/astral-sh/uv:1 \(only ghcr.io/astral-sh/uv is served"):
+        parse_dockerfile_text("FROM debian\nCOPY --from=ghcr.io/astral-sh/uv:1 /etc/passwd /x\n", "D")

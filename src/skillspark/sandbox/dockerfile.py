@@ -8,6 +8,7 @@ form, `--flags`) is `skillspark.harbor.dockerfile`'s job; this module gives it b
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 
 from skillspark.errors import UserError
 from skillspark.harbor.dockerfile import Instruction, arguments, parse_instructions
+from skillspark.sandbox.installers import KNOWN_IMAGE_FILES, image_files
 from skillspark.sandbox.sandbox import DEFAULT_PATH
 
 # Bases the host can stand in for: official python images (any tag variant of 3.x), Debian, Ubuntu.
@@ -154,10 +156,11 @@ def parse_dockerfile_text(text: str, where: str, build_args: dict[str, str] | No
             if inst.heredocs:
                 raise unsupported(here, f"{keyword} from a heredoc")
             args = arguments(substitute(inst.value, variables))
-            if "from" in args.flags:
-                raise unsupported(here, "COPY --from")
             if len(args.words) < 2:
                 raise UserError(f"{at} needs a source and a destination; fix the Dockerfile")
+            if "from" in args.flags:
+                steps.append(BuildStep(kind="RUN", shell=["/bin/sh", "-c"], command=_copy_from_image(args, here), **step))
+                continue
             if keyword == "ADD" and any(re.match(r"^[a-z]+://", w) for w in args.words[:-1]):
                 raise unsupported(here, "ADD from a URL")
             steps.append(BuildStep(kind="COPY", argv=args.words, chown=args.flags.get("chown"),
@@ -181,6 +184,19 @@ def parse_dockerfile_text(text: str, where: str, build_args: dict[str, str] | No
     if base is None:
         raise UserError(f"{where}: no FROM line; start the Dockerfile with FROM")
     return DockerfilePlan(base_image=base, steps=steps, args=variables, image_env=image_env(base))
+
+
+def _copy_from_image(args, here: str) -> str:
+    """`COPY --from=IMAGE` of a well-known tool image, served from the base layer's copy (and said so)."""
+    image, (*sources, dest) = args.flags["from"], args.words
+    served = image_files(image, sources)
+    if served is None:
+        raise unsupported(here, f"COPY --from={image} (only {', '.join(KNOWN_IMAGE_FILES)} is served locally)")
+    into = dest if dest.endswith("/") or len(sources) > 1 else posixpath.dirname(dest) or "/"
+    q = shlex.quote
+    note = f"skillspark sandbox: COPY --from={image} served offline (the sandbox's own uv)"
+    return (f"echo {q(note)} >&2 && "
+            f"mkdir -p {q(into)} && cp {' '.join(q(p) for p in served)} {q(dest)}")
 
 
 def _run_command(inst: Instruction) -> str:

@@ -75,6 +75,19 @@ KNOWN_INSTALLERS: tuple[Installer, ...] = (
     ),
 )
 
+# Files of well-known tool images that Dockerfiles take with `COPY --from=IMAGE SRC... DEST` (uv's docs
+# recommend `COPY --from=ghcr.io/astral-sh/uv:latest /uv /uvx /bin/`), and where the base layer has them.
+KNOWN_IMAGE_FILES = {"ghcr.io/astral-sh/uv": {"/uv": f"{LIB_DIR}/uv/uv", "/uvx": f"{LIB_DIR}/uv/uvx"}}
+
+
+def image_files(image: str, sources: list[str]) -> list[str] | None:
+    """Where the sandbox holds these files of a known image, or None when it cannot stand in for them."""
+    name = image.split("@")[0]
+    repo = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    files = KNOWN_IMAGE_FILES.get(repo, {})
+    return [files[source] for source in sources] if sources and all(s in files for s in sources) else None
+
+
 # Where each tool writes what it fetches, from its command line (the URL itself is `$url`).
 _DESTINATION = {
     "curl": """out=-
