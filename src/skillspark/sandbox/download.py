@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 MAX_DOWNLOAD_BYTES = 256 << 20  # per directory copied out (logs, artifacts)
 _CHUNK = 1 << 16
+HOST_HAS_IT = "the host already has this file"
 _log = logging.getLogger(__name__)
 
 
@@ -101,7 +102,7 @@ def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOA
                         size = _write_member(archive, member, root_fd, rel, limit - report.bytes,
                                              replace=host_path in replaceable)
                     except FileExistsError:
-                        report.skipped.append(f"{rel}: the host already has this file")
+                        report.skipped.append(f"{rel}: {HOST_HAS_IT}")
                         continue
                     except OSError as exc:  # a parent the host has as a link or file
                         report.skipped.append(f"{rel}: {exc.strerror}")
@@ -114,6 +115,7 @@ def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOA
             stream.read()  # drain, so the sandbox's tar never dies of a broken pipe
     finally:
         os.close(root_fd)
-    for line in report.skipped:
-        _log.warning("skillspark sandbox: not copied out of the sandbox: %s", line)
+    for line in report.skipped:  # a file the host wrote itself (an agent's own log) is routine, not a warning
+        level = logging.DEBUG if line.endswith(HOST_HAS_IT) else logging.WARNING
+        _log.log(level, "skillspark sandbox: not copied out of the sandbox: %s", line)
     return report

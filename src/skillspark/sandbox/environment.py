@@ -109,7 +109,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
             timeout_sec=self.task_env_config.build_timeout_sec,
         )
         binds = []
-        for mount in self._mounts:
+        for mount in self._host_mounts:  # the task's own mounts; Harbor's log binds only if auto_mounting
             if mount.get("type", "bind") != "bind":
                 raise unsupported(str(self.environment_dir), f"a {mount.get('type')} mount")
             Path(mount["source"]).mkdir(parents=True, exist_ok=True)
