@@ -21,3 +21,18 @@ class ProbeAgent(BaseAgent):
             "for p in /tests /solution; do if [ -e $p ]; then echo \"$p visible\"; else echo \"$p absent\"; fi; done"
             " > /logs/agent/probe.txt"
         )
+
+
+class PlantingAgent(ProbeAgent):
+    """An agent that plants links in /logs and checks whether /logs is a host dir (it must not be)."""
+
+    @staticmethod
+    def name() -> str:
+        return "skillspark-planter"
+
+    async def run(self, instruction: str, environment: BaseEnvironment, context: AgentContext) -> None:
+        await environment.exec(
+            "ln -s /etc/passwd /logs/agent/planted-link; ln -s / /logs/agent/planted-root; "
+            "ln -s /etc/passwd /logs/verifier/test-stdout.txt; "
+            "awk '$2 == \"/logs/agent\"' /proc/self/mounts > /logs/agent/mounts.txt"
+        )

@@ -34,3 +34,14 @@ async def test_agent_phase_sees_neither_tests_nor_solution(task_dir, cache_dir, 
     assert result.exception_info is None
     probe = next(tmp_path.glob("*/agent/probe.txt")).read_text()
     assert probe.split("\n")[:2] == ["/tests absent", "/solution absent"]
+
+
+async def test_links_an_agent_plants_in_logs_never_reach_the_trial_dir(task_dir, cache_dir, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    result = await _run(task_dir("hello"), tmp_path, cache_dir, import_path="probe_agent:PlantingAgent")
+    assert result.exception_info is None
+    trial = next(path for path in tmp_path.iterdir() if (path / "agent").is_dir())
+    assert (trial / "agent" / "mounts.txt").read_text() == ""  # /logs/agent is no host bind inside
+    everything = list(trial.rglob("*"))
+    assert everything and not any(path.is_symlink() for path in everything)
+    assert not (trial / "agent" / "planted-link").exists() and not (trial / "agent" / "planted-root").exists()
