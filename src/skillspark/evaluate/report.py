@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import secrets
 import statistics
-import tempfile
 from pathlib import Path
 
 from skillspark.errors import UserError
 from skillspark.evaluate import plots, stats
 from skillspark.evaluate.summary import per_task_counts
+from skillspark.files import write_atomic
 from skillspark.llm.redact import redact
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -295,18 +294,7 @@ many tasks would detect 80% of the time at α = 0.05.</p>
 
 
 def write_report(out_dir: Path, summary: dict, records: list[dict], pdi_rows: list[dict] | None = None) -> Path:
-    """Write OUT/report.html atomically (temp file, fsync, rename) and return its path."""
+    """Write OUT/report.html atomically (and redacted, like every file we write) and return its path."""
     path = Path(out_dir) / "report.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page = render(summary, records, pdi_rows)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report.html.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, render(summary, records, pdi_rows), make_parents=True)
     return path
