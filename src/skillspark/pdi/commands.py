@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from skillspark.errors import UserError
+from skillspark.errors import UserError, print_error
 from skillspark.files import write_atomic
 from skillspark.pdi.log import PassedAttempt, RecordError, ReflectStep, read_events
 from skillspark.pdi.replay import ReplayRow, replay
@@ -59,11 +58,6 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
             except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
                 reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
                 raise UserError(f"{path} line {number}: not valid JSON ({reason}); fix or remove that line") from None
-
-
-def report(exc: UserError) -> None:
-    """One `error:` line on stderr for a bad input that does not stop the rest of the command."""
-    print(f"error: {exc}", file=sys.stderr)
 
 
 def _rows(path: Path, method: Method, memo_guard: bool | None) -> Iterator[ReplayRow]:
@@ -130,7 +124,7 @@ def replay_command(
                           s.weighted_pdi, s.level) if s else (row.logged.attempt, *("-",) * 8)  # fmt: skip
                 table.add_row(*map(_fmt, values), mark)
         except UserError as exc:
-            report(exc)
+            print_error(str(exc))
             bad += 1
             continue
         differs += logged - matched
@@ -221,14 +215,14 @@ def score_command(
         try:
             task_dirs = _task_dirs(result_dir)
         except UserError as exc:
-            report(exc)
+            print_error(str(exc))
             bad += 1
             continue
         for task_dir in task_dirs:
             try:
                 item = load_evidence(task_dir)
             except UserError as exc:
-                report(exc)
+                print_error(str(exc))
                 bad += 1
                 continue
             (evidence.append(item) if item else skipped.append(task_dir.name))
