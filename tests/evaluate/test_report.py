@@ -151,10 +151,53 @@ def test_pareto_front():
 def test_teacher_cost_in_words():
     rows = small_eval()
     summary = build_summary(rows, k=2, resamples=50, teacher_cost_usd={"generated": 0.4})
-    # baseline $0.08 for 3 solves, skill $0.08 for 7 solves: saving 0.08/3 - 0.08/7; per task $0.10
+    # baseline $0.08 for 3 solves, skill $0.08 for 7 solves in 8 runs; $0.10 per task over 4 tasks
     text = report.teacher_cost_lines(summary)
-    assert "$0.4000 to make, $0.1000 per task" in text
-    assert f"{0.1 / (0.08 / 3 - 0.08 / 7):.1f} solved student tasks" in text
+    assert "$0.4000 to make: a teacher cost per student task of $0.1000 (amortized over 4 tasks)" in text
+    solves = 0.1 / (0.08 / 3 - 0.08 / 7)  # 6.5625
+    runs = solves * 8 / 7  # 7.5
+    assert f"pays for itself after about {runs:.1f} student runs of each task ({solves:.1f} solves; 30 runs" in text
+
+
+def test_missing_skills_in_words():
+    rows = small_eval() + [record("e", "none", t, t == 0, model='m"1') for t in range(2)]
+    summary = build_summary(rows, k=2, resamples=300, missing_skills={"generated": ["e"]})
+    text = report.missing_skill_lines(summary)
+    # deltas 1, .5, .5, 0 and e counted as 0: 2 / 5 = +40.0 pp
+    assert "no skill for 1 task(s) (e)" in text and "Δ over 5 tasks is +40.0 pp" in text
+    assert report.missing_skill_lines(build_summary(small_eval(), k=2, resamples=50)) == ""
+
+
+def test_report_command_reads_teacher_cost_and_missing_skills(tmp_path):
+    """`eval report` takes both from eval.json, as `eval` wrote them, into summary.json and report.html."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from skillspark.evaluate import commands
+    from skillspark.evaluate.results import EvalResult, append_result, write_config
+
+    rows = small_eval() + [record("e", "none", t, False, model='m"1') for t in range(2)]
+    for row in rows:
+        append_result(tmp_path, EvalResult(**row))
+    write_config(
+        tmp_path,
+        {
+            "fingerprint": {"k": 2, "seed": 3},
+            "conditions": [
+                {"label": "none", "kind": "none", "source": None, "teacher_cost_usd": None},
+                {"label": "generated", "kind": "generated", "source": "runs", "teacher_cost_usd": 0.4},
+            ],
+            "missing_skills": {"generated": ["e"]},
+        },
+    )
+    commands.write_outputs(tmp_path, console=Console(file=io.StringIO()))
+    (comparison,) = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["comparisons"]
+    assert comparison["missing_skill_tasks"] == ["e"] and comparison["delta_all_tasks"] == pytest.approx(0.4)
+    assert comparison["teacher_cost"]["teacher_cost_per_task_usd"] == pytest.approx(0.1)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "amortized over 4 tasks" in page and "no skill for 1 task(s) (e)" in page
 
 
 def test_many_tasks_plot_without_labels():

@@ -43,6 +43,8 @@ COMPARISON_KEYS = {
     "mde",
 }
 
+MISSING_SKILL_KEYS = {"missing_skill_tasks", "n_missing_skill_tasks", "n_tasks_all", "delta_all_tasks", "ci95_all_tasks"}
+
 
 def record(task, condition, trial, passed, *, model="m", status=None, skill_read=False, cost=0.01):
     status = status or ("pass" if passed else "fail")
@@ -89,7 +91,7 @@ def test_keys_are_exactly_the_issues_and_json_clean():
     for arm in summary["arms"]:
         assert set(arm) == ARM_KEYS
     for comparison in summary["comparisons"]:
-        assert set(comparison) - {"excluded_tasks", "verdict"} == COMPARISON_KEYS
+        assert set(comparison) - {"excluded_tasks", "verdict"} == COMPARISON_KEYS | MISSING_SKILL_KEYS
     json.dumps(summary, allow_nan=False)
 
 
@@ -125,6 +127,8 @@ def test_comparison_by_hand():
     assert comparison["normalized_gain"] == pytest.approx(1.0)  # 0.5 / (1 - 0.5)
     assert comparison["ci95"] == [0.0, 1.0]
     assert comparison["mde"] is None and comparison["excluded_tasks"] == []
+    assert comparison["missing_skill_tasks"] == [] and comparison["n_missing_skill_tasks"] == 0
+    assert comparison["delta_all_tasks"] == comparison["delta"] and comparison["n_tasks_all"] == 3
     assert "not shown to differ" in comparison["verdict"] and "too few" in comparison["verdict"]
 
 
@@ -216,6 +220,8 @@ def test_teacher_cost_break_even_by_hand():
     assert block["teacher_cost_usd"] == 2.10
     assert block["teacher_cost_per_task_usd"] == pytest.approx(0.70)
     assert block["break_even_solves"] == pytest.approx(10.0)
+    assert block["amortized_over_tasks"] == 3
+    assert block["break_even_runs"] == pytest.approx(10.0)  # every run solves: runs = solves
     dearer = build_summary(
         [dict(r, cost_usd=0.5 if r["condition"] == "generated" else 0.01) for r in rows],
         k=2,
@@ -235,3 +241,43 @@ def test_a_clearly_worse_condition_is_called_worse():
     assert comparison["p_value"] == 2 / 2**9 and comparison["ci95"][1] < 0
     assert comparison["normalized_gain"] is None  # the baseline left no room
     assert "does worse" in comparison["verdict"]
+
+
+def test_tasks_without_a_skill_counted_as_unchanged_by_hand():
+    """none: A 0/2, B 1/2, C 2/2, D 1/2, E only an infra error. generated: A, B, C 2/2; no skill for D and E.
+
+    Δ over A, B, C = mean(1, .5, 0) = .5. Counting D as unchanged: mean(1, .5, 0, 0) = .375 over 4 tasks;
+    E has no baseline score, so it is listed but cannot be counted.
+    """
+    rows = [r for r in three_tasks() if r["status"] != "infra_error"]
+    rows += [record("D", "none", 0, True), record("D", "none", 1, False)]
+    rows.append(record("E", "none", 0, False, status="infra_error"))
+    summary = build_summary(rows, k=2, resamples=2000, missing_skills={"generated": ["E", "D"]})
+    (comparison,) = summary["comparisons"]
+    assert comparison["delta"] == pytest.approx(0.5) and comparison["n_tasks"] == 3
+    assert comparison["missing_skill_tasks"] == ["D", "E"] and comparison["n_missing_skill_tasks"] == 2
+    assert comparison["n_tasks_all"] == 4 and comparison["delta_all_tasks"] == pytest.approx(0.375)
+    lo, hi = comparison["ci95_all_tasks"]
+    assert lo == 0.0 and 0.375 < hi < 1.0  # all-zero resamples: (2/4)^4 = 6.25% > 2.5%; all-one: 1/256 < 2.5%
+    assert comparison["p_value"] == 0.5  # D ties: the exact test is the same
+    assert comparison["excluded_tasks"] == ["D"]
+
+
+def test_break_even_runs_when_not_every_run_solves():
+    """Skill arm 4 of 6 trials pass at $0.03 -> $0.045 a solve; baseline $0.10 a solve; saving $0.055.
+
+    Teacher $1.65 over 3 tasks = $0.55 a task -> 10 solves -> 10 / (4/6) = 15 runs of each task.
+    """
+    rows = [
+        dict(r, cost_usd=0.05 if r["condition"] == "none" else 0.03)
+        for r in three_tasks()
+        if r["status"] != "infra_error"
+    ]
+    for r in rows:
+        if r["condition"] == "generated" and r["task"] in "AB" and r["trial"] == 1:
+            r.update(passed=False, status="fail", reward=0.0)
+    (comparison,) = build_summary(rows, k=2, resamples=100, teacher_cost_usd={"generated": 1.65})["comparisons"]
+    block = comparison["teacher_cost"]
+    assert block["teacher_cost_per_task_usd"] == pytest.approx(0.55)
+    assert block["break_even_solves"] == pytest.approx(10.0)
+    assert block["break_even_runs"] == pytest.approx(15.0)

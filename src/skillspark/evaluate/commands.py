@@ -126,7 +126,10 @@ def write_outputs(out: Path, *, pdi_csv: Path | None = None, console: Console) -
     from skillspark.evaluate.report import write_report
     from skillspark.evaluate.summary import build_summary
 
-    summary = build_summary(records, k=k, seed=int(fingerprint.get("seed") or 0))
+    teacher = {c["label"]: c["teacher_cost_usd"] for c in config.get("conditions", [])
+               if c.get("teacher_cost_usd") is not None}
+    summary = build_summary(records, k=k, seed=int(fingerprint.get("seed") or 0), teacher_cost_usd=teacher,
+                            missing_skills=config.get("missing_skills"))
     write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2), make_parents=True)
     page = write_report(out, summary, records, pdi_rows)
     console.print(summary_table(summary))

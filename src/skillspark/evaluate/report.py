@@ -149,15 +149,36 @@ def teacher_cost_lines(summary: dict) -> str:
         block = c.get("teacher_cost")
         if not block:
             continue
-        even = block["break_even_solves"]
+        runs, n = block["break_even_runs"], block["amortized_over_tasks"]
         pays = (
-            "a solve does not get cheaper with the skill, so it never pays for itself on cost alone"
-            if even is None
-            else f"it pays for itself after about {even:.1f} solved student tasks"
+            "a solve does not get cheaper with the skill (or a cost is unknown), so it never pays for itself "
+            "on cost alone"
+            if runs is None
+            else f"it pays for itself after about {runs:.1f} student runs of each task "
+            f"({block['break_even_solves']:.1f} solves; {runs * n:.0f} runs over all {n} tasks)"
         )
         lines.append(
             f"<p>{esc(c['model'])}: the '{esc(c['condition'])}' skills cost {esc(_money(block['teacher_cost_usd']))} "
-            f"to make, {esc(_money(block['teacher_cost_per_task_usd']))} per task; {esc(pays)}.</p>"
+            f"to make: a teacher cost per student task of {esc(_money(block['teacher_cost_per_task_usd']))} "
+            f"(amortized over {esc(n)} tasks); {esc(pays)}.</p>"
+        )
+    return "".join(lines)
+
+
+def missing_skill_lines(summary: dict) -> str:
+    """In words, for comparisons whose condition had no skill for some tasks: which, and Δ counting them."""
+    lines = []
+    for c in summary["comparisons"]:
+        missing = c.get("missing_skill_tasks") or []
+        if not missing:
+            continue
+        shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+        lines.append(
+            f"<p>{esc(c['model'])}: '{esc(c['condition'])}' had no skill for {len(missing)} task(s) ({esc(shown)}); "
+            f"they were not run in that arm and Δ above leaves them out. Counting each as unchanged from "
+            f"'{esc(c['baseline'])}' (no skill, so the baseline's result), Δ over {esc(c['n_tasks_all'])} tasks is "
+            f"{esc(_pp(c['delta_all_tasks']))}, 95% CI {esc(_interval(c['ci95_all_tasks'], _pp))}; the exact test "
+            "is the same, since unchanged tasks do not enter it.</p>"
         )
     return "".join(lines)
 
@@ -280,6 +301,7 @@ tasks that changed gives p ≥ 0.05 (McNemar's exact test with one trial per tas
 <p>Δ is the mean over tasks run in both arms of the condition's pass rate minus the baseline's; normalized gain is Δ
 divided by the room the baseline left (1 − its pass rate on those tasks); the smallest detectable Δ is the change this
 many tasks would detect 80% of the time at α = 0.05.</p>
+{missing_skill_lines(summary)}
 {teacher_cost_lines(summary)}
 {pdi_html}
 <h2>Plots</h2>{figures}

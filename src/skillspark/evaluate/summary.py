@@ -108,10 +108,25 @@ def verdict(comparison: dict) -> str:
 
 
 def _comparison(
-    model: str, baseline: str, condition: str, base: TaskCounts, other: TaskCounts, k: int, seed: int, resamples: int
+    model: str,
+    baseline: str,
+    condition: str,
+    base: TaskCounts,
+    other: TaskCounts,
+    k: int,
+    seed: int,
+    resamples: int,
+    missing: Iterable[str] = (),
 ) -> dict:
+    """One condition against the baseline; `missing` are the tasks the condition had no skill for (not run).
+
+    Δ uses only tasks run in both arms. `delta_all_tasks` also counts each missing task the baseline scored as
+    unchanged (the condition falls back to the baseline there), which is what a user of the skills would see.
+    """
     shared = sorted(set(base) & set(other))
     pairs = [(base[t][0] / base[t][1], other[t][0] / other[t][1]) for t in shared]
+    fallback = sorted(set(missing) & (set(base) - set(other)))
+    all_pairs = pairs + [(base[t][0] / base[t][1],) * 2 for t in fallback]
     diffs = [c - b for b, c in pairs]
     better = sum(d > 0 for d in diffs)
     worse = sum(d < 0 for d in diffs)
@@ -130,7 +145,15 @@ def _comparison(
         "unchanged": len(shared) - better - worse,
         "mde": stats.minimum_detectable_effect(diffs),
         "excluded_tasks": sorted(set(base) ^ set(other)),
+        "missing_skill_tasks": sorted(set(missing)),
+        "n_missing_skill_tasks": len(set(missing)),
+        "n_tasks_all": len(all_pairs),
+        "delta_all_tasks": None,
+        "ci95_all_tasks": [None, None],
     }
+    if all_pairs:
+        delta_all, lo_all, hi_all = stats.paired_bootstrap_delta(all_pairs, seed, resamples)
+        result |= {"delta_all_tasks": delta_all, "ci95_all_tasks": [lo_all, hi_all]}
     if pairs:
         delta, lo, hi = stats.paired_bootstrap_delta(pairs, seed, resamples)
         base_rate = statistics.fmean(b for b, _ in pairs)
@@ -148,18 +171,24 @@ def _comparison(
 def teacher_cost(base_arm: dict, arm: dict, total_usd: float) -> dict:
     """What the skills cost to make (an explore run's teacher spend) against what they save students.
 
-        per task  = teacher cost / tasks of the arm
+        per task  = teacher cost / tasks of the arm (the skills are made once per task, then reused)
         break-even solves = per task / (cost per solve without − cost per solve with the skill)
-    None when either cost per solve is unknown (no cost recorded, or nothing solved) or the skill does
-    not make a solve cheaper: then it never pays for itself on cost alone.
+        break-even runs   = break-even solves / solves per run with the skill (passes / scored trials)
+    Solves and runs are per task; times `amortized_over_tasks` for the whole set. None when either cost per
+    solve is unknown (no cost recorded, or nothing solved) or the skill does not make a solve cheaper: then
+    it never pays for itself on cost alone.
     """
     per_task = total_usd / arm["n_tasks"] if arm["n_tasks"] else None
     without, with_skill = base_arm["cost_per_solve_usd"], arm["cost_per_solve_usd"]
     saving = without - with_skill if without is not None and with_skill is not None else None
+    solves = per_task / saving if per_task is not None and saving and saving > 0 else None
     return {
         "teacher_cost_usd": total_usd,
+        "amortized_over_tasks": arm["n_tasks"],
         "teacher_cost_per_task_usd": per_task,
-        "break_even_solves": per_task / saving if per_task is not None and saving and saving > 0 else None,
+        "break_even_solves": solves,
+        # cost_per_solve_usd is known only with passes > 0, so n_trials > 0 here
+        "break_even_runs": solves * arm["n_trials"] / arm["passes"] if solves is not None else None,
     }
 
 
@@ -171,11 +200,13 @@ def build_summary(
     seed: int = 0,
     resamples: int = 10_000,
     teacher_cost_usd: dict[str, float] | None = None,
+    missing_skills: dict[str, list[str]] | None = None,
 ) -> dict:
     """The summary.json dict: one arm per (model, condition), one comparison per model and non-baseline condition.
 
     `teacher_cost_usd` maps a condition to what making its skills cost (read from its explore run); its
-    comparisons then carry the `teacher_cost` block.
+    comparisons then carry the `teacher_cost` block. `missing_skills` (eval.json's) maps a condition to the
+    tasks it had no skill for, so each comparison can report them and `delta_all_tasks`.
     """
     by_arm: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for record in records:
@@ -190,7 +221,17 @@ def build_summary(
         if (m, c) in by_arm
     ]
     comparisons = [
-        _comparison(m, baseline, c, counts.get((m, baseline), {}), counts.get((m, c), {}), k, seed, resamples)
+        _comparison(
+            m,
+            baseline,
+            c,
+            counts.get((m, baseline), {}),
+            counts.get((m, c), {}),
+            k,
+            seed,
+            resamples,
+            (missing_skills or {}).get(c, ()),
+        )
         for m in models
         for c in conditions
         if c != baseline and (m, c) in by_arm and (m, baseline) in by_arm
