@@ -151,7 +151,7 @@ def _comparison(
         "delta_all_tasks": None,
         "ci95_all_tasks": [None, None],
     }
-    if all_pairs:
+    if fallback:  # else the same pairs as Δ: its values below, without a second bootstrap
         delta_all, lo_all, hi_all = stats.paired_bootstrap_delta(all_pairs, seed, resamples)
         result |= {"delta_all_tasks": delta_all, "ci95_all_tasks": [lo_all, hi_all]}
     if pairs:
@@ -164,6 +164,8 @@ def _comparison(
             # room left above the baseline on the same tasks that was taken: Δ / (1 − baseline rate)
             "normalized_gain": delta / (1 - base_rate) if base_rate < 1 else None,
         }
+        if not fallback:
+            result |= {"delta_all_tasks": delta, "ci95_all_tasks": [lo, hi]}
     result["verdict"] = verdict(result)
     return result
 
