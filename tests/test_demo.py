@@ -1,7 +1,8 @@
-"""`skillspark demo` end to end: check the tasks, explore the trivial one, summarize (scripted endpoint)."""
+"""`skillspark demo` end to end: check the tasks, explore the trivial one, summarize, A/B (scripted endpoint)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.agents.prompts import DEMONSTRATION
+from skillspark.demo import _eval_stage
+from skillspark.explore.records import TaskSummary
 from skillspark.explore.skillspec import check_skill_text
 from tests.fakes.scripted_openai import Reply, ScriptedRequest
 
@@ -34,7 +37,7 @@ def teacher(request: ScriptedRequest) -> Reply:
     return Reply(text="Write it.\n```bash\necho hello > /app/greeting.txt\n```")
 
 
-def test_demo_checks_explores_and_points_at_the_skill(scripted_llm, tmp_path):
+def test_demo_checks_explores_points_at_the_skill_and_evaluates_it(scripted_llm, tmp_path):
     tasks = tmp_path / "tasks"
     shutil.copytree(REPO / "examples" / "tasks" / "hello-greeting", tasks / "hello-greeting")
     scripted_llm.responder = teacher
@@ -42,7 +45,7 @@ def test_demo_checks_explores_and_points_at_the_skill(scripted_llm, tmp_path):
            "OPENAI_BASE_URL": scripted_llm.base_url}
     run = subprocess.run(
         [str(SKILLSPARK), "demo", "--model", f"openai/{scripted_llm.model}", "--tasks-dir", str(tasks),
-         "--difficulty", "trivial", "--output", str(tmp_path / "out")],
+         "--difficulty", "trivial", "--output", str(tmp_path / "out"), "--student", f"openai/{scripted_llm.model}"],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=500,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -54,6 +57,30 @@ def test_demo_checks_explores_and_points_at_the_skill(scripted_llm, tmp_path):
     assert check_skill_text(skill.read_text(), "hello-greeting") == []
     assert (tmp_path / "out" / "check-report.json").is_file()
     assert "sk-test-demo" not in run.stdout + run.stderr
+
+    evaluated = tmp_path / "out" / "eval"  # the last stage: the student with and without that skill, k = 3
+    rows = [json.loads(line) for line in (evaluated / "results.jsonl").read_text().splitlines()]
+    assert sorted((r["task"], r["condition"], r["trial"]) for r in rows) == sorted(
+        ("hello-greeting", arm, trial) for arm in ("none", "generated") for trial in range(3))
+    summary = json.loads((evaluated / "summary.json").read_text())
+    [comparison] = summary["comparisons"]
+    assert (comparison["baseline"], comparison["condition"], comparison["n_tasks"]) == ("none", "generated", 1)
+    assert comparison["verdict"] in out  # the delta, its CI and p in words
+    assert f"report: {evaluated / 'report.html'}" in out and (evaluated / "report.html").is_file()
+
+
+def test_eval_stage_without_a_skill_says_so_and_runs_nothing(tmp_path):
+    """No SKILL.md means nothing to compare: one line, no eval folder (and no model needed)."""
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    failed = TaskSummary(task_name="hello-greeting", success=False, total_attempts=3, reward_trajectory=[0, 0, 0],
+                         status_trajectory=["fail"] * 3, total_time_s=1.0, reason="no attempt passed")
+    _eval_stage([failed], [REPO / "examples" / "tasks" / "hello-greeting"], tmp_path / "explore",
+                tmp_path / "eval", student="openai/none", env="local", seed=0, console=console)
+    assert console.export_text().strip().splitlines() == [
+        "4. no task produced a SKILL.md, so there is no skill to evaluate: A/B stage skipped"]
+    assert not (tmp_path / "eval").exists()
 
 
 def test_demo_without_tasks_is_one_line_and_exit_2(tmp_path):

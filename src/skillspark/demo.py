@@ -3,23 +3,29 @@
 It checks the bundled example tasks (static checks, build, oracle 1.0, nop below 1.0), explores the
 easy ones with the embedded model (three attempts each), and ends with what a user needs to judge the run:
 per task the attempts, the reward path, the PDI snapshots and interventions, and where its SKILL.md
-is, or why none was made.
+is, or why none was made. Last, it asks whether those skills help: `skillspark eval` of the embedded
+student on the tasks that got a SKILL.md, `none` against `generated`, k trials each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from skillspark.config import DEFAULT_MODEL, get_settings
 from skillspark.errors import UserError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "tasks"
 DEFAULT_DIFFICULTIES = "trivial,easy"
+EVAL_K = 3
 
 
 def _examples_dir(tasks_dir: Path | None) -> Path:
@@ -72,6 +78,29 @@ def _summary_lines(summaries: list) -> list[str]:
     return lines
 
 
+def _eval_stage(summaries: list, task_dirs: list[Path], explore_dir: Path, out: Path, *, student: str,
+                env: str, seed: int, console: Console) -> None:
+    """A/B the student on the tasks that got a SKILL.md, through `skillspark eval run` itself (no copy).
+
+    Only skilled tasks run (a task without one has nothing to compare); the previous demo's eval in
+    `out` is replaced, since its skills came from the previous exploration.
+    """
+    from skillspark.evaluate.commands import run as eval_run
+    from skillspark.explore.loop import LOCAL_AGENT_MAX_STEPS, is_local
+
+    skilled = {s.task_name for s in summaries if s.skill_path}
+    paths = [d for d in task_dirs if d.resolve().name in skilled]
+    if not paths:
+        console.print("4. no task produced a SKILL.md, so there is no skill to evaluate: A/B stage skipped")
+        return
+    console.rule(f"4. does the skill help? {student} on {len(paths)} task(s): none vs generated, k = {EVAL_K}")
+    shutil.rmtree(out, ignore_errors=True)
+    # the embedded model gets the step cap explore gives it (both arms alike), so 2 x k trials stay short
+    steps = {"max_steps": LOCAL_AGENT_MAX_STEPS} if is_local(student) else {}
+    eval_run(paths, condition=["none", f"generated={explore_dir}"], output=out, model=[student], k=EVAL_K,
+             seed=seed, env=env, **steps)
+
+
 def demo(
     model: Annotated[str, typer.Option(help="Teacher model; the embedded SmolLM2 by default.")] = DEFAULT_MODEL,
     tasks_dir: Annotated[Path | None, typer.Option(help="Tasks to use instead of the bundled examples.")] = None,
@@ -82,8 +111,10 @@ def demo(
     output: Annotated[Path, typer.Option(help="Where the check report and exploration go.")] = Path("demo-output"),
     skip_check: Annotated[bool, typer.Option(help="Do not run oracle/nop checks first.")] = False,
     env: Annotated[str | None, typer.Option(help="Environment: local (default), docker, ...")] = None,
+    student: Annotated[str, typer.Option(help="Student model of the last stage's A/B eval.")] = DEFAULT_MODEL,
+    seed: Annotated[int, typer.Option(help="Seed of the A/B eval's trial order and bootstrap.")] = 0,
 ) -> None:
-    """Check the example tasks, explore the easy ones with the embedded model, and summarize."""
+    """Check the example tasks, explore the easy ones with the embedded model, summarize, A/B the skills."""
     from rich.console import Console
 
     from skillspark.explore.loop import ExploreSettings, explore_tasks
@@ -138,3 +169,8 @@ def demo(
         f"{settings.output}; total {time.monotonic() - started:.0f} s. Point --model at a stronger model "
         "(any litellm model string) for real skills."
     )
+    eval_started = time.monotonic()
+    _eval_stage(summaries, task_dirs, settings.output.resolve(), (output / "eval").resolve(), student=student,
+                env=env_name, seed=seed, console=console)
+    now = time.monotonic()
+    console.print(f"demo done in {now - started:.0f} s (A/B stage {now - eval_started:.0f} s)")
