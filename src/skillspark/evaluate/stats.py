@@ -64,26 +64,21 @@ def _resampled_means(values: Sequence[float], rng: random.Random, resamples: int
     """Means of `resamples` draws of len(values) items with replacement.
 
     A resample matters only through how often each distinct value is drawn, which is
-    Multinomial(n, share of each value); drawing those counts as a chain of binomials costs one draw per
-    distinct value instead of one per task (p_t takes at most k+1 values), so 10,000 resamples of
-    thousands of tasks stay fast. With mostly distinct values the plain draw is used.
+    Multinomial(n, share of each value): one draw per distinct value instead of one per task (p_t takes
+    at most k+1 values), and numpy draws the counts of all resamples at once, so 10,000 resamples of
+    thousands of tasks take milliseconds. With mostly distinct values the plain draw is used.
     """
     n = len(values)
     counts = sorted(Counter(values).items())
-    means: list[float] = []
     if len(counts) * 4 >= n:
-        for _ in range(resamples):
-            means.append(math.fsum(rng.choices(values, k=n)) / n)
-        return means
-    for _ in range(resamples):
-        left, total, remaining = n, 0.0, n  # remaining: tasks holding this value or a later one
-        for value, count in counts:
-            drawn = left if count == remaining else rng.binomialvariate(left, count / remaining)
-            total += value * drawn
-            left -= drawn
-            remaining -= count
-        means.append(total / n)
-    return means
+        return [math.fsum(rng.choices(values, k=n)) / n for _ in range(resamples)]
+    import numpy  # only here: one vectorized multinomial draw is ~50x faster than 10,000 binomial chains
+
+    generator = numpy.random.default_rng(rng.getrandbits(64))  # still seeded by `rng`
+    distinct = numpy.array([value for value, _ in counts], dtype=float)
+    shares = numpy.array([count for _, count in counts], dtype=float) / n
+    drawn = generator.multinomial(n, shares, size=resamples)  # resamples x distinct values
+    return ((drawn @ distinct) / n).tolist()
 
 
 def cluster_bootstrap_mean(
