@@ -234,3 +234,9 @@ def test_a_second_download_updates_its_own_files_but_never_the_hosts(tmp_path):
     assert (target / "log.txt").read_text() == "second"
     assert (target / "trajectory.json").read_text() == "written by the host"
     assert report.skipped == ["trajectory.json: the host already has this file"]
+
+
+async def test_copying_out_a_missing_dir_says_which_in_one_error(task_dir, cache_dir, tmp_path):
+    async with _sandbox(task_dir, cache_dir, tmp_path) as env:
+        with pytest.raises(RuntimeError, match="download of /no/such/dir failed"):
+            await env.download_dir("/no/such/dir", tmp_path / "out")

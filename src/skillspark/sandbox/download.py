@@ -84,34 +84,14 @@ def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOA
     target.mkdir(parents=True, exist_ok=True)
     root_fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
-        with os.fdopen(stream_fd, "rb", closefd=True) as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
-            for member in archive:
-                rel = _safe_name(member.name)
-                if rel is None:
-                    report.skipped.append(f"{member.name}: outside the directory")
-                elif member.isdir():
-                    if rel.parts:
-                        os.close(_open_dir_nofollow(root_fd, rel.parts))
-                elif not member.isreg():
-                    report.skipped.append(f"{rel}: a {'link' if member.issym() or member.islnk() else 'special file'}")
-                elif report.bytes >= limit:
-                    report.skipped.append(f"{rel}: over the {limit >> 20} MiB download cap")
-                else:
-                    host_path = target / rel
-                    try:
-                        size = _write_member(archive, member, root_fd, rel, limit - report.bytes,
-                                             replace=host_path in replaceable)
-                    except FileExistsError:
-                        report.skipped.append(f"{rel}: {HOST_HAS_IT}")
-                        continue
-                    except OSError as exc:  # a parent the host has as a link or file
-                        report.skipped.append(f"{rel}: {exc.strerror}")
-                        continue
-                    replaceable.add(host_path)
-                    report.files += 1
-                    report.bytes += size
-                    if size < member.size:
-                        report.skipped.append(f"{rel}: cut at the {limit >> 20} MiB download cap")
+        with os.fdopen(stream_fd, "rb", closefd=True) as stream:
+            try:
+                archive = tarfile.open(fileobj=stream, mode="r|")
+            except tarfile.ReadError:  # no tar at all: the sandbox's tar failed, and says why itself
+                stream.read()
+                return report
+            with archive:
+                _extract_members(archive, root_fd, target, limit, replaceable, report)
             stream.read()  # drain, so the sandbox's tar never dies of a broken pipe
     finally:
         os.close(root_fd)
@@ -119,3 +99,35 @@ def extract_regular_files(stream_fd: int, target: Path, limit: int = MAX_DOWNLOA
         level = logging.DEBUG if line.endswith(HOST_HAS_IT) else logging.WARNING
         _log.log(level, "skillspark sandbox: not copied out of the sandbox: %s", line)
     return report
+
+
+def _extract_members(archive: tarfile.TarFile, root_fd: int, target: Path, limit: int,
+                     replaceable: set[Path], report: DownloadReport) -> None:
+    """Write each regular file of the archive; everything else is skipped and said in the report."""
+    for member in archive:
+        rel = _safe_name(member.name)
+        if rel is None:
+            report.skipped.append(f"{member.name}: outside the directory")
+        elif member.isdir():
+            if rel.parts:
+                os.close(_open_dir_nofollow(root_fd, rel.parts))
+        elif not member.isreg():
+            report.skipped.append(f"{rel}: a {'link' if member.issym() or member.islnk() else 'special file'}")
+        elif report.bytes >= limit:
+            report.skipped.append(f"{rel}: over the {limit >> 20} MiB download cap")
+        else:
+            host_path = target / rel
+            try:
+                size = _write_member(archive, member, root_fd, rel, limit - report.bytes,
+                                     replace=host_path in replaceable)
+            except FileExistsError:
+                report.skipped.append(f"{rel}: {HOST_HAS_IT}")
+                continue
+            except OSError as exc:  # a parent the host has as a link or file
+                report.skipped.append(f"{rel}: {exc.strerror}")
+                continue
+            replaceable.add(host_path)
+            report.files += 1
+            report.bytes += size
+            if size < member.size:
+                report.skipped.append(f"{rel}: cut at the {limit >> 20} MiB download cap")
