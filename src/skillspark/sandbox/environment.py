@@ -182,22 +182,18 @@ class LocalSandboxEnvironment(BaseEnvironment):
                   max_output_bytes: int | None = None) -> ProcessResult:
         """Run an argv inside the sandbox with the task's env, workdir, user and network."""
         try:
-            return await self._run(inner, cwd=cwd, env=env, timeout_sec=timeout_sec, user=user, stdin=stdin,
-                                   stdout=stdout, max_output_bytes=max_output_bytes)
-        except SandboxInitError as exc:
+            return await self.sandbox.run(
+                inner, env=self._command_env(env), cwd=self._cwd(cwd), offline=self.offline, user=self._user(user),
+                timeout_sec=timeout_sec, stdin=stdin, stdout=stdout,
+                max_output_bytes=max_output_bytes or self.max_output_bytes,
+            )
+        except SandboxInitError:
             kills = self.sandbox.limits.oom_kills()
             if kills:
                 raise SandboxInitError(f"the sandbox ran out of memory ({kills} process(es) killed at memory_mb = "
                                        f"{self.task_env_config.memory_mb}) and its init is gone; raise "
                                        "[environment].memory_mb in task.toml") from None
             raise
-
-    async def _run(self, inner: list[str], *, cwd, env, timeout_sec, user, stdin, stdout, max_output_bytes) -> ProcessResult:
-        return await self.sandbox.run(
-            inner, env=self._command_env(env), cwd=self._cwd(cwd), offline=self.offline, user=self._user(user),
-            timeout_sec=timeout_sec, stdin=stdin, stdout=stdout,
-            max_output_bytes=max_output_bytes or self.max_output_bytes,
-        )
 
     async def exec(self, command: str, cwd: str | None = None, env: dict[str, str] | None = None,
                    timeout_sec: int | None = None, user: str | int | None = None) -> ExecResult:

@@ -54,7 +54,6 @@ class OutboundNetwork:
     def __init__(self, binary: str, pid: int):
         ready_r, ready_w = os.pipe()
         self._exit_r, self._exit_w = os.pipe()  # slirp4netns exits when our end closes (even on SIGKILL)
-        os.set_inheritable(self._exit_w, False)
         self._proc = subprocess.Popen(
             [binary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
              f"--ready-fd={ready_w}", f"--exit-fd={self._exit_r}", str(pid), "tap0"],
