@@ -24,6 +24,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from skillspark.agents import commands as agent_commands
+    from skillspark.dashboard import commands as dashboard_commands
     from skillspark.demo import demo
     from skillspark.evaluate import commands as eval_commands
     from skillspark.explore import commands as explore_commands
@@ -31,6 +32,7 @@ def _register() -> None:
     from skillspark.pdi import commands as pdi_commands
     from skillspark.sandbox import commands as sandbox_commands
     from skillspark.taskgen import commands as task_commands
+    from skillspark.train import commands as train_commands
 
     app.add_typer(task_commands.app, name="tasks", help="Check Harbor task directories (static, build, oracle, nop).")
     app.add_typer(sandbox_commands.app, name="sandbox", help="Run commands in a task's local sandbox.")
@@ -38,9 +40,12 @@ def _register() -> None:
     app.add_typer(pdi_commands.app, name="pdi", help="Posterior Distillation Index: replay and score.")
     app.add_typer(explore_commands.skills_app, name="skills", help="Validate SKILL.md folders.")
     app.add_typer(eval_commands.app, name="eval", help="A/B-evaluate skills on student agents; `eval report OUT`.")
+    app.add_typer(train_commands.app, name="train", help="Train a policy on text environments (GRPO, OPSD, SDAR).")
     app.command("run")(agent_commands.run)
     app.command("explore")(explore_commands.explore)
     app.command("demo")(demo)
+    if hasattr(dashboard_commands, "dashboard"):  # filled in by the dashboard work of this session
+        app.command("dashboard")(dashboard_commands.dashboard)
 
 
 _register()

@@ -1,0 +1,3 @@
+"""`skillspark dashboard`: watch explore and eval runs in a browser, safe by default."""
+
+from __future__ import annotations
