@@ -1,0 +1,48 @@
+"""From an `--env` string and a game seed to a running environment; every bad spec is one UserError line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillspark.errors import UserError
+from skillspark.train.envs import fake, tw
+from skillspark.train.envs.base import TextEnv
+from skillspark.train.envs.spec import EnvSpec, Knob, apply_knobs, split_spec
+
+
+@dataclass(frozen=True)
+class Family:
+    games: dict[str, dict[str, Knob]]
+    make: Callable[[EnvSpec, int, Path | None], TextEnv]
+    check: Callable[[EnvSpec, str], None] = lambda spec, text: None  # constraints between knobs
+    aliases: dict[str, str] = field(default_factory=dict)  # other spellings of a game's name
+
+
+FAMILIES = {
+    "fake": Family(fake.GAMES, lambda spec, seed, cache_dir: fake.make(spec, seed)),
+    "textworld": Family(tw.GAMES, tw.make, tw.check_knobs, tw.ALIASES),
+}
+
+
+def parse_env_spec(spec: str) -> EnvSpec:
+    family_name, name, raw = split_spec(spec)
+    family = FAMILIES.get(family_name)
+    if family is None:
+        raise UserError(f"unknown env family {family_name!r} in {spec!r} (--env): choose one of {', '.join(FAMILIES)}")
+    name = family.aliases.get(name, name)
+    if name not in family.games:
+        games = ", ".join(f"{family_name}:{game}" for game in family.games)
+        raise UserError(f"unknown {family_name} game {name!r} in {spec!r} (--env): choose one of {games}")
+    parsed = apply_knobs(spec, family_name, name, family.games[name], raw)
+    family.check(parsed, spec)
+    return parsed
+
+
+def make_env(spec: str, game_seed: int, cache_dir: Path | None = None) -> TextEnv:
+    """A ready environment for game `game_seed` of `spec`; TextWorld games are generated once into `cache_dir`."""
+    parsed = parse_env_spec(spec)
+    if not 0 <= game_seed < 2**32:
+        raise UserError(f"game seed {game_seed} of {spec!r} is out of range: use 0 <= seed < 2**32")
+    return FAMILIES[parsed.family].make(parsed, game_seed, cache_dir)
