@@ -60,7 +60,8 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=3, help="fresh TextWorld games generated per game type")
     parser.add_argument("--steps", type=int, default=2000, help="env steps measured per game type")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, load {os.getloadavg()[0]:.1f}, python {platform.python_version()}")
+    load = os.getloadavg()[0]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, load {load:.1f}, python {platform.python_version()}")
     print(f"{'game type':<72} {'generate s/game':>16} {'load s':>8} {'steps/s':>9}")
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder)

@@ -93,7 +93,8 @@ def test_failed_generation_is_one_user_error_and_leaves_no_cache_entry(
         raise ValueError("No quest can be generated\nwith these options")
 
     monkeypatch.setitem(textworld.challenges.CHALLENGES, "tw-treasure_hunter", (desc, failing_make, arguments))
-    with pytest.raises(UserError, match=r"could not generate textworld:treasure_hunter\?level=2 game 5: ValueError: No quest") as caught:
+    expected = r"could not generate textworld:treasure_hunter\?level=2 game 5: ValueError: No quest"
+    with pytest.raises(UserError, match=expected) as caught:
         make_env("textworld:treasure_hunter?level=2", 5, cache_dir=tmp_path)
     assert "\n" not in str(caught.value)
     assert not list((tmp_path / "treasure_hunter" / "level=2").iterdir())

@@ -14,7 +14,10 @@ INVALID_ACTION_PENALTY = 0.1
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 # Words a model puts before its answer ("Action:", "I choose option 2"); a line of only these says nothing.
-_LABELS = {"action", "command", "answer", "choice", "option", "number", "my", "final", "next", "is", "i", "choose", "pick", "select"}
+_LABELS = {
+    *("action", "command", "answer", "choice", "option", "number"),
+    *("my", "final", "next", "is", "i", "choose", "pick", "select"),
+}
 _NUMBER_THEN_TEXT = re.compile(r"^(\d+) (.+)$")
 
 

@@ -20,12 +20,15 @@ KnobValue = int | str | bool
 
 @dataclass(frozen=True)
 class Knob:
-    """One difficulty setting; its type is its default's type (int, str or bool)."""
+    """One difficulty setting; its type is its default's type (int, str or bool).
+
+    Allowed values: `choices` when given, else for an int the range `low`-`high`.
+    """
 
     default: KnobValue
     choices: tuple[KnobValue, ...] = ()
-    low: int | None = None
-    high: int | None = None
+    low: int = 0
+    high: int = 0
 
     def allowed(self) -> str:
         if self.choices:
@@ -42,9 +45,10 @@ class Knob:
                 raise ValueError
             return text in _TRUE
         value: KnobValue = int(text) if isinstance(self.default, int) else text
-        if self.choices and value not in self.choices:
-            raise ValueError
-        if isinstance(value, int) and self.low is not None and self.high is not None and not self.low <= value <= self.high:
+        if self.choices:
+            if value not in self.choices:
+                raise ValueError
+        elif isinstance(value, int) and not self.low <= value <= self.high:
             raise ValueError
         return value
 

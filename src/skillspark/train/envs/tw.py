@@ -65,7 +65,9 @@ def check_knobs(spec: EnvSpec, text: str) -> None:
             )
     if spec.name == "cooking":
         if int(knobs["take"]) > int(knobs["recipe"]):
-            raise UserError(f"cooking take={knobs['take']} exceeds recipe={knobs['recipe']} in {text!r} (--env): use take <= recipe")
+            raise UserError(
+                f"cooking take={knobs['take']} exceeds recipe={knobs['recipe']} in {text!r} (--env): use take <= recipe"
+            )
         if int(knobs["recipe_seed"]) > 0 and int(knobs["take"]) == 0:
             raise UserError(f"cooking recipe_seed>0 needs take>=1 in {text!r} (--env): set take=1 or more")
 
