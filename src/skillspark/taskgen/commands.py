@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from skillspark.errors import UserError
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -69,3 +71,157 @@ def check(
     if json_path is not None:
         write_json(report, json_path)
     raise typer.Exit(report.exit_code)
+
+
+def _print_event(stage: str, fields: dict) -> None:
+    """One stderr line per stage of `generate` / `vary`, for a person watching."""
+    from rich.console import Console
+
+    detail = ", ".join(f"{k}={v}" for k, v in fields.items() if k not in ("candidate", "problems") and v not in (None, []))
+    Console(stderr=True, highlight=False).print(f"[dim]candidate {fields.get('candidate', '-')}: {stage} {detail}[/dim]",
+                                                soft_wrap=True)
+
+
+def _references(pinned: list[Path], library: Path | None, idea, cache_dir: Path) -> list:
+    """--reference-task dirs first (pinned), then the library's best matches for the idea."""
+    from skillspark.harbor.tasks import load_task
+    from skillspark.taskgen.library import Reference, TaskLibrary, index_path_for
+
+    refs = []
+    for path in pinned:
+        if not path.is_dir():
+            raise UserError(f"--reference-task {path}: no such directory; pass a Harbor task folder")
+        info = load_task(path)
+        refs.append(Reference(name=info.name, path=str(path.resolve())))
+    if library is not None:
+        found = TaskLibrary(library, index_path_for(cache_dir, library)).search(
+            idea.search_text(), k=3, exclude={r.path for r in refs})
+        refs += found
+    return refs
+
+
+@app.command("generate")
+def generate(
+    prompt_file: Annotated[Path, typer.Option("--prompt-file", help="Task idea: SPARK PromptSpec JSON or ours.")],
+    output: Annotated[Path, typer.Option("--output", help="Accepted tasks go here; rejected to DIR/_rejected.")],
+    model: Annotated[str, typer.Option("--model", help="Model that writes the blueprints.")] = "local/smollm2",
+    n: Annotated[int, typer.Option("-n", min=1, help="Candidate tasks to make from the idea.")] = 1,
+    library: Annotated[Path | None, typer.Option("--library", help="Folder of tasks to retrieve references from.")] = None,
+    reference_task: Annotated[list[Path] | None, typer.Option(
+        "--reference-task", help="A task to use as reference (repeatable).")] = None,
+    max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Blueprint versions per candidate.")] = 3,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop model calls once $N is spent "
+                                                   "in this run (--resume counts earlier spend); exit code 3.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the latest run of this idea in --output.")] = False,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Candidates at once.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of candidate 0 (candidate i gets seed + i).")] = 0,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible base URL.")] = None,
+    env: Annotated[str | None, typer.Option("--env", help="Where the gates run: local (default), docker, ...")] = None,
+    timeout_multiplier: Annotated[float, typer.Option("--timeout-multiplier", min=0.01)] = 1.0,
+    llm_retries: Annotated[int | None, typer.Option(
+        "--llm-retries", min=0, help="Retries of a failed model call (default 4; 0 for local/smollm2).")] = None,
+) -> None:
+    """Build Harbor tasks from an idea: blueprint, critique, render, gates, repair; accept or reject.
+
+    Exit 0: every candidate accepted. Exit 1: some rejected (see DIR/_rejected/*/REJECTED.json).
+    Exit 2: bad input or an unreachable model. Exit 3: --max-cost spent (--resume continues).
+    """
+    from skillspark.config import get_settings
+    from skillspark.harbor.envs import preflight_environment
+    from skillspark.llm.models import check_credentials, resolve_model
+    from skillspark.taskgen import audit_result
+    from skillspark.taskgen.generate_run import GenerateSettings, check_output
+    from skillspark.taskgen.generate_run import generate as run_generate
+    from skillspark.taskgen.idea import load_idea
+
+    settings = get_settings()
+    idea = load_idea(prompt_file)
+    check_output(output)
+    env_name = env or settings.env
+    preflight_environment(env_name)
+    check_credentials(resolve_model(model, api_base))
+    references = _references(reference_task or [], library, idea, settings.cache_dir)
+    options = GenerateSettings(model=model, api_base=api_base, n=n, max_rounds=max_rounds, max_cost_usd=max_cost,
+                               parallelism=parallelism, seed=seed, llm_retries=llm_retries)
+    gates = audit_result.default_gate_runner(env_name, timeout_multiplier)
+    try:
+        outcome = asyncio.run(run_generate(idea, prompt_file, options, output, references=references, resume=resume,
+                                           gate_runner=gates, on_event=_print_event))
+    except KeyboardInterrupt:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"interrupted; run again with --resume to continue ({output}/_runs)")
+        raise typer.Exit(130) from None
+    _print_generate_summary(outcome, output)
+    if outcome.stopped_by:
+        raise UserError(outcome.stopped_by)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _print_generate_summary(outcome, output: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"skillspark tasks generate (run {outcome.state.run_id})")
+    for column in ("candidate", "task", "verdict", "rounds", "reason"):
+        table.add_column(column, overflow="fold")
+    style = {"accepted": "green", "rejected": "red", "stopped": "yellow", "pending": "yellow"}
+    for c in outcome.state.candidates:
+        where = str(output / c.promoted_to) if c.promoted_to and c.status == "accepted" else (c.name or "-")
+        table.add_row(str(c.index), where, f"[{style[c.status]}]{c.status}[/]", str(c.rounds), c.reason or "-")
+    console = Console()
+    console.print(table)
+    console.print(f"audit trail: {outcome.run_dir}; spent ${outcome.state.spent_usd:.4f}", soft_wrap=True)
+
+
+@app.command("vary")
+def vary(
+    task_dir: Annotated[Path, typer.Argument(help="A task made by `tasks generate` (it keeps its blueprint).")],
+    n: Annotated[int, typer.Option("-n", min=1, help="Instances to make.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same instances, byte for byte.")] = 0,
+    output: Annotated[Path, typer.Option("--output", help="Accepted instances go here.")] = Path("varied-tasks"),
+    model: Annotated[str | None, typer.Option("--model", help="Model proposing parameter values "
+                                              "(default: seeded draws).")] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible base URL.")] = None,
+    env: Annotated[str | None, typer.Option("--env", help="Where the gates run: local (default), docker, ...")] = None,
+    timeout_multiplier: Annotated[float, typer.Option("--timeout-multiplier", min=0.01)] = 1.0,
+) -> None:
+    """New instances of a generated task: new seed and parameter values, same tests and oracle, all gated.
+
+    Exit 0: every instance accepted. Exit 1: some rejected (DIR/_rejected). Exit 2: bad input.
+    """
+    from rich.console import Console
+
+    from skillspark.config import get_settings
+    from skillspark.harbor.envs import preflight_environment
+    from skillspark.llm.client import LLMClient
+    from skillspark.taskgen import audit_result
+    from skillspark.taskgen.generate_run import check_output
+    from skillspark.taskgen.render import load_blueprint
+    from skillspark.taskgen.vary import vary as run_vary
+
+    if not task_dir.is_dir():
+        raise UserError(f"{task_dir}: no such task directory; pass a task made by `skillspark tasks generate`")
+    load_blueprint(task_dir)  # a task without its blueprint is one line before any work
+    check_output(output)
+    env_name = env or get_settings().env
+    preflight_environment(env_name)
+
+    async def main():
+        from skillspark.taskgen.gates import GATE_NAMES
+
+        gates = audit_result.default_gate_runner(env_name, timeout_multiplier,
+                                                 gates=[g for g in GATE_NAMES if g != "dedup"])
+        if model is None:
+            return await run_vary(task_dir, n=n, seed=seed, output=output, gate_runner=gates)
+        async with LLMClient(model, api_base=api_base, temperature=0.0, max_tokens=256) as client:
+            return await run_vary(task_dir, n=n, seed=seed, output=output, gate_runner=gates, client=client)
+
+    output.mkdir(parents=True, exist_ok=True)
+    instances = asyncio.run(main())
+    console = Console()
+    for i in instances:
+        colour = "green" if i.verdict == "accepted" else "red"
+        console.print(f"[{colour}]{i.verdict}[/] {i.name} (seed {i.seed}, params {i.params} from {i.params_from})"
+                      + (f": {', '.join(i.failed_gates)}: {i.reason}" if i.reason else ""), soft_wrap=True)
+    raise typer.Exit(0 if all(i.verdict == "accepted" for i in instances) else 1)
