@@ -60,6 +60,7 @@ SKILL_MAX_TOKENS = 1200  # a SKILL.md of a procedure, well under the spec's 500 
 # a few steps or not at all, and a looping 135M agent otherwise runs into the task's agent timeout
 LOCAL_AGENT_MAX_STEPS = 8
 TERMINAL = ("solved", "exhausted", "infra_stopped", "failed")
+CANCEL_FILE = "cancel"  # in a task's folder: stop that task after its attempt in flight (the dashboard's cancel)
 
 
 class ExploreSettings(BaseModel):
@@ -214,6 +215,8 @@ class TaskExplorer:
             if last is not None and last.status == "PASS":  # stopped between the pass and its skill
                 await self._distill(last, constants, outcome=None)
             while self.state.state == "running" and len(self.state.attempts) < self.settings.max_retries:
+                if self._cancel_requested():
+                    break
                 if self.ledger.budget.exhausted:
                     self._stop_for_budget(f"before attempt {len(self.state.attempts) + 1}")
                     break
@@ -233,6 +236,16 @@ class TaskExplorer:
             raise
         self._finish()
         return self.summary()
+
+    def _cancel_requested(self) -> bool:
+        """A cancel file in the task's folder stops the task between attempts; it is taken, so --resume goes on."""
+        request = self.store.root / CANCEL_FILE
+        if not request.exists():
+            return False
+        request.unlink(missing_ok=True)
+        self.state.state = "cancelled"
+        self.state.reason = f"cancelled on request after {len(self.state.attempts)} attempt(s); --resume continues it"
+        return True
 
     def _stop_for_budget(self, during: str) -> None:
         """No more LLM calls for this task: say where the budget ran out and how to go on."""

@@ -1,0 +1,340 @@
+"""The dashboard's HTTP API and its one static page (FastAPI), over the runs found in the served folders.
+
+Why sync route functions: reading a large log happens in FastAPI's thread pool, so one slow first read
+never stalls the live streams or the other requests. Every JSON body is redacted on its way out
+(`SafeJSONResponse`), so an API key a model echoed into a log never reaches the browser.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from skillspark.dashboard.digest import clip_all
+from skillspark.dashboard.evalview import EvalReader
+from skillspark.dashboard.events import Event, int_cursor, pair_cursor, stream
+from skillspark.dashboard.launch import LaunchError, Launcher, LaunchRequest
+from skillspark.dashboard.runs import (
+    RUNS_TTL_S,
+    ExploreReader,
+    Run,
+    TaskRow,
+    discover,
+    explore_status,
+    run_id,
+)
+from skillspark.dashboard.security import GuardMiddleware, Policy
+from skillspark.dashboard.skills import SkillScores, eval_uses, skill_summary
+from skillspark.dashboard.tail import TailCache
+from skillspark.harbor.safe_read import TrialReader
+from skillspark.llm.redact import redact
+
+STATIC = files("skillspark.dashboard") / "static"
+MAX_EVENTS_PER_POLL = 500
+TRIAL_STEPS_PAGE = 50
+TRAJECTORY_MAX_BYTES = 64 * 2**20
+SORT_KEYS = ("task", "status", "attempts", "reward", "pdi_snapshots", "pdi_level", "skill", "changed")
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON with every configured secret and key-shaped token replaced by [REDACTED]."""
+
+    def render(self, content: Any) -> bytes:
+        return redact(json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))).encode()
+
+
+class Dashboard:
+    """The served folders, the readers of their runs, and the runs launched here."""
+
+    def __init__(self, roots: list[Path], *, allow_launch: bool):
+        self.roots = [r.resolve() for r in roots]
+        self.allow_launch = allow_launch
+        self.tails = TailCache()
+        self.launcher = Launcher(self.roots)
+        self.scores = SkillScores()
+        self._runs: list[Run] = []
+        self._runs_at = 0.0
+        self._readers: dict[str, ExploreReader | EvalReader] = {}
+        self._lock = threading.Lock()
+
+    def runs(self) -> list[Run]:
+        with self._lock:
+            if time.monotonic() - self._runs_at >= RUNS_TTL_S:
+                found = {r.path: r for r in discover(self.roots)}
+                for path, kind in self.launcher.launched().items():  # shown before its first line is written
+                    found.setdefault(path, Run(id=run_id(path), kind=kind, name=path.name, path=path))
+                self._runs, self._runs_at = sorted(found.values(), key=lambda r: str(r.path)), time.monotonic()
+            return self._runs
+
+    def run(self, rid: str) -> Run:
+        run = next((r for r in self.runs() if r.id == rid), None)
+        if run is None:
+            raise HTTPException(404, f"no run {rid!r} under the served folders")
+        return run
+
+    def reader(self, run: Run) -> ExploreReader | EvalReader:
+        with self._lock:
+            reader = self._readers.get(run.id)
+            if reader is None or reader.run.kind != run.kind:
+                reader = EvalReader(run, self.tails) if run.kind == "eval" else ExploreReader(run, self.tails)
+                self._readers[run.id] = reader
+            return reader
+
+    def explore(self, rid: str) -> ExploreReader:
+        reader = self.reader(self.run(rid))
+        if not isinstance(reader, ExploreReader):
+            raise HTTPException(404, f"run {rid!r} is an eval run; its tasks are in /api/runs/{rid}/eval")
+        return reader
+
+    def task(self, rid: str, task: str) -> tuple[ExploreReader, str]:
+        reader = self.explore(rid)
+        if reader.task_dir(task) is None:
+            raise HTTPException(404, f"run {rid!r} has no task {task!r}")
+        return reader, task
+
+    def summary(self, run: Run) -> dict[str, Any]:
+        reader = self.reader(run)
+        base = {"id": run.id, "kind": run.kind, "name": run.name, "path": str(run.path),
+                "launched": self.launcher.alive(run.path)}
+        if isinstance(reader, EvalReader):
+            view = reader.view()
+            return base | {"status": "running" if base["launched"] else reader.status(), "tasks": len(view["grid"]),
+                           "trials_done": view["done"], "trials_total": view["total"], "cost_usd": view["cost_usd"],
+                           "counts": {}}
+        rows = reader.rows()
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row.status] = counts.get(row.status, 0) + 1
+        status = "running" if base["launched"] else explore_status(rows, time.time_ns())
+        return base | {"status": status, "tasks": len(rows), "counts": counts, "cost_usd": reader.spent_usd(),
+                       "skills": sum(r.skill for r in rows), "updated_ns": max((r.changed for r in rows), default=0)}
+
+
+def _page(rows: list[TaskRow], *, q: str, status: str, sort: str, order: str, offset: int, limit: int) -> dict:
+    picked = [r for r in rows if (not q or q.lower() in r.task.lower()) and (not status or r.status == status)]
+    if sort != "task":
+        picked = sorted(picked, key=lambda r: (getattr(r, sort) is None, getattr(r, sort) or 0, r.task))
+    if order == "desc":
+        picked.reverse()
+    return {"total": len(picked), "offset": offset, "limit": limit,
+            "cursor": str(max((r.changed for r in rows), default=0)),
+            "tasks": [r.model_dump() for r in picked[offset:offset + limit]]}
+
+
+def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False, poll_s: float = 0.25,
+               heartbeat_s: float = 15.0) -> FastAPI:
+    """The dashboard app over `roots` behind `policy`'s guards."""
+    board = Dashboard(roots, allow_launch=allow_launch)
+    app = FastAPI(title="skillspark dashboard", default_response_class=SafeJSONResponse, docs_url=None,
+                  redoc_url=None, openapi_url=None)
+    app.state.board = board
+
+    def static(name: str, media: str) -> Response:
+        return Response((STATIC / name).read_bytes(), media_type=media, headers={"cache-control": "no-cache"})
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Response:
+        return static("index.html", "text/html; charset=utf-8")
+
+    @app.get("/static/app.js", include_in_schema=False)
+    def script() -> Response:
+        return static("app.js", "text/javascript; charset=utf-8")
+
+    @app.get("/static/app.css", include_in_schema=False)
+    def style() -> Response:
+        return static("app.css", "text/css; charset=utf-8")
+
+    @app.get("/api/info")
+    def info() -> dict:
+        return {"allow_launch": board.allow_launch, "roots": [str(r) for r in board.roots]}
+
+    @app.get("/api/runs")
+    def runs() -> list[dict]:
+        return [board.summary(r) for r in board.runs()]
+
+    @app.get("/api/runs/{rid}")
+    def run(rid: str) -> dict:
+        return board.summary(board.run(rid))
+
+    @app.get("/api/runs/{rid}/tasks")
+    def tasks(rid: str, q: str = "", status: str = "", sort: Literal[SORT_KEYS] = "task",  # type: ignore[valid-type]
+              order: Literal["asc", "desc"] = "asc", offset: int = Query(0, ge=0),
+              limit: int = Query(200, ge=1, le=1000)) -> dict:
+        reader = board.reader(board.run(rid))
+        if isinstance(reader, EvalReader):
+            grid = reader.view()["grid"]
+            picked = [g for g in grid if not q or q.lower() in g["task"].lower()]
+            return {"total": len(picked), "offset": offset, "limit": limit, "tasks": picked[offset:offset + limit]}
+        return _page(reader.rows(), q=q, status=status, sort=sort, order=order, offset=offset, limit=limit)
+
+    @app.get("/api/runs/{rid}/tasks/{task}")
+    def task(rid: str, task: str) -> dict:
+        reader, name = board.task(rid, task)
+        detail = reader.detail(name)
+        if detail["skill"] is not None:
+            detail["skill"]["pdi"] = board.scores.of_run(reader).get(name)
+        detail["cursor"] = f"{reader.tail(name).end}:{detail['row']['changed']}"
+        return detail
+
+    @app.get("/api/runs/{rid}/tasks/{task}/records/{index}")
+    def record(rid: str, task: str, index: int) -> dict:
+        reader, name = board.task(rid, task)
+        found = reader.tail(name).read_record(index)
+        if found is None:
+            raise HTTPException(404, f"task {task!r} has no readable record {index}")
+        return clip_all(found)
+
+    @app.get("/api/runs/{rid}/eval")
+    def eval_view(rid: str) -> dict:
+        reader = board.reader(board.run(rid))
+        if not isinstance(reader, EvalReader):
+            raise HTTPException(404, f"run {rid!r} is not an eval run")
+        return reader.view()
+
+    @app.get("/api/runs/{rid}/trials/{path:path}")
+    def trial(rid: str, path: str, offset: int = Query(0, ge=0),
+              limit: int = Query(TRIAL_STEPS_PAGE, ge=1, le=500)) -> dict:
+        return _trial(board.run(rid), path, offset, limit)
+
+    @app.get("/api/skills")
+    def skills() -> list[dict]:
+        evals = [board.reader(r) for r in board.runs() if r.kind == "eval"]
+        found = []
+        for run in board.runs():
+            reader = board.reader(run)
+            if not isinstance(reader, ExploreReader):
+                continue
+            rows = [r for r in reader.rows() if r.skill]
+            scores = board.scores.of_run(reader) if rows else {}
+            for row in rows:
+                text = TrialReader(run.path / row.task).text("SKILL.md") or ""
+                found.append(skill_summary(reader, row.task, text, scores) | {
+                    "problems": reader.skill_problems(row.task),
+                    "evals": eval_uses(evals, str(run.path), row.task)})  # type: ignore[arg-type]
+        return found
+
+    @app.get("/api/events")
+    async def events(request: Request, run: str | None = None, task: str | None = None) -> StreamingResponse:
+        source = _source(board, run, task)
+        cursor = request.headers.get("last-event-id") or request.query_params.get("cursor")
+        body = stream(source, cursor, poll_s=poll_s, heartbeat_s=heartbeat_s, disconnected=request.is_disconnected)
+        return StreamingResponse(body, media_type="text/event-stream",
+                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+    def launch_guard() -> None:
+        if not board.allow_launch:
+            raise HTTPException(403, "actions are off: start the dashboard with --allow-launch")
+
+    def acting(call):
+        try:
+            return call()
+        except LaunchError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+
+    @app.post("/api/runs", status_code=202)
+    def launch(request: LaunchRequest) -> dict:
+        launch_guard()
+
+        def go() -> dict:
+            output, args = board.launcher.argv(request)
+            pid = board.launcher.start(output, args)
+            return {"id": run_id(output), "pid": pid, "output": str(output), "args": args}
+        return acting(go)
+
+    @app.post("/api/runs/{rid}/cancel", status_code=202)
+    def cancel(rid: str) -> dict:
+        launch_guard()
+        target = board.run(rid)
+        return acting(lambda: {"id": rid, "signalled": board.launcher.cancel(target.path)})
+
+    @app.post("/api/runs/{rid}/resume", status_code=202)
+    def resume(rid: str) -> dict:
+        launch_guard()
+        target = board.run(rid)
+        return acting(lambda: {"id": rid, "pid": board.launcher.resume(target.path)})
+
+    @app.post("/api/runs/{rid}/tasks/{task}/cancel", status_code=202)
+    def cancel_task(rid: str, task: str) -> dict:
+        launch_guard()
+        reader, name = board.task(rid, task)
+        if reader.run.kind != "explore":
+            raise HTTPException(409, "only a skillspark explore run honours a task cancel")
+        reader.request_cancel(name)
+        return {"id": rid, "task": name, "cancel_requested": True}
+
+    app.add_middleware(GuardMiddleware, policy=policy)
+    return app
+
+
+def _trial(run: Run, path: str, offset: int, limit: int) -> dict:
+    """One Harbor trial under the run folder: result, reward, verifier output and a page of ATIF steps."""
+    parts = Path(path).parts
+    if not parts or Path(path).is_absolute() or any(p in ("..", ".") for p in parts) or "\x00" in path:
+        raise HTTPException(400, "a trial path is a plain path relative to its run folder")
+    files = TrialReader(run.path)
+    result = files.json(f"{path}/result.json")
+    trajectory = files.json(f"{path}/agent/trajectory.json", TRAJECTORY_MAX_BYTES)
+    if result is None and trajectory is None:
+        raise HTTPException(404, f"no readable trial at {path!r} in run {run.id!r}"
+                            + (f" ({'; '.join(files.skipped)})" if files.skipped else ""))
+    steps = trajectory.get("steps") if isinstance(trajectory, dict) else None
+    steps = steps if isinstance(steps, list) else []
+    verifier = result.get("verifier_result") if isinstance(result, dict) else None
+    return clip_all({
+        "run": run.id, "path": path,
+        "task_name": result.get("task_name") if isinstance(result, dict) else None,
+        "rewards": verifier.get("rewards") if isinstance(verifier, dict) else None,
+        "exception": result.get("exception_info") if isinstance(result, dict) else None,
+        "agent": trajectory.get("agent") if isinstance(trajectory, dict) else None,
+        "steps_total": len(steps), "offset": offset, "steps": steps[offset:offset + limit],
+        "verifier_stdout": files.text_tail(f"{path}/verifier/test-stdout.txt", 64_000),
+        "ctrf": files.json(f"{path}/verifier/ctrf.json"),
+        "refused": files.skipped,
+    }, 32_000)
+
+
+def _source(board: Dashboard, rid: str | None, task: str | None):
+    """The event source of one stream scope: all runs, one run's rows or results, or one task's records."""
+    if rid is None:
+        def runs_source(cursor: str | None) -> tuple[list[Event], str | None]:
+            runs = [board.summary(r) for r in board.runs()]
+            digest = str(hash(json.dumps(runs, sort_keys=True, default=str)))
+            return ([("runs", {"runs": runs})] if digest != cursor else []), digest
+        return runs_source
+    reader = board.reader(board.run(rid))
+    if isinstance(reader, EvalReader):
+        def results_source(cursor: str | None) -> tuple[list[Event], str | None]:
+            tail = reader.tail()
+            lines = tail.after(int_cursor(cursor, tail.end))[1][:MAX_EVENTS_PER_POLL]
+            events = [("result", line.digest) for line in lines if line.digest.get("type") == "result"]
+            return events, str(lines[-1].end) if lines else cursor or str(tail.end)
+        return results_source
+    if task is None:
+        def rows_source(cursor: str | None) -> tuple[list[Event], str | None]:
+            rows = reader.rows()
+            since = int_cursor(cursor, max((r.changed for r in rows), default=0))
+            changed = [r for r in rows if r.changed > since]
+            newest = max((r.changed for r in changed), default=since)
+            return [("row", r.model_dump()) for r in changed], str(newest)
+        return rows_source
+    _, name = board.task(rid, task)
+
+    def task_source(cursor: str | None) -> tuple[list[Event], str | None]:
+        tail = reader.tail(name)
+        row = reader.row(name)
+        offset, seen = pair_cursor(cursor) if cursor else (tail.end, row.changed)
+        first, lines = tail.after(offset)
+        lines = lines[:MAX_EVENTS_PER_POLL]
+        events: list[Event] = [("record", line.digest | {"line": first + i}) for i, line in enumerate(lines)]
+        if row.changed > seen:
+            events.append(("row", row.model_dump()))
+        offset = lines[-1].end if lines else offset
+        return events, f"{offset}:{max(seen, row.changed)}"
+    return task_source

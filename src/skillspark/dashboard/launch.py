@@ -1,0 +1,139 @@
+"""Starting, cancelling and resuming explore/eval runs from the dashboard (only with `--allow-launch`).
+
+Why this shape: a run is `skillspark explore|eval` as its own process (an argv list, never a shell, in
+its own process group, so a cancel reaches its sandboxes and nothing else), writing to a folder inside
+the served directories so the dashboard shows it like any other run. Only processes started here are
+ever signalled. The argv is kept beside the run (`.dashboard-launch.json`), so a resume works after the
+dashboard restarted. Cancelling one task needs no signal: the explore loop honours a `cancel` file in the
+task's folder between attempts, and `--resume` continues the task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from skillspark.files import write_atomic
+
+LAUNCH_FILE = ".dashboard-launch.json"
+LOG_FILE = ".dashboard-launch.log"
+ENTRY = ["-c", "from skillspark.cli import main; main()"]
+
+
+class LaunchError(Exception):
+    """A launch request the dashboard refuses; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class LaunchRequest(BaseModel):
+    """What the launch form sends; every value becomes one argv item (none may look like an option)."""
+
+    kind: Literal["explore", "eval"]
+    paths: list[str] = Field(min_length=1, max_length=1000)
+    output: str = Field(min_length=1)
+    model: str | None = None
+    max_retries: int | None = Field(default=None, ge=1, le=100)
+    parallelism: int | None = Field(default=None, ge=1, le=64)
+    k: int | None = Field(default=None, ge=1, le=100)
+    conditions: list[str] = Field(default_factory=list, max_length=20)
+
+
+class Launcher:
+    """The processes this dashboard started, by output folder."""
+
+    def __init__(self, roots: list[Path]):
+        self.roots = [r.resolve() for r in roots]
+        self.processes: dict[Path, subprocess.Popen] = {}
+        self.kinds: dict[Path, str] = {}
+        self._lock = threading.Lock()
+
+    def inside_roots(self, path: Path) -> bool:
+        resolved = path.resolve()
+        return any(resolved == root or resolved.is_relative_to(root) for root in self.roots)
+
+    def argv(self, request: LaunchRequest) -> tuple[Path, list[str]]:
+        """The output folder and the command's arguments (after `skillspark`); LaunchError(400) when refused."""
+        values = [*request.paths, request.output, request.model or "", *request.conditions]
+        if any(v.startswith("-") or "\x00" in v for v in values):
+            raise LaunchError(400, "a path, model or condition may not start with '-' (it would read as an option)")
+        output = Path(request.output)
+        output = (output if output.is_absolute() else self.roots[0] / output).resolve()
+        if not self.inside_roots(output):
+            raise LaunchError(400, f"output {request.output} is outside the served folders; choose one inside them")
+        missing = [p for p in request.paths if not Path(p).exists()]
+        if missing:
+            raise LaunchError(400, f"no such task path: {missing[0]}")
+        args = [request.kind] if request.kind == "explore" else ["eval", "run"]
+        args += [str(Path(p).resolve()) for p in request.paths] + ["--output", str(output)]
+        if request.model:
+            args += ["--model", request.model]
+        if request.kind == "explore":
+            args += ["--max-retries", str(request.max_retries)] if request.max_retries else []
+        else:
+            if not request.conditions:
+                raise LaunchError(400, "an eval needs at least one condition (e.g. none, generated=RUNS_DIR)")
+            args += ["-k", str(request.k)] if request.k else []
+            for condition in request.conditions:
+                args += ["--condition", condition]
+        args += ["--parallelism", str(request.parallelism)] if request.parallelism else []
+        return output, args
+
+    def alive(self, output: Path) -> bool:
+        with self._lock:
+            process = self.processes.get(output)
+            return process is not None and process.poll() is None
+
+    def start(self, output: Path, args: list[str]) -> int:
+        """Start `skillspark ARGS` in its own process group, its output appended to the run's launch log."""
+        if self.alive(output):
+            raise LaunchError(409, f"a run started here is still writing to {output}; cancel it first")
+        output.mkdir(parents=True, exist_ok=True)
+        write_atomic(output / LAUNCH_FILE, json.dumps({"args": args}))
+        with open(output / LOG_FILE, "ab") as log:
+            process = subprocess.Popen([sys.executable, *ENTRY, *args], stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
+                                       cwd=self.roots[0], env={**os.environ, "COLUMNS": "160"})
+        with self._lock:
+            self.processes[output] = process
+            self.kinds[output] = "explore" if args[0] == "explore" else "eval"
+        return process.pid
+
+    def resume(self, output: Path) -> int:
+        """Start the run's recorded command again with --resume (a run launched from a dashboard only)."""
+        try:
+            args = json.loads((output / LAUNCH_FILE).read_text(encoding="utf-8"))["args"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise LaunchError(409, "this run was not launched from a dashboard; resume it with the command that "
+                                   "started it plus --resume") from None
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            raise LaunchError(409, f"{output / LAUNCH_FILE} is not a launch record")
+        return self.start(output, args if "--resume" in args else [*args, "--resume"])
+
+    def cancel(self, output: Path) -> int:
+        """SIGINT to the run's process group (the CLI then keeps every finished attempt); SIGTERM when repeated."""
+        with self._lock:
+            process = self.processes.get(output)
+        if process is None:
+            raise LaunchError(409, "this dashboard did not start that run, so it does not signal it; "
+                                   "stop it where it runs (Ctrl-C)")
+        if process.poll() is not None:
+            raise LaunchError(409, f"the run has already ended (exit code {process.returncode})")
+        already = getattr(process, "interrupted", False)
+        os.killpg(process.pid, signal.SIGTERM if already else signal.SIGINT)
+        process.interrupted = True  # type: ignore[attr-defined]
+        return process.pid
+
+    def launched(self) -> dict[Path, str]:
+        with self._lock:
+            return dict(self.kinds)
