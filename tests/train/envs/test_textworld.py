@@ -119,3 +119,21 @@ def test_a_concurrent_winner_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_default_cache_dir_follows_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SKILLSPARK_CACHE_DIR", str(tmp_path))
     assert tw.default_cache_dir() == tmp_path / "textworld"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "textworld:treasure_hunter?level=12",
+        "textworld:cooking?recipe=2&take=1&go=6&open=true&cut=true&cook=true",
+        "textworld:tw-simple?rewards=sparse&goal=none",
+    ],
+)
+def test_other_game_types_win_by_walkthrough(tmp_path: Path, spec: str) -> None:
+    env = make_env(spec, 3, cache_dir=tmp_path)
+    env.reset()
+    results = [env.step(command) for command in env.walkthrough()]
+    env.close()
+    assert results[-1].won and not any(result.invalid for result in results)
+    assert sum(result.reward for result in results) == env.max_score
