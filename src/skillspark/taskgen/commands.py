@@ -73,6 +73,63 @@ def check(
     raise typer.Exit(report.exit_code)
 
 
+@app.command("audit")
+def audit(
+    paths: Annotated[list[Path], typer.Argument(help="Task directories, or directories of task directories.")],
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")] = None,
+    gates: Annotated[
+        str | None, typer.Option("--gates", help="Comma-separated gates to run (default: all of them).")
+    ] = None,
+    references: Annotated[
+        list[Path] | None, typer.Option("--reference", help="A task (or dir of tasks) no audited task may nearly copy.")
+    ] = None,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Tasks audited at once.")] = 1,
+    env: Annotated[str | None, typer.Option("--env", help="local (default), docker, daytona, modal, ...")] = None,
+    trials_dir: Annotated[
+        Path | None, typer.Option("--trials-dir", help="Where trial dirs go (default: JOBS_DIR/tasks-audit-TIME).")
+    ] = None,
+    timeout_multiplier: Annotated[
+        float, typer.Option("--timeout-multiplier", min=0.01, help="Scale every task timeout.")
+    ] = 1.0,
+) -> None:
+    """Run the quality gates on each task: schema, lint, oracle, nop, mutants, leak, determinism, offline, dedup.
+
+    Exit 0: every task is accepted. Exit 1: some task is rejected. Exit 2: bad input (unknown gate, bad --env).
+    """
+    from rich.console import Console
+
+    from skillspark.config import get_settings
+    from skillspark.harbor.envs import preflight_environment
+    from skillspark.harbor.tasks import find_task_dirs
+    from skillspark.taskgen.audit import print_report, write_json
+    from skillspark.taskgen.gates import audit_tasks, parse_gates
+    from skillspark.taskgen.progress import CheckProgress
+    from skillspark.taskgen.report import check_json_target
+
+    chosen = parse_gates(gates)
+    settings = get_settings()
+    env_name = env or settings.env
+    preflight_environment(env_name)
+    if json_path is not None:
+        check_json_target(json_path)
+    work_dir = trials_dir or settings.jobs_dir / time.strftime("tasks-audit-%Y%m%d-%H%M%S")
+    task_dirs = find_task_dirs(paths)
+    reference_dirs = find_task_dirs(references) if references else []
+    try:
+        with CheckProgress(Console(stderr=True), total=len(task_dirs)) as progress:
+            report = asyncio.run(audit_tasks(
+                task_dirs, gates=chosen, env=env_name, references=reference_dirs, work_dir=work_dir.resolve(),
+                parallelism=parallelism, timeout_multiplier=timeout_multiplier, on_progress=progress.update,
+            ))
+    except KeyboardInterrupt:
+        Console(stderr=True).print(f"interrupted; finished trials are in {work_dir}")
+        raise typer.Exit(130) from None
+    print_report(report, Console())
+    if json_path is not None:
+        write_json(report, json_path)
+    raise typer.Exit(report.exit_code)
+
+
 def _print_event(stage: str, fields: dict) -> None:
     """One stderr line per stage of `generate` / `vary`, for a person watching."""
     from rich.console import Console
