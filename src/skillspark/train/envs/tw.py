@@ -160,7 +160,7 @@ class TextWorldEnv:
             score=True,
             max_score=True,
             objective=True,
-            policy_commands=True,
+            extras=["walkthrough"],  # the generator's own; policy_commands would cost 2.5x steps/s (replanned per step)
         )
         with warnings.catch_warnings():  # jericho warns that it cannot track TextWorld's scores: TextWorld does
             warnings.filterwarnings("ignore", message=r"Game .* is not fully supported")
@@ -168,7 +168,7 @@ class TextWorldEnv:
             state = self._env.reset()
         self.max_score = float(state["max_score"])
         self.objective = str(state["objective"]).strip()
-        self._walkthrough = list(state["policy_commands"])
+        self._walkthrough = list(state["extra.walkthrough"])
         self._score = 0.0
         self._admissible: list[str] = []
         self._done = True
