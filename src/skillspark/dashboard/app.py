@@ -306,23 +306,23 @@ def _source(board: Dashboard, rid: str | None, task: str | None):
         def runs_source(cursor: str | None) -> tuple[list[Event], str | None]:
             runs = [board.summary(r) for r in board.runs()]
             digest = str(hash(json.dumps(runs, sort_keys=True, default=str)))
-            return ([("runs", {"runs": runs})] if digest != cursor else []), digest
+            return ([("runs", {"runs": runs}, None)] if digest != cursor else []), digest
         return runs_source
     reader = board.reader(board.run(rid))
     if isinstance(reader, EvalReader):
         def results_source(cursor: str | None) -> tuple[list[Event], str | None]:
             tail = reader.tail()
             lines = tail.after(int_cursor(cursor, tail.end))[1][:MAX_EVENTS_PER_POLL]
-            events = [("result", line.digest) for line in lines if line.digest.get("type") == "result"]
+            events = [("result", line.digest, str(line.end)) for line in lines if line.digest.get("type") == "result"]
             return events, str(lines[-1].end) if lines else cursor or str(tail.end)
         return results_source
     if task is None:
         def rows_source(cursor: str | None) -> tuple[list[Event], str | None]:
             rows = reader.rows()
             since = int_cursor(cursor, max((r.changed for r in rows), default=0))
-            changed = [r for r in rows if r.changed > since]
+            changed = sorted((r for r in rows if r.changed > since), key=lambda r: r.changed)
             newest = max((r.changed for r in changed), default=since)
-            return [("row", r.model_dump()) for r in changed], str(newest)
+            return [("row", r.model_dump(), str(r.changed)) for r in changed], str(newest)
         return rows_source
     _, name = board.task(rid, task)
 
@@ -332,9 +332,11 @@ def _source(board: Dashboard, rid: str | None, task: str | None):
         offset, seen = pair_cursor(cursor) if cursor else (tail.end, row.changed)
         first, lines = tail.after(offset)
         lines = lines[:MAX_EVENTS_PER_POLL]
-        events: list[Event] = [("record", line.digest | {"line": first + i}) for i, line in enumerate(lines)]
-        if row.changed > seen:
-            events.append(("row", row.model_dump()))
+        events: list[Event] = [("record", line.digest | {"line": first + i}, f"{line.end}:{seen}")
+                               for i, line in enumerate(lines)]
         offset = lines[-1].end if lines else offset
-        return events, f"{offset}:{max(seen, row.changed)}"
+        if row.changed > seen:
+            seen = row.changed
+            events.append(("row", row.model_dump(), f"{offset}:{seen}"))
+        return events, f"{offset}:{seen}"
     return task_source

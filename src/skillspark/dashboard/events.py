@@ -14,7 +14,7 @@ from typing import Any
 
 from skillspark.llm.redact import redact
 
-Event = tuple[str, dict[str, Any]]  # (event name, data)
+Event = tuple[str, dict[str, Any], str | None]  # (event name, data, id: the cursor just after this event)
 # given the cursor sent by the client (or None), the events since and the new cursor
 Source = Callable[[str | None], tuple[list[Event], str | None]]
 
@@ -33,8 +33,8 @@ async def stream(source: Source, cursor: str | None, *, poll_s: float, heartbeat
     quiet_since = loop.time()
     while not await disconnected():
         events, cursor = await asyncio.to_thread(source, cursor)
-        for i, (name, data) in enumerate(events):
-            yield frame(name, data, cursor if i == len(events) - 1 else None)
+        for name, data, event_id in events:
+            yield frame(name, data, event_id)
         if events:
             quiet_since = loop.time()
         elif loop.time() - quiet_since >= heartbeat_s:
