@@ -54,13 +54,23 @@ def checked_paths(task_dir: Path) -> list[str]:
 
 
 def named_in(path: str, instruction: str, workdir: str) -> bool:
-    """Whether the instruction names `path`, itself or a dir above it, absolute or relative to `workdir`."""
+    """Whether the instruction names `path`: as written, relative to `workdir`, or by its file name
+    in a folder it names ("writes `readings.csv` into /app/out")."""
+    if _mentions(path, instruction, workdir):
+        return True
+    folder, name = posixpath.split(path)
+    return folder != "/" and _mentions(folder, instruction, workdir) and bool(_token(name).search(instruction))
+
+
+def _token(text: str) -> re.Pattern:
+    return re.compile(r"(?<![\w.\-/])(\./)?" + re.escape(text) + r"(?![\w.\-])")
+
+
+def _mentions(path: str, instruction: str, workdir: str) -> bool:
     if re.search(re.escape(path) + r"(?![\w.\-])", instruction):
         return True
     relative = posixpath.relpath(path, workdir) if workdir not in ("", "/") else path.lstrip("/")
-    if relative.startswith(".."):
-        return False
-    return bool(re.search(r"(?<![\w.\-/])(\./)?" + re.escape(relative) + r"(?![\w.\-])", instruction))
+    return not relative.startswith("..") and relative != "." and bool(_token(relative).search(instruction))
 
 
 def lint_gate(info: TaskInfo, harbor_dir: Path, workdir: str) -> GateResult:
