@@ -5,6 +5,8 @@ Two real generations for the whole module (≈ 4 s each on a quiet machine); eve
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,8 +134,25 @@ def test_default_cache_dir_follows_settings(tmp_path: Path, monkeypatch: pytest.
 )
 def test_other_game_types_win_by_walkthrough(tmp_path: Path, spec: str) -> None:
     env = make_env(spec, 3, cache_dir=tmp_path)
-    env.reset()
+    assert (env.reset().objective == tw.NO_GOAL) == ("goal=none" in spec)
     results = [env.step(command) for command in env.walkthrough()]
     env.close()
     assert results[-1].won and not any(result.invalid for result in results)
     assert sum(result.reward for result in results) == env.max_score
+
+
+@pytest.mark.slow
+def test_two_processes_generating_one_game_agree(tmp_path: Path) -> None:
+    """Both build it at once; one rename wins, the other process uses the winner; nothing half-written remains."""
+    script = (
+        "import sys; from pathlib import Path; from skillspark.train.envs.registry import make_env; "
+        "env = make_env('textworld:coin_collector?level=4', 9, cache_dir=Path(sys.argv[1])); "
+        "env.reset(); print(sum(env.step(c).reward for c in env.walkthrough()))"
+    )
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=300)[0].decode().strip() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert outputs == ["1.0", "1.0"]
+    folder = tmp_path / "coin_collector" / "level=4"
+    assert [path.name for path in folder.iterdir()] == ["9"]
+    assert sorted(path.name for path in (folder / "9").iterdir()) == ["game.json", "game.z8"]

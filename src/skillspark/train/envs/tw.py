@@ -28,6 +28,8 @@ CHALLENGES = {
     "treasure_hunter": "tw-treasure_hunter",
     "cooking": "tw-cooking",
 }
+# tw-simple's goal=none states no objective; a prompt still needs a task line, one that reveals nothing.
+NO_GOAL = "The game does not say what to do: explore and find out what earns points."
 ALIASES = {"tw-coin_collector": "coin_collector", "tw-treasure_hunter": "treasure_hunter", "tw-cooking": "cooking"}
 
 GAMES: dict[str, dict[str, Knob]] = {
@@ -167,7 +169,7 @@ class TextWorldEnv:
             self._env = textworld.start(str(path), request_infos=infos)
             state = self._env.reset()
         self.max_score = float(state["max_score"])
-        self.objective = str(state["objective"]).strip()
+        self.objective = str(state["objective"]).strip() or NO_GOAL
         self._walkthrough = list(state["extra.walkthrough"])
         self._score = 0.0
         self._admissible: list[str] = []
