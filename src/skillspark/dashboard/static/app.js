@@ -34,6 +34,7 @@ function setAttrs(node, attrs) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else if (k === "text") node.textContent = String(v);
+    else if (k === "style") node.style.cssText = String(v); // CSSOM, not an inline style attribute (CSP)
     else node.setAttribute(k, v === true ? "" : String(v));
   }
 }
