@@ -102,8 +102,6 @@ def game_file(spec: EnvSpec, game_seed: int, cache_dir: Path | None = None) -> P
 def generate(spec: EnvSpec, game_seed: int, path: Path) -> None:
     """Make and compile one game at `path` (plus its `.json`, which the player needs)."""
     textworld = _import_textworld()
-    import textworld.challenges
-
     settings: dict[str, Any] = dict(spec.knobs)
     if spec.name == "cooking" and settings["split"] == "all":
         settings["split"] = None  # TextWorld's "draw from every split"
@@ -129,6 +127,7 @@ def generate(spec: EnvSpec, game_seed: int, path: Path) -> None:
 def _import_textworld() -> Any:
     try:
         import textworld
+        import textworld.challenges  # noqa: F401  (registers the challenges)
     except ImportError:
         raise UserError("TextWorld is not installed: install the train extra (uv sync --extra train)") from None
     return textworld
