@@ -99,5 +99,5 @@ _totals = {}
 with open("/app/data/orders.csv", newline="") as f:
     for row in csv.DictReader(f):
         _totals[row["region"]] = _totals.get(row["region"], 0) + int(row["amount_cents"])
-Path("/app/data/.expected.json").write_text(_json.dumps(_totals))
+Path("/root/.expected.json").write_text(_json.dumps(dict(sorted(_totals.items())), indent=1))
 '''

@@ -83,7 +83,7 @@ async def test_critique_failure_never_fixed_is_rejected_with_reason(scripted_llm
 
 async def test_leaked_answer_rejected_by_the_leak_gate_after_every_round(scripted_llm, settings, tmp_path):
     settings.max_rounds = 2
-    leak = "the oracle's output /app/totals.json appears in the image at /app/data/.expected.json"
+    leak = "the oracle's output /app/totals.json appears in the image at /root/.expected.json"
     scripted_llm.responder = Script(bp.answer(data_generator=bp.LEAKY_GENERATOR),
                                     bp.answer(data_generator=bp.LEAKY_GENERATOR))
     outcome = await run(settings, tmp_path / "out", ScriptedGates(rejected("leak", leak), rejected("leak", leak)))
