@@ -27,6 +27,7 @@ if not GOLDEN.is_dir():
 XSS = "<img src=x onerror=alert(1)>"
 TOKEN = "test-token-0123456789abcdef"
 BASE = "http://127.0.0.1:8765"
+AUTH_HEADER = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def copy_tree(source: Path, target: Path) -> Path:

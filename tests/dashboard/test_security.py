@@ -19,9 +19,9 @@ from skillspark.dashboard import security
 from skillspark.dashboard.security import check_bind, read_token
 from skillspark.errors import UserError
 from skillspark.files import append_line
-from tests.dashboard.conftest import BASE, TOKEN, XSS, free_port, make_client, run_id_of, spark_run
+from tests.dashboard.conftest import AUTH_HEADER, BASE, TOKEN, XSS, free_port, make_client, run_id_of, spark_run
 
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = AUTH_HEADER
 TASK = "find-topk-similiar-chemicals"
 STATIC = Path(security.__file__).parent / "static"
 

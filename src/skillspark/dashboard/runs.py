@@ -259,6 +259,7 @@ class ExploreReader:
     def request_cancel(self, name: str) -> None:
         """Ask the explore loop to stop task `name` after its attempt in flight (it removes the file then)."""
         write_atomic(self.run.path / name / self.cancel_file, json.dumps({"requested_at": time.time()}))
+        self._listed_at = 0.0  # the next listing shows the request
 
     def trial_path(self, trial_dir: Any) -> str | None:
         """A trial dir as a path relative to the run folder; None when it lies elsewhere."""
