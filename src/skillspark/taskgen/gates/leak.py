@@ -29,7 +29,8 @@ MIN_STRING_CHARS = 8
 MIN_NUMBER_DIGITS = 4
 MAX_SCANNED_BYTES = 64 * 2**20
 MAX_FILE_BYTES = 4 * 2**20
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+# A number on its own: not part of a word, a date, a time, a version or a path.
+_NUMBER = re.compile(r"(?<![\w.\-:/])-?\d+(?:\.\d+)?(?![\w\-:/]|\.\d)")
 _HIDDEN_FROM_AGENT = ("tests", "solution")
 
 
@@ -51,34 +52,37 @@ def _significant_digits(number: str) -> int:
 
 def pieces_of(text: str, *, original: str | None = None) -> list[str]:
     """The substantial pieces of one output's text; `original`: the file before the oracle changed it."""
-    pieces: list[str] = []
     kept = [line for line in text.splitlines() if original is None or line not in set(original.splitlines())]
     whole = normalize(text)
-    if original is None and len(whole) >= MIN_WHOLE_CHARS:
-        pieces.append(whole)
+    pieces = [whole] if original is None and len(whole) >= MIN_WHOLE_CHARS else []
     pieces += [normalize(line) for line in kept if len(normalize(line)) >= MIN_LINE_CHARS]
-    pieces += [n for n in _NUMBER.findall("\n".join(kept)) if _significant_digits(n) >= MIN_NUMBER_DIGITS]
-    if original is None:
-        pieces += [s for s in _json_strings(text) if len(s) >= MIN_STRING_CHARS]
+    leaves = _json_leaves(text) if original is None else None
+    if leaves is None:
+        numbers = _NUMBER.findall("\n".join(kept))
+    else:
+        numbers = [json.dumps(v) for v in leaves if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        pieces += [v for v in leaves if isinstance(v, str) and len(v) >= MIN_STRING_CHARS]
+    pieces += [n for n in numbers if _significant_digits(n) >= MIN_NUMBER_DIGITS]
     return list(dict.fromkeys(pieces))
 
 
-def _json_strings(text: str) -> list[str]:
+def _json_leaves(text: str) -> list | None:
+    """The leaf values of a JSON document (None if `text` is not one)."""
     try:
         data = json.loads(text)
     except ValueError:
-        return []
-    found: list[str] = []
+        return None
+    found: list = []
 
     def walk(value) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, dict):
-            for key, item in value.items():
+        if isinstance(value, dict):
+            for item in value.values():
                 walk(item)
         elif isinstance(value, list):
             for item in value:
                 walk(item)
+        else:
+            found.append(value)
 
     walk(data)
     return found
@@ -86,7 +90,7 @@ def _json_strings(text: str) -> list[str]:
 
 def _pattern(piece: str) -> re.Pattern:
     if _NUMBER.fullmatch(piece):
-        return re.compile(r"(?<![\w.])" + re.escape(piece) + r"(?![\w])")
+        return re.compile(r"(?<![\w.\-:/])" + re.escape(piece) + r"(?![\w\-:/]|\.\d)")
     return re.compile(re.escape(piece))
 
 

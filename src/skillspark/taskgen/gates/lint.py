@@ -29,6 +29,7 @@ _BLOCKING = {"invalid-task-config", "invalid-task-files", "agent-image-test-leak
 SYSTEM_DIRS = ("/tests", "/logs", "/solution", "/tmp", "/dev", "/proc", "/sys", "/run", "/usr", "/bin", "/sbin",
                "/lib", "/lib64", "/etc", "/var", "/opt", "/boot", "/snap")
 _ABS_PATH = re.compile(r"^/[\w.\-/]*[\w\-]$")
+_END = r"(?![\w\-]|\.\w)"  # where a path ends: not inside a longer name (a sentence's full stop is fine)
 _SHELL_PATH = re.compile(r"(?<![\w.\-/$])/[\w.\-/]*[\w\-]")
 
 
@@ -63,11 +64,11 @@ def named_in(path: str, instruction: str, workdir: str) -> bool:
 
 
 def _token(text: str) -> re.Pattern:
-    return re.compile(r"(?<![\w.\-/])(\./)?" + re.escape(text) + r"(?![\w.\-])")
+    return re.compile(r"(?<![\w.\-/])(\./)?" + re.escape(text) + _END)
 
 
 def _mentions(path: str, instruction: str, workdir: str) -> bool:
-    if re.search(re.escape(path) + r"(?![\w.\-])", instruction):
+    if re.search(re.escape(path) + _END, instruction):
         return True
     relative = posixpath.relpath(path, workdir) if workdir not in ("", "/") else path.lstrip("/")
     return not relative.startswith("..") and relative != "." and bool(_token(relative).search(instruction))
