@@ -74,7 +74,7 @@ def load_idea(path: Path) -> TaskIdea:
     try:
         return TaskIdea.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        first = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a typo explains a missing key
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         problem = "unknown key (a typo?)" if first["type"] == "extra_forbidden" else first["msg"]
         raise UserError(f"--prompt-file {path}: key {where!r}: {problem}; fix the idea file "
