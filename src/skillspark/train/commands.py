@@ -1,10 +1,93 @@
 """`skillspark train ...`: prepare a trainable model, train a policy with GRPO/OPSD/SDAR, evaluate it.
 
 torch, transformers and peft are imported inside the commands only, so `skillspark --help` stays light.
+Every option of `train run` defaults to None here: "not given" lets a `--config` file or, on `--resume`,
+the run's own config.json decide, and TrainConfig holds the real defaults.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("prepare-model")
+def prepare_model_command(
+    model: Annotated[str, typer.Option("--model", help="The model to make trainable (the embedded GGUF).")] = "local/smollm2",
+    output: Annotated[Path | None, typer.Option("--output", help="Folder to write (default: in the cache dir).")] = None,
+) -> None:
+    """Turn the embedded SmolLM2 GGUF into a trainable safetensors folder, once, offline."""
+    from skillspark.train.model import prepare_model
+
+    typer.echo(prepare_model(model, output))
+
+
+@app.command("run")
+def run_command(
+    algo: Annotated[str | None, typer.Option("--algo", help="grpo | opsd | grpo_opsd | sdar")] = None,
+    env: Annotated[str | None, typer.Option("--env", help="fake:choice, textworld:tw-simple, textworld:coin_collector?level=5, ...")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="tiny-random | local/smollm2 | a local HF folder")] = None,
+    lora: Annotated[bool | None, typer.Option("--lora/--full", help="Train LoRA adapters (default: full weights).")] = None,
+    lora_rank: Annotated[int | None, typer.Option("--lora-rank")] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Optimizer steps (default 10).")] = None,
+    group_size: Annotated[int | None, typer.Option("--group-size", help="Episodes per game: the GRPO group (default 4).")] = None,
+    games: Annotated[int | None, typer.Option("--games", help="Games per step (default 2).")] = None,
+    max_turns: Annotated[int | None, typer.Option("--max-turns", help="Turns per episode (default 8).")] = None,
+    history_turns: Annotated[int | None, typer.Option("--history-turns", help="Past turns in each prompt (default 2).")] = None,
+    max_prompt_tokens: Annotated[int | None, typer.Option("--max-prompt-tokens")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens")] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature")] = None,
+    reward: Annotated[str | None, typer.Option("--reward", help="won (10·won, default) | score (10·score/max)")] = None,
+    lr: Annotated[float | None, typer.Option("--lr")] = None,
+    entropy_coef: Annotated[float | None, typer.Option("--entropy-coef")] = None,
+    kl_coef: Annotated[float | None, typer.Option("--kl-coef", help="Low-variance KL to the disabled adapter (needs --lora).")] = None,
+    distill_coef: Annotated[float | None, typer.Option("--distill-coef", help="λ of the distillation term (default 0.01).")] = None,
+    beta: Annotated[float | None, typer.Option("--beta", help="SDAR gate sharpness β (default 5).")] = None,
+    micro_batch_size: Annotated[int | None, typer.Option("--micro-batch-size")] = None,
+    skills: Annotated[Path | None, typer.Option("--skills", help="Skill folder(s): the teacher's privileged text.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed")] = None,
+    save_every: Annotated[int | None, typer.Option("--save-every", help="Checkpoint every N steps (and at the end).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Run folder (default train-out).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.")] = False,
+    config_file: Annotated[Path | None, typer.Option("--config", help="A TOML file with the same keys (flags win).")] = None,
+) -> None:
+    """Train a policy on a text environment; writes config.json, metrics.jsonl, checkpoints and curves."""
+    flags = {key: value for key, value in locals().items() if key not in ("resume", "config_file")}
+    from skillspark.train.config import build_config
+
+    base: dict = {}
+    saved = (output or Path("train-out")) / "config.json"
+    if resume and config_file is None and saved.is_file():
+        base = json.loads(saved.read_text(encoding="utf-8"))
+    config = build_config(base | {k: v for k, v in flags.items() if v is not None}, config_file)
+
+    from skillspark.train.trainer import train
+
+    out = train(config, resume=resume)
+    typer.echo(f"metrics: {out / 'metrics.jsonl'}  curves: {out / 'learning_curves.png'}  checkpoints: {out / 'checkpoints'}")
+
+
+@app.command("eval")
+def eval_command(
+    checkpoint: Annotated[str, typer.Argument(help="A `train run` folder's checkpoint, or any --model value.")],
+    env: Annotated[str, typer.Option("--env", help="The environment spec, as for train run.")] = "fake:choice",
+    episodes: Annotated[int, typer.Option("--episodes", min=1, help="Validation games, one greedy episode each.")] = 20,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1)] = 8,
+    skills: Annotated[Path | None, typer.Option("--skills", help="Put this skill text in the policy's prompt.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the summary to this file.")] = None,
+) -> None:
+    """Success rate of a policy on the fixed validation games, with a 95% Wilson interval."""
+    from skillspark.files import write_atomic
+    from skillspark.train.evaluation import evaluate_policy, load_for_eval
+
+    model, tokenizer = load_for_eval(checkpoint)
+    summary = evaluate_policy(model, tokenizer, env, episodes, max_turns=max_turns, skills=skills)
+    text = json.dumps(summary, indent=2)
+    if json_path is not None:
+        write_atomic(json_path, text + "\n")
+    typer.echo(text)

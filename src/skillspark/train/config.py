@@ -1,0 +1,111 @@
+"""Everything a training run depends on, in one record: written to DIR/config.json, read back on resume.
+
+A `--config FILE.toml` gives the same fields (flat keys); flags given on the command line win. No torch.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from skillspark.errors import UserError
+from skillspark.train.algorithms import ALGORITHMS, AlgoConfig
+from skillspark.train.envs.actions import INVALID_ACTION_PENALTY
+
+
+class RolloutConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    group_size: int = 4
+    max_turns: int = 8
+    history_turns: int = 2  # the reference's history length
+    max_prompt_tokens: int = 1024
+    max_new_tokens: int = 24  # an action is a few words
+    temperature: float = 1.0
+    reward: str = "won"  # "won": scale·won; "score": scale·score/max_score (dense TextWorld rewards)
+    reward_scale: float = 10.0  # ALFWorld's 10·won in the reference
+    invalid_penalty: float = INVALID_ACTION_PENALTY
+    generation_batch: int = 32
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    algo: str = "grpo"
+    env: str = "fake:choice"
+    model: str = "tiny-random"
+    lora: bool = False
+    lora_rank: int = 8
+    steps: int = 10
+    games: int = 2  # games per step; each is played by a group of `group_size` episodes
+    group_size: int = 4
+    max_turns: int = 8
+    history_turns: int = 2
+    max_prompt_tokens: int = 1024
+    max_new_tokens: int = 24
+    temperature: float = 1.0
+    reward: str = "won"
+    lr: float = 1e-5
+    entropy_coef: float = 0.001
+    kl_coef: float = 0.0
+    distill_coef: float = 0.01
+    beta: float = 5.0
+    micro_batch_size: int = 8
+    skills: Path | None = None
+    seed: int = 0
+    save_every: int = 10
+    output: Path = Path("train-out")
+
+    @field_validator("algo")
+    @classmethod
+    def _known_algo(cls, value: str) -> str:
+        if value not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {value!r}; choose one of {', '.join(ALGORITHMS)}")
+        return value
+
+    @field_validator("reward")
+    @classmethod
+    def _known_reward(cls, value: str) -> str:
+        if value not in ("won", "score"):
+            raise ValueError("--reward must be 'won' or 'score'")
+        return value
+
+    @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    def algo_config(self) -> AlgoConfig:
+        return AlgoConfig(
+            algo=self.algo, entropy_coef=self.entropy_coef, kl_coef=self.kl_coef,
+            distill_coef=self.distill_coef, beta=self.beta, micro_batch_size=self.micro_batch_size,
+        )
+
+    def rollout_config(self) -> RolloutConfig:
+        return RolloutConfig(
+            group_size=self.group_size, max_turns=self.max_turns, history_turns=self.history_turns,
+            max_prompt_tokens=self.max_prompt_tokens, max_new_tokens=self.max_new_tokens,
+            temperature=self.temperature, reward=self.reward,
+        )
+
+
+def build_config(flags: dict, config_file: Path | None) -> TrainConfig:
+    """Defaults < the TOML file < flags given on the command line (None means "not given")."""
+    values: dict = {}
+    if config_file is not None:
+        try:
+            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise UserError(f"--config {config_file}: cannot be read as TOML ({exc}); fix the file") from None
+    values |= {key: value for key, value in flags.items() if value is not None}
+    try:
+        return TrainConfig(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "config"
+        source = f" (in {config_file})" if config_file is not None else ""
+        raise UserError(f"--{where.replace('_', '-')}{source}: {first['msg'].removeprefix('Value error, ')}") from None

@@ -1,0 +1,50 @@
+"""`train eval`: a policy's success rate on the fixed validation games, greedy, with a Wilson interval.
+
+With `--skills` the policy plays with the skill text in its own prompt (the teacher's view), so the same
+command measures the student alone and the skill-conditioned teacher it learns from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillspark.evaluate.stats import wilson
+from skillspark.train.config import RolloutConfig
+from skillspark.train.envs.manifest import validation_games
+from skillspark.train.envs.registry import make_env, parse_env_spec
+from skillspark.train.model import load_checkpoint, load_policy, resolve_model
+from skillspark.train.rollout import play, start_episode
+from skillspark.train.skills import load_skill_text
+
+
+def load_for_eval(spec: str):
+    """A `train run` checkpoint (its folder or its `model/`), a full or LoRA folder, or any `--model` value."""
+    path = Path(spec)
+    if (path / "model").is_dir():
+        path = path / "model"
+    return load_checkpoint(path, trainable=False) if path.is_dir() else load_policy(resolve_model(spec))
+
+
+def evaluate_policy(model, tokenizer, env: str, episodes: int, *, max_turns: int, skills: Path | None, max_prompt_tokens: int = 1024) -> dict:
+    parse_env_spec(env)
+    skill = load_skill_text(skills) if skills is not None else None
+    cfg = RolloutConfig(group_size=1, max_turns=max_turns, temperature=0.0, max_prompt_tokens=max_prompt_tokens)
+    games = validation_games(env, episodes)
+    played = [start_episode(make_env(env, seed), f"game-{seed}", f"game-{seed}/eval") for seed in games]
+    try:
+        play(model, tokenizer, played, cfg, skill, policy_sees_skill=skill is not None)
+    finally:
+        for episode in played:
+            episode.env.close()
+    wins = sum(e.won for e in played)
+    low, high = wilson(wins, len(played))
+    return {
+        "env": env,
+        "episodes": len(played),
+        "wins": wins,
+        "success_rate": wins / len(played),
+        "wilson_95": [round(low, 4), round(high, 4)],
+        "invalid_rate": sum(sum(e.invalid) for e in played) / max(sum(len(e.invalid) for e in played), 1),
+        "with_skills": skill is not None,
+        "games": games,
+    }

@@ -1,0 +1,137 @@
+"""The training loop: play groups of episodes, update the policy once, log, checkpoint; resumable.
+
+Read it top to bottom: `train` is the whole algorithm. Every step re-seeds from (seed, step, process), so
+a run resumed from a checkpoint computes the same metrics as one that was never interrupted (on CPU).
+Several processes (`accelerate launch`) each play their share of the step's games; gradients are summed
+over them by update_step and the logged metrics are their means.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import resource
+import time
+from pathlib import Path
+
+import torch
+
+from skillspark.errors import UserError
+from skillspark.files import append_line, write_atomic
+from skillspark.train import checkpoints
+from skillspark.train.config import TrainConfig
+from skillspark.train.curves import plot_curves, read_metrics
+from skillspark.train.envs.manifest import training_games
+from skillspark.train.envs.registry import parse_env_spec
+from skillspark.train.model import load_policy, resolve_model
+from skillspark.train.rollout import collect
+from skillspark.train.skills import load_skill_text
+from skillspark.train.update import update_step
+
+
+class NonFiniteLoss(UserError):
+    """The loss became NaN or infinite: the run stops, the last good checkpoint stays."""
+
+
+def seed_everything(*parts: int) -> None:
+    seed = hash(parts) % (2**31)
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def memory_mb() -> float:
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _step_games(config: TrainConfig, step: int, rank: int, world: int) -> list[int]:
+    """This process's share of the step's games; the schedule of games depends only on the run seed."""
+    schedule = training_games(config.env, config.steps * config.games, config.seed)
+    games = schedule[step * config.games : (step + 1) * config.games]
+    return games[rank::world]
+
+
+def _prepare_output(config: TrainConfig, resume: bool) -> None:
+    config.output.mkdir(parents=True, exist_ok=True)
+    saved = config.output / "config.json"
+    if resume and saved.is_file():
+        before = json.loads(saved.read_text(encoding="utf-8"))
+        now = json.loads(config.model_dump_json())
+        changed = sorted(k for k in now if k not in ("steps", "save_every") and before.get(k) != now[k])
+        if changed:
+            raise UserError(f"--resume {config.output}: {', '.join(changed)} differ from config.json; resume with the same settings")
+    elif not resume and (config.output / "metrics.jsonl").exists():
+        raise UserError(f"--output {config.output} already holds a run; pass --resume to continue it or choose another folder")
+    write_atomic(saved, config.model_dump_json(indent=2) + "\n")
+
+
+def _keep_metrics_before(path: Path, step: int) -> None:
+    """On resume, drop metric lines the killed run wrote after its last checkpoint."""
+    rows = [row for row in read_metrics(path) if row["step"] < step]
+    write_atomic(path, "".join(json.dumps(row) + "\n" for row in rows))
+
+
+def train(config: TrainConfig, *, resume: bool = False) -> Path:
+    from accelerate import Accelerator
+
+    parse_env_spec(config.env)  # a bad --env is one line before any model loads
+    accelerator = Accelerator(cpu=not torch.cuda.is_available())
+    rank, world = accelerator.process_index, accelerator.num_processes
+    if config.games < world:
+        raise UserError(f"--games {config.games} is smaller than the {world} processes; give each process at least one game")
+    algo, rollout_cfg = config.algo_config(), config.rollout_config()
+    skill = load_skill_text(config.skills) if config.skills is not None else None
+    if algo.uses_teacher and skill is None:
+        raise UserError(f"--algo {config.algo} needs --skills DIR: the teacher is the policy given that skill text")
+    if accelerator.is_main_process:
+        _prepare_output(config, resume)
+
+    seed_everything(config.seed)
+    model, tokenizer = load_policy(resolve_model(config.model), lora=config.lora, lora_rank=config.lora_rank, seed=config.seed)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
+    start = 0
+    last = checkpoints.latest_checkpoint(config.output) if resume else None
+    if last is not None:
+        start = checkpoints.restore(last, model, optimizer)
+        if accelerator.is_main_process:
+            _keep_metrics_before(config.output / "metrics.jsonl", start)
+    policy, optimizer = accelerator.prepare(model, optimizer)
+    metrics_path = config.output / "metrics.jsonl"
+
+    for step in range(start, config.steps):
+        seed_everything(config.seed, step, rank)
+        started = time.perf_counter()
+        rollout = collect(
+            model, tokenizer, config.env, _step_games(config, step, rank, world), rollout_cfg,
+            skill if algo.uses_teacher else None,
+        )
+        generated = time.perf_counter()
+        stats = update_step(policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator)
+        finished = time.perf_counter()
+        tokens = sum(len(s.prompt_ids) + len(s.response_ids) for s in rollout.samples)
+        row = {
+            **rollout.stats(rollout_cfg),
+            **stats,
+            "gen_tokens_per_s": stats["response_tokens"] / max(generated - started, 1e-9),
+            "update_tokens_per_s": tokens / max(finished - generated - stats["teacher_forward_s"], 1e-9),
+            "step_time_s": finished - started,
+            "memory_mb": memory_mb(),
+        }
+        row = {key: float(accelerator.reduce(torch.tensor(value, dtype=torch.float64), reduction="mean")) for key, value in sorted(row.items())}
+        if not math.isfinite(row["loss"]):
+            kept = checkpoints.latest_checkpoint(config.output)
+            raise NonFiniteLoss(
+                f"step {step}: the loss is {row['loss']}; stopped, last good checkpoint: {kept or 'none yet'}; "
+                "lower --lr or check the model"
+            )
+        if accelerator.is_main_process:
+            append_line(metrics_path, json.dumps({"step": step, "algo": config.algo, **row}))
+        if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
+            accelerator.wait_for_everyone()
+            if accelerator.is_main_process:
+                checkpoints.save(config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1)
+                plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.env}")
+    accelerator.wait_for_everyone()
+    return config.output

@@ -1,0 +1,84 @@
+"""The token layout (only response tokens carry gradient) and the prompts (only the teacher sees the skill)."""
+
+import pytest
+import torch
+
+from skillspark.errors import UserError
+from skillspark.train.batch import collate, response_logits, token_logprobs
+from skillspark.train.model import load_policy, tiny_random_model_dir
+from skillspark.train.prompts import TEACHER_HEADER, Turn, build_turn_prompt
+
+SKILL = "Always press the star when the lamp glows yellow."
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_policy(tiny_random_model_dir(), seed=0)
+
+
+def test_collate_left_pads_and_right_aligns_the_responses():
+    batch = collate([[5, 6, 7], [8]], [[9], [10, 11, 12]], pad_id=0)
+    assert batch.input_ids.tolist() == [[5, 6, 7, 9], [8, 10, 11, 12]]
+    assert batch.targets.tolist() == [[6, 7, 9], [10, 11, 12]]
+    assert batch.response_mask.tolist() == [[0, 0, 1], [1, 1, 1]]
+    padded = collate([[5], [8, 9]], [[1], [2]], pad_id=0)
+    assert padded.attention_mask.tolist() == [[0, 1, 1], [1, 1, 1]]
+    assert padded.position_ids.tolist() == [[0, 0, 1], [0, 1, 2]]
+
+
+def test_only_response_tokens_get_gradient_and_logprobs_match_a_plain_forward(tiny):
+    model, _ = tiny
+    prompts, responses = [[11, 12, 13, 14], [21, 22]], [[31, 32], [41, 42, 43]]
+    batch = collate(prompts, responses, pad_id=0)
+    embeddings = model.get_input_embeddings()
+    captured = {}
+
+    def keep_grad(_module, _inputs, output):
+        output.retain_grad()
+        captured["embeddings"] = output
+
+    handle = embeddings.register_forward_hook(keep_grad)
+    logp = token_logprobs(response_logits(model, batch), batch.targets)
+    handle.remove()
+    (logp * batch.response_mask).sum().backward()
+    grad = captured["embeddings"].grad.abs().sum(-1)  # (B, L): which input positions influence the loss
+    # the last response token of each row predicts nothing: its input position gets no gradient
+    assert grad[0, -1].item() == 0.0 and grad[1, -1].item() == 0.0
+    assert grad[1, 0].item() == 0.0  # row 1's padding
+    assert grad[0, 0].item() > 0.0  # row 0's first prompt token conditions its response
+    assert batch.response_mask[0].tolist() == [0, 1, 1]  # row 0's first window position is a prompt token
+    plain = torch.log_softmax(model(input_ids=torch.tensor([prompts[1] + responses[1]])).logits[0, :-1].float(), -1)
+    expected = [plain[i, tok].item() for i, tok in zip(range(1, 4), responses[1])]
+    assert logp[1].tolist() == pytest.approx(expected, abs=1e-4)
+    model.zero_grad()
+
+
+def _prompt(tokenizer, skill, limit=1024, history=()):
+    return build_turn_prompt(
+        tokenizer, objective="Open the vault.", history=list(history), observation="The lamp glows yellow.",
+        admissible=["press star", "press moon"], history_turns=2, skill=skill, max_prompt_tokens=limit,
+    )
+
+
+def test_the_teacher_prompt_holds_the_skill_and_the_student_prompt_does_not(tiny):
+    _, tokenizer = tiny
+    prompt = _prompt(tokenizer, SKILL)
+    student, teacher = tokenizer.decode(prompt.student_ids), tokenizer.decode(prompt.teacher_ids)
+    assert SKILL not in student and "Privileged" not in student
+    assert teacher.startswith(TEACHER_HEADER + SKILL)
+    assert teacher.endswith(student)
+    assert "1. press star" in student
+    assert _prompt(tokenizer, None).teacher_ids is None
+
+
+def test_history_is_shortened_before_the_skill_is_touched_and_a_skill_too_long_is_an_error(tiny):
+    _, tokenizer = tiny
+    history = [Turn(f"room {i} " + "dust " * 30, "go north") for i in range(3)]
+    full = _prompt(tokenizer, SKILL, history=history)
+    limit = len(full.teacher_ids) - 5
+    shorter = _prompt(tokenizer, SKILL, limit=limit, history=history)
+    assert len(shorter.teacher_ids) <= limit
+    assert SKILL in tokenizer.decode(shorter.teacher_ids)
+    assert "room 1" not in tokenizer.decode(shorter.student_ids)  # the oldest kept turn went first
+    with pytest.raises(UserError, match="never cut silently"):
+        _prompt(tokenizer, SKILL * 40, limit=200)

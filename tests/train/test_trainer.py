@@ -1,0 +1,94 @@
+"""The training loop end to end on the tiny random model and the scripted environment."""
+
+import json
+
+import pytest
+
+from skillspark.errors import UserError
+from skillspark.train import trainer as trainer_module
+from skillspark.train.config import TrainConfig
+from skillspark.train.curves import read_metrics
+from skillspark.train.envs.fake import FAKE_SKILLS
+from skillspark.train.trainer import NonFiniteLoss, train
+
+TIMING = {"gen_tokens_per_s", "update_tokens_per_s", "step_time_s", "memory_mb", "teacher_forward_s"}
+LOGGED = {"loss", "pg_loss", "aux_loss", "reward_mean", "success_rate", "entropy", "gate_mean", "gate_open_share", "delta_mean", *TIMING}
+
+
+@pytest.fixture
+def skills(tmp_path):
+    folder = tmp_path / "skills" / "lamp-and-buttons"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").write_text(f"---\nname: lamp-and-buttons\ndescription: Which button to press.\n---\n{FAKE_SKILLS['choice']}\n")
+    return folder.parent
+
+
+def _config(tmp_path, skills, **overrides):
+    values = dict(
+        algo="sdar", env="fake:choice?turns=2&options=3", model="tiny-random", steps=3, games=2, group_size=3,
+        max_turns=2, max_new_tokens=6, skills=skills, save_every=2, output=tmp_path / "run", seed=7,
+    )
+    return TrainConfig(**(values | overrides))
+
+
+def _without_timing(rows):
+    return [{k: v for k, v in row.items() if k not in TIMING} for row in rows]
+
+
+def test_a_tiny_sdar_run_writes_config_metrics_checkpoints_and_curves(tmp_path, skills):
+    out = train(_config(tmp_path, skills))
+    rows = read_metrics(out / "metrics.jsonl")
+    assert [row["step"] for row in rows] == [0, 1, 2]
+    assert LOGGED <= set(rows[0])
+    assert all(isinstance(row["loss"], float) for row in rows)
+    assert 0.0 <= rows[0]["gate_mean"] <= 1.0 and 0.0 <= rows[0]["success_rate"] <= 1.0
+    assert json.loads((out / "config.json").read_text())["algo"] == "sdar"
+    assert (out / "checkpoints" / "latest").read_text().strip() == "step-000003"
+    assert (out / "checkpoints" / "step-000003" / "model" / "config.json").is_file()
+    assert (out / "learning_curves.png").stat().st_size > 1000
+
+
+def test_a_run_killed_after_its_checkpoint_resumes_to_identical_metrics(tmp_path, skills, monkeypatch):
+    uninterrupted = read_metrics(train(_config(tmp_path / "a", skills, steps=4)) / "metrics.jsonl")
+
+    real_update = trainer_module.update_step
+    calls = {"n": 0}
+
+    def dies_at_step_three(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt  # as a kill would, after step 2's metrics line (checkpoint at step 2)
+        return real_update(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "update_step", dies_at_step_three)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(tmp_path / "b", skills, steps=4))
+    assert [row["step"] for row in read_metrics(tmp_path / "b" / "run" / "metrics.jsonl")] == [0, 1, 2]
+    monkeypatch.setattr(trainer_module, "update_step", real_update)
+    resumed = read_metrics(train(_config(tmp_path / "b", skills, steps=4), resume=True) / "metrics.jsonl")
+    assert [row["step"] for row in resumed] == [0, 1, 2, 3]
+    assert _without_timing(resumed) == _without_timing(uninterrupted)
+
+
+def test_a_nan_loss_stops_cleanly_and_keeps_the_last_good_checkpoint(tmp_path, skills, monkeypatch):
+    real_update = trainer_module.update_step
+    calls = {"n": 0}
+
+    def nan_at_step_three(*args, **kwargs):
+        calls["n"] += 1
+        stats = real_update(*args, **kwargs)
+        return stats | {"loss": float("nan")} if calls["n"] == 3 else stats
+
+    monkeypatch.setattr(trainer_module, "update_step", nan_at_step_three)
+    with pytest.raises(NonFiniteLoss, match="step 2: the loss is nan.*step-000002"):
+        train(_config(tmp_path, skills, steps=4))
+    assert (tmp_path / "run" / "checkpoints" / "step-000002" / "trainer_state.pt").is_file()
+    assert NonFiniteLoss.exit_code == 2
+
+
+def test_sdar_without_skills_and_a_second_run_into_the_same_folder_are_user_errors(tmp_path, skills):
+    with pytest.raises(UserError, match="needs --skills"):
+        train(_config(tmp_path, None))
+    train(_config(tmp_path, None, algo="grpo", steps=1))
+    with pytest.raises(UserError, match="already holds a run"):
+        train(_config(tmp_path, None, algo="grpo", steps=1))
