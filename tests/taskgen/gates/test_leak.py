@@ -48,3 +48,20 @@ def test_leak_gate_result():
     assert not result.ok and "'4821' (from /app/total.txt) in environment/Dockerfile" in result.detail
     clean = leak_gate({"/app/total.txt": "4821\n"}, {}, sources[:0], image_scanned=False)
     assert clean.ok and "does not expose its image" in clean.detail
+
+
+def test_a_short_output_copied_whole_is_a_leak():
+    sources = [Source(label="instruction.md", text="hello"), Source(label="image /opt/expected.txt", text="hello\n"),
+               Source(label="image /app/input.txt", text="hello", named=True)]
+    result = leak_gate({"/app/greeting.txt": "hello\n"}, {}, sources, image_scanned=True)
+    assert not result.ok
+    assert result.detail.startswith("the oracle's output is visible to the agent: a copy of /app/greeting.txt ('hello') "
+                                    "in image /opt/expected.txt; keep")
+
+
+def test_instruction_may_spell_out_words_but_not_data():
+    sources = [Source(label="instruction.md", text="header `timestamp,sensor,temperature_c`; total 123456", spec=True)]
+    pieces = {"/app/out.csv": ["timestamp,sensor,temperature_c", "123456"]}
+    assert find_leaks(pieces, sources) == ["'123456' (from /app/out.csv) in instruction.md"]
+    sources[0].spec = False  # the same text in an image file: both count
+    assert len(find_leaks(pieces, sources)) == 2

@@ -5,10 +5,12 @@ built image outside /tests and /solution (with the local sandbox: its built laye
 Dockerfile added). Pieces of an output file: its whole text, each line of at least 16 characters,
 each number with at least 4 significant digits, each JSON string of at least 8 characters (for a
 file the oracle changed rather than created, only the lines it changed). Shorter pieces are too
-common to mean anything ("hello", "42", a year is already 4 digits but a timestamp pins it).
+common to mean anything ("hello", "42"), unless a file the agent can read holds exactly that output.
 
 A piece also found in an input the instruction names (a file or a folder above it) is derivable,
-not leaked: a task that extracts lines from a log legitimately outputs what the log holds.
+not leaked: a task that extracts lines from a log legitimately outputs what the log holds. In the
+instruction itself only pieces with a digit count: it must spell out headers, keys and fixed words
+(`timestamp,sensor,temperature_c`), while a computed answer almost always holds a number.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Source(BaseModel):
     label: str
     text: str
     named: bool = False
+    spec: bool = False  # the instruction: it must state formats, headers and fixed words; data has digits
 
 
 def normalize(text: str) -> str:
@@ -104,12 +107,25 @@ def find_leaks(outputs: dict[str, list[str]], sources: list[Source]) -> list[str
     for path, pieces in outputs.items():
         for piece in pieces:
             pattern = _pattern(piece)
-            hits = [s for s, text in texts if pattern.search(text)]
+            has_digit = any(c.isdigit() for c in piece)
+            hits = [s for s, text in texts if (has_digit or not s.spec) and pattern.search(text)]
             if any(s.named for s in hits):
                 continue  # derivable from a named input
             for source in hits:
                 shown = piece if len(piece) <= 60 else piece[:57] + "..."
                 found.append(f"{shown!r} (from {path}) in {source.label}")
+    return found
+
+
+def copies(outputs: dict[str, str], originals: dict[str, str | None], sources: list[Source]) -> list[str]:
+    """A file the agent can read that holds exactly a short output (too short to be a piece): a copy of the answer."""
+    found = []
+    for path, text in outputs.items():
+        whole = normalize(text)
+        if not whole or len(whole) >= MIN_WHOLE_CHARS or path in originals:
+            continue
+        found += [f"a copy of {path} ({whole!r}) in {s.label}" for s in sources
+                  if s.label != "instruction.md" and not s.named and normalize(s.text) == whole]
     return found
 
 
@@ -134,7 +150,7 @@ def _is_named(relative: str, instruction: str) -> bool:
 
 def visible_sources(task_dir: Path, instruction: str, workdir: str, layer_dir: Path | None) -> list[Source]:
     """instruction.md, the build context files, and (when known) the built image's own files."""
-    sources = [Source(label="instruction.md", text=instruction)]
+    sources = [Source(label="instruction.md", text=instruction, spec=True)]
     budget = MAX_SCANNED_BYTES
     context = task_dir / "environment"
     for path in sorted(p for p in context.rglob("*") if p.is_file()):
@@ -161,7 +177,7 @@ def leak_gate(outputs: dict[str, str], originals: dict[str, str | None], sources
               *, image_scanned: bool) -> GateResult:
     """`outputs`: output path -> its text; `originals`: the text before the oracle, for files it changed."""
     pieces = {path: pieces_of(text, original=originals.get(path)) for path, text in outputs.items()}
-    leaks = find_leaks(pieces, sources)
+    leaks = find_leaks(pieces, sources) + copies(outputs, originals, sources)
     scope = "instruction, build context and image" if image_scanned else \
         "instruction and build context (this environment does not expose its image)"
     if leaks:

@@ -5,8 +5,10 @@ the environment, the build cache and the final verification are Harbor's and the
 ours. Around the oracle it records: a digest of the files the agent could see before the oracle
 ran (determinism), the files the oracle wrote (copied out: mutants, leak), the verifier's reward
 on that state online and with the network off (offline), and the verifier's reward on each mutant
-of each output file, restoring the original after each. Then Harbor's own verifier scores the
-restored state: that is the oracle's reward. Everything lands in `agent/audit-probe.json`.
+of each output file, restoring the original after each. Before each verifier run, whatever earlier
+runs created under the agent's dirs and /tmp is removed (a test's scratch dir left by one run
+must not decide the next). Then Harbor's own verifier scores the restored state: that is the
+oracle's reward. Everything lands in `agent/audit-probe.json`.
 """
 
 from __future__ import annotations
@@ -77,15 +79,23 @@ class _ProbeAgentSpec(AgentSpec):
         return config
 
 
-def _snapshot_command(extra_paths: list[str]) -> str:
-    """sha256 of every regular file (up to a cap) under the non-system top-level dirs, plus `extra_paths`."""
+def _roots(extra_paths: list[str]) -> str:
+    """Shell words: the non-system top-level dirs of the environment, plus `extra_paths`."""
     skip = "|".join(SYSTEM_DIRS)
     extra = " ".join(shlex.quote(p) for p in extra_paths)
-    return (
-        f"roots=$(for d in /*; do case \"$d\" in {skip}) ;; *) [ -d \"$d\" ] && [ ! -L \"$d\" ] && echo \"$d\";; "
-        f"esac; done); find $roots {extra} -xdev -type f -size -{MAX_OUTPUT_BYTES // 1024}k -print0 2>/dev/null "
-        f"| head -z -n {MAX_LISTED_FILES} | xargs -0 -r sha256sum 2>/dev/null; true"
-    )
+    return (f"$(for d in /*; do case \"$d\" in {skip}) ;; *) [ -d \"$d\" ] && [ ! -L \"$d\" ] && echo \"$d\";; "
+            f"esac; done) {extra}")
+
+
+def _snapshot_command(extra_paths: list[str]) -> str:
+    """sha256 of every regular file (up to a cap) under the roots."""
+    return (f"find {_roots(extra_paths)} -xdev -type f -size -{MAX_OUTPUT_BYTES // 1024}k -print0 2>/dev/null "
+            f"| head -z -n {MAX_LISTED_FILES} | xargs -0 -r sha256sum 2>/dev/null; true")
+
+
+def _paths_command(extra_paths: list[str]) -> str:
+    """Every path (files and dirs) under the roots and /tmp, NUL-separated."""
+    return f"find {_roots(extra_paths)} /tmp -xdev -mindepth 1 -print0 2>/dev/null | head -z -n {MAX_LISTED_FILES}; true"
 
 
 def is_noise(path: str) -> bool:
@@ -109,6 +119,7 @@ class AuditProbeAgent(OracleAgent):
         self._run_mutants = mutants
         self._verifier_timeout = verifier_timeout_sec
         self._result = ProbeResult()
+        self._baseline: set[str] = set()
 
     async def run(self, instruction: str, environment: BaseEnvironment, context: AgentContext) -> None:
         result = self._result
@@ -122,6 +133,7 @@ class AuditProbeAgent(OracleAgent):
             try:
                 await self._collect_outputs(environment, await self._snapshot(environment))
                 await self._measure(environment)
+                await self._reset(environment)  # Harbor's own verification sees the oracle's state, as usual
             except Exception as exc:  # the task's verdict must not hang on a fault of ours: say it, go on
                 result.notes.append(f"probe failed: {type(exc).__name__}: {one_line(str(exc), 200)}")
         finally:
@@ -162,6 +174,7 @@ class AuditProbeAgent(OracleAgent):
         reward of a verifier that passes offline is the trial's own final verification.
         """
         result = self._result
+        self._baseline = await self._paths(environment)
         try:
             result.offline_reward, result.offline_error = await self._verify(environment, "offline", offline=True)
         except ValueError as exc:  # this environment cannot switch its network after start
@@ -185,9 +198,22 @@ class AuditProbeAgent(OracleAgent):
                 await environment.upload_file(original, path)
         scratch.unlink(missing_ok=True)
 
+    async def _paths(self, environment: BaseEnvironment) -> set[str]:
+        listing = await environment.exec(_paths_command(self._extra_paths), user="root")
+        return {p for p in (listing.stdout or "").split("\0") if p.startswith("/")}
+
+    async def _reset(self, environment: BaseEnvironment) -> None:
+        """Remove what earlier verifier runs created (a test's scratch dir must not outlive its run)."""
+        new = await self._paths(environment) - self._baseline
+        topmost = sorted(p for p in new if p.rsplit("/", 1)[0] not in new)
+        for start in range(0, len(topmost), 200):
+            quoted = " ".join(shlex.quote(p) for p in topmost[start:start + 200])
+            await environment.exec(f"rm -rf -- {quoted}", user="root")
+
     async def _verify(self, environment: BaseEnvironment, name: str, *, offline: bool = False
                       ) -> tuple[float | None, str | None]:
         """The verifier's reward on the current state (None and why, if it wrote none); `offline`: network off."""
+        await self._reset(environment)
         if not offline:
             return await self._run_verifier(environment, name)
         policy = environment.network_policy
