@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from skillspark.dashboard.digest import clip_all
 from skillspark.dashboard.evalview import EvalReader
 from skillspark.dashboard.events import Event, int_cursor, pair_cursor, stream
-from skillspark.dashboard.launch import LaunchError, Launcher, LaunchRequest
+from skillspark.dashboard.launch import LAUNCH_FILE, LaunchError, Launcher, LaunchRequest
 from skillspark.dashboard.runs import (
     RUNS_TTL_S,
     ExploreReader,
@@ -101,18 +101,19 @@ class Dashboard:
 
     def summary(self, run: Run) -> dict[str, Any]:
         reader = self.reader(run)
-        base = {"id": run.id, "kind": run.kind, "name": run.name, "path": str(run.path),
-                "launched": self.launcher.alive(run.path)}
+        alive = self.launcher.alive(run.path)
+        base = {"id": run.id, "kind": run.kind, "name": run.name, "path": str(run.path), "launched": alive,
+                "resumable": not alive and (run.path / LAUNCH_FILE).is_file()}
         if isinstance(reader, EvalReader):
             view = reader.view()
-            return base | {"status": "running" if base["launched"] else reader.status(), "tasks": len(view["grid"]),
+            return base | {"status": "running" if alive else reader.status(), "tasks": len(view["grid"]),
                            "trials_done": view["done"], "trials_total": view["total"], "cost_usd": view["cost_usd"],
-                           "counts": {}}
+                           "counts": {}, "updated_ns": reader.tail().mtime_ns}
         rows = reader.rows()
         counts: dict[str, int] = {}
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
-        status = "running" if base["launched"] else explore_status(rows, time.time_ns())
+        status = "running" if alive else explore_status(rows, time.time_ns())
         return base | {"status": status, "tasks": len(rows), "counts": counts, "cost_usd": reader.spent_usd(),
                        "skills": sum(r.skill for r in rows), "updated_ns": max((r.changed for r in rows), default=0)}
 

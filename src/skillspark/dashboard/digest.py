@@ -73,6 +73,7 @@ def digest(record: dict[str, Any]) -> dict[str, Any]:
             "stdout_tail": clip(record.get("agent_stdout_full"), SHORT),
             "test_tail": clip(record.get("test_stdout_full"), SHORT),
             "error": clip(record.get("error"), SHORT), "intervention": record.get("intervention"),
+            "logs_intervention": "intervention" in record,  # SPARK's own logs have no such field
             "retry_injection": clip(record.get("retry_injection"), MEDIUM),
             "trial_dir": record.get("trial_dir") if isinstance(record.get("trial_dir"), str) else None,
         }

@@ -277,7 +277,8 @@ function runActions(r) {
   const act = (label, path, cls) => el("button", { class: cls, onclick: async () => {
     try { await post(path); note.textContent = label + ": sent"; } catch (e) { note.textContent = label + ": " + e.message; }
   } }, label);
-  return el("span", { class: "row" }, act("Cancel run", `/api/runs/${enc(r.id)}/cancel`, "danger"), act("Resume", `/api/runs/${enc(r.id)}/resume`), note);
+  return el("span", { class: "row" }, r.launched ? act("Cancel run", `/api/runs/${enc(r.id)}/cancel`, "danger") : null,
+    r.resumable ? act("Resume", `/api/runs/${enc(r.id)}/resume`) : null, note);
 }
 function rewardPath(t) {
   return el("div", { class: "path" }, t.rewards.map((rw, i) => el("span", { class: `pip ${t.statuses[i] || ""}`, title: `attempt ${i + 1}: ${t.statuses[i]} reward ${fmt(rw)}` })));
@@ -325,7 +326,8 @@ function drawTask(body, runId, d) {
     d.attempts.length ? d.attempts.map((a) => attemptCard(runId, d.task, a)) : el("div", { class: "empty" }, "No attempt finished yet.")));
   right.append(memoCard(d.memos));
   right.append(el("div", { class: "card" }, el("h2", {}, "Interventions shown to the agent"),
-    d.interventions.length ? d.interventions.map((iv) => el("details", {}, el("summary", {}, `attempt ${iv.attempt + 1}: `, badge(iv.level)), el("pre", {}, iv.text))) : el("div", { class: "muted" }, "None.")));
+    d.interventions.length ? d.interventions.map((iv) => el("details", {}, el("summary", {}, `attempt ${iv.attempt + 1}: `, badge(iv.level)), el("pre", {}, iv.text)))
+      : el("div", { class: "muted" }, d.attempts.some((a) => a.logs_intervention) ? "None." : "This log does not record them (original SPARK); the chart marks where the proxy triggered.")));
   if (d.evidence.length) right.append(el("div", { class: "card" }, el("h2", {}, "Distillation evidence"),
     d.evidence.map((b) => el("details", {}, el("summary", {}, b.title), el("pre", { class: "light" }, b.body)))));
   if (d.skill) body.append(skillCard(d.skill));
@@ -358,7 +360,7 @@ function attemptCard(runId, task, a) {
 // The seed's figure: exec, −plan, −oss and the weighted d per reflect step, τ dashed, triggers marked.
 function pdiChart(snaps) {
   if (!snaps.length) return el("div", { class: "empty" }, "No PDI snapshot yet (one is logged after each reflect step).");
-  const W = 860, H = 270, L = 46, R = 16, T = 14, B = 34;
+  const W = 860, H = 270, L = 46, R = 16, T = 14, B = 30;
   const series = [
     ["exec", "#2563eb", (s) => s.proxy_exec, 1.5],
     ["−plan", "#f59e0b", (s) => -s.proxy_plan, 1.5],
@@ -376,8 +378,8 @@ function pdiChart(snaps) {
   }
   chart.append(svg("line", { x1: L, x2: W - R, y1: y(-0.5), y2: y(-0.5), stroke: "#dc2626", "stroke-dasharray": "6 5", "stroke-width": 1.4 }),
     svg("text", { x: W - R - 2, y: y(-0.5) - 5, "text-anchor": "end", "font-size": 11, fill: "#dc2626" }, "τ = −0.5"));
-  snaps.forEach((s, i) => chart.append(svg("text", { x: x(i), y: H - 12, "text-anchor": "middle", "font-size": 11, fill: "#667085" }, `#${(s.attempt ?? i) + 1}`)));
-  chart.append(svg("text", { x: L, y: H - 1, "font-size": 10, fill: "#98a2b3" }, "reflect step (attempt)"));
+  snaps.forEach((s, i) => chart.append(svg("text", { x: x(i), y: H - 10, "text-anchor": "middle", "font-size": 11, fill: "#667085" }, `#${(s.attempt ?? i) + 1}`)));
+  chart.append(svg("text", { x: 4, y: T + 2, "font-size": 10, fill: "#98a2b3" }, "value"));
   for (const [name, color, f, width] of series) {
     const pts = snaps.map((s, i) => [x(i), f(s)]).filter(([, v]) => typeof v === "number");
     chart.append(svg("polyline", { points: pts.map(([px, v]) => `${px},${y(v)}`).join(" "), fill: "none", stroke: color, "stroke-width": width, "stroke-linejoin": "round", class: "series", "data-series": name }));
@@ -393,7 +395,8 @@ function pdiChart(snaps) {
     chart.append(mark);
   });
   const legend = el("div", { class: "legend" }, series.map(([name, color]) => el("span", {}, el("i", { style: `background:${color}` }), name)),
-    el("span", {}, el("i", { style: "background:#dc2626" }), "τ (dashed)"), el("span", {}, "○ soft trigger"), el("span", {}, "▲ strong trigger"));
+    el("span", {}, el("i", { style: "background:#dc2626" }), "τ (dashed)"), el("span", {}, "○ soft trigger"), el("span", {}, "▲ strong trigger"),
+    el("span", {}, "x: reflect step, labelled by attempt"));
   return el("div", {}, chart, legend);
 }
 
@@ -450,10 +453,11 @@ function markdown(text) {
   if (lines[0] === "---") {
     const end = lines.indexOf("---", 1);
     if (end > 0) {
-      box.append(el("table", { class: "fm" }, lines.slice(1, end).map((l) => {
+      const fields = lines.slice(1, end);
+      box.append(el("details", { class: "fm" }, el("summary", {}, `frontmatter (${fields.length} lines)`), el("table", {}, fields.map((l) => {
         const i = l.indexOf(":");
-        return el("tr", {}, el("td", { class: "muted" }, i > 0 ? l.slice(0, i) : ""), el("td", {}, i > 0 ? l.slice(i + 1).trim() : l));
-      })));
+        return el("tr", {}, el("td", { class: "muted key" }, i > 0 ? l.slice(0, i) : ""), el("td", {}, i > 0 ? l.slice(i + 1).trim() : l));
+      }))));
       lines = lines.slice(end + 1);
     }
   }
@@ -496,7 +500,7 @@ async function trialView(runId, path) {
   const base = `/api/runs/${enc(runId)}/trials/${path.split("/").map(enc).join("/")}`;
   const t = await api(base);
   const rewards = t.rewards ? Object.entries(t.rewards).map(([k, v]) => `${k} = ${v}`).join(", ") : "none";
-  box.append(el("div", { class: "row" }, el("strong", {}, t.task_name || path), badge("reward " + rewards, t.rewards && Object.values(t.rewards)[0] >= 1 ? "s-PASS" : "s-FAIL")));
+  box.append(el("div", { class: "row" }, el("strong", {}, t.task_name || path), badge(rewards, t.rewards && Object.values(t.rewards)[0] >= 1 ? "s-PASS" : "s-FAIL")));
   if (t.exception) box.append(el("pre", { class: "light error" }, `${t.exception.exception_type || ""}: ${t.exception.exception_message || ""}`));
   if (t.refused && t.refused.length) box.append(el("div", { class: "error" }, "refused to read: " + t.refused.join("; ")));
   const steps = el("div");
@@ -589,7 +593,8 @@ async function comparePage(root, runId, task) {
     const show = () => {
       const cell = row.cells[Number(pick.value)];
       clear(trials); clear(view);
-      cell.runs.forEach((t) => trials.append(el("button", { onclick: async () => {
+      cell.runs.forEach((t) => trials.append(el("button", { onclick: async (e) => {
+        for (const b of trials.children) b.classList.toggle("on", b === e.currentTarget);
         clear(view).append(t.trial_path ? await trialView(runId, t.trial_path) : el("div", { class: "muted" }, "trial folder outside the run"));
       } }, `trial ${t.trial + 1}: `, badge(t.status))));
       if (!cell.runs.length) view.append(el("div", { class: "muted" }, "No trial in this arm."));
