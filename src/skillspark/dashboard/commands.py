@@ -84,6 +84,11 @@ def dashboard(
     uvicorn.Server(config).run()
 
 
+def beside(enabled: bool, output: Path) -> contextlib.AbstractContextManager:
+    """What `explore|eval --dashboard` wrap their run in: `serve_beside(output)`, or nothing when not asked."""
+    return serve_beside(output) if enabled else contextlib.nullcontext()
+
+
 @contextlib.contextmanager
 def serve_beside(output: Path) -> Iterator[str]:
     """The dashboard on 127.0.0.1 (first free port from 8765) over `output` while the block runs; yields its URL."""

@@ -63,6 +63,8 @@ def run(
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per trial.")] = 30,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds per command.")] = 60.0,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible endpoint URL.")] = None,
+    dashboard: Annotated[bool, typer.Option(
+        "--dashboard", help="Serve the live dashboard of OUT on 127.0.0.1 while the eval lasts.")] = False,
 ) -> None:
     """A/B-evaluate skills: k trials per task, arm and model, interleaved; results, summary and report in OUT."""
     from skillspark.config import get_settings
@@ -91,7 +93,9 @@ def run(
     board = ArmBoard(plan)
     from rich.live import Live
 
-    with Live(board, console=console, refresh_per_second=2):
+    from skillspark.dashboard.commands import beside
+
+    with beside(dashboard, request.output), Live(board, console=console, refresh_per_second=2):
         asyncio.run(run_eval(request, plan, on_result=board.add))
     console.print()  # off a terminal, Live leaves its last line open
     not_started = len(plan.units) - board.n_done

@@ -95,8 +95,11 @@ def explore(
     max_cost: Annotated[float | None, typer.Option(
         "--max-cost", min=0, help="Stop all model calls (agent, summarizer, distiller) once $N is spent in this "
         f"output folder (--resume counts earlier spend); exit code {BUDGET_EXIT_CODE}.")] = None,
+    dashboard: Annotated[bool, typer.Option(
+        "--dashboard", help="Serve the live dashboard of --output on 127.0.0.1 while the run lasts.")] = False,
 ) -> None:
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
+    from skillspark.dashboard.commands import beside
     from skillspark.explore.folders import task_folders
     from skillspark.explore.loop import ExploreSettings, explore_tasks
     from skillspark.explore.progress import ProgressView
@@ -120,7 +123,7 @@ def explore(
         Console().print(f"task order shuffled with --seed {shuffle_seed}")
     view = ProgressView(task_folders(screening.tasks), max_retries)
     try:
-        with view:
+        with beside(dashboard, output), view:
             summaries = asyncio.run(explore_tasks(task_dirs, settings, on_progress=view.update))
     except KeyboardInterrupt:
         Console(stderr=True).print(f"cancelled: finished attempts are kept in {output}; "

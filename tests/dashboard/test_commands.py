@@ -1,0 +1,68 @@
+"""`explore --dashboard` serves the run's folder while it lasts; `serve_beside` answers, then lets the port go."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from skillspark.dashboard import commands
+from skillspark.errors import UserError
+from tests.dashboard.conftest import spark_run
+
+HELLO = Path(__file__).resolve().parents[2] / "examples" / "tasks" / "hello-greeting"
+
+
+def test_serve_beside_answers_while_the_block_runs(tmp_path, capsys):
+    spark_run(tmp_path / "out" / "spark")
+    with commands.serve_beside(tmp_path / "out") as url:
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/#token=[A-Za-z0-9_\-]{40,}", url)
+        assert match
+        base = f"http://127.0.0.1:{match.group(1)}"
+        assert [r["kind"] for r in httpx.get(f"{base}/api/runs").json()] == ["spark"]
+        assert httpx.get(f"{base}/api/info").json()["allow_launch"] is False
+    assert f"dashboard: {url}" in capsys.readouterr().err
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base}/api/runs", timeout=2)
+
+
+def test_explore_dashboard_flag_wraps_the_run(monkeypatch, tmp_path):
+    from skillspark.cli import app
+    from skillspark.explore import loop
+
+    events = []
+
+    @contextlib.contextmanager
+    def recording(output):
+        events.append(("start", output))
+        yield "http://127.0.0.1:1/#token=x"
+        events.append(("stop", output))
+
+    async def fake_explore(task_dirs, settings, on_progress=None):
+        events.append(("run", settings.output))
+        return []
+
+    monkeypatch.setattr(loop, "explore_tasks", fake_explore)
+    monkeypatch.setattr(commands, "serve_beside", recording)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["explore", str(HELLO), "--output", str(out), "--dashboard"]).exit_code == 0
+    assert events == [("start", out), ("run", out), ("stop", out)]
+    events.clear()
+    assert CliRunner().invoke(app, ["explore", str(HELLO), "--output", str(out)]).exit_code == 0
+    assert events == [("run", out)]
+
+
+def test_dashboard_command_refuses_a_missing_folder_and_a_busy_port(tmp_path):
+    with pytest.raises(UserError, match="not a directory"):
+        commands.dashboard([tmp_path / "missing"])
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(UserError, match="already in use"):
+            commands.dashboard([tmp_path], port=busy.getsockname()[1])
