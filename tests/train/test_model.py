@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")  # the train extra; the README's test command installs it
 
 from skillspark.errors import UserError  # noqa: E402
+from skillspark.train import model as model_module  # noqa: E402
 from skillspark.train import prepare  # noqa: E402
 from skillspark.train.model import (  # noqa: E402
     load_checkpoint,
@@ -55,7 +56,10 @@ def test_tiny_random_is_a_small_llama_with_the_smollm2_tokenizer(tiny):
     assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
 
 
-def test_tiny_random_is_seeded_and_cached(tiny, tmp_path):
+def test_tiny_random_is_seeded_and_cached(tiny, tmp_path, monkeypatch):
+    from transformers import AutoTokenizer
+
+    monkeypatch.setattr(model_module, "gguf_tokenizer", lambda: AutoTokenizer.from_pretrained(tiny))  # saves ~10 s
     again = tiny_random_model_dir(tmp_path)
     assert (again / "model.safetensors").read_bytes() == (tiny / "model.safetensors").read_bytes()
     stamp = (again / "model.safetensors").stat().st_mtime_ns

@@ -55,6 +55,7 @@ def build_dir_atomically(target: Path, build: Callable[[Path], None], *, replace
     temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
         build(temp)
+        os.chmod(temp, 0o755)  # mkdtemp's 0700 would hide a shared cache or a chosen --output from others
         _fsync_tree(temp)
         if replace and target.exists():
             old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
