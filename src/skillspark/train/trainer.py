@@ -118,6 +118,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             "update_tokens_per_s": tokens / max(finished - generated - stats["teacher_forward_s"], 1e-9),
             "step_time_s": finished - started,
             "memory_mb": memory_mb(),
+            "processes": world,
         }
         row = {key: float(accelerator.reduce(torch.tensor(value, dtype=torch.float64), reduction="mean")) for key, value in sorted(row.items())}
         if not math.isfinite(row["loss"]):

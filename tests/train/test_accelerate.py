@@ -1,0 +1,27 @@
+"""The same trainer under `accelerate launch` with two processes (CPU, gloo): each plays its own games."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from skillspark.train.envs.fake import write_fake_skill
+
+
+def test_two_processes_run_a_sdar_step_and_log_one_line(tmp_path):
+    write_fake_skill("choice", tmp_path / "skills")
+    accelerate = Path(sys.executable).with_name("accelerate")
+    command = [
+        str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no",
+        "-m", "skillspark.train", "run", "--algo", "sdar", "--env", "fake:choice?turns=1&options=2",
+        "--games", "2", "--group-size", "2", "--max-turns", "1", "--max-new-tokens", "3", "--steps", "1",
+        "--skills", str(tmp_path / "skills"), "--output", str(tmp_path / "run"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 1  # only the main process writes
+    assert rows[0]["processes"] == 2.0
+    assert rows[0]["samples"] == 2.0  # each process: one game x a group of 2, one turn each
+    assert (tmp_path / "run" / "checkpoints" / "step-000001" / "model").is_dir()
