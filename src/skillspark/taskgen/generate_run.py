@@ -327,7 +327,7 @@ class Generator:
         first = problems[0] if problems else "no blueprint"
         cand.status, cand.failed_gates = "rejected", failed
         cand.reason = one_line(f"after {cand.rounds} round(s), failed {', '.join(failed) or 'checks'}: {first}", 500)
-        name = cand.name or self._name(cand)
+        name = cand.name = cand.name or self._name(cand)
         record = {"task": name, "run": self.state.run_id, "rounds": cand.rounds, "failed_gates": failed,
                   "reason": cand.reason, "problems": problems}
         place_rejected(self.output, name, self._last_render(cand), record, self.state.run_id)

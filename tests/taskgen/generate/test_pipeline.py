@@ -145,7 +145,7 @@ async def test_malformed_json_every_time_is_rejected_as_blueprint(scripted_llm, 
     prompt = prompts[0]
     assert "Failed gates: blueprint" in prompt and "not valid JSON" in prompt and prompt.endswith("not json\n")
     record = json.loads((tmp_path / "out" / "_rejected" / "region-totals" / "REJECTED.json").read_text())
-    assert record["failed_gates"] == ["blueprint"]
+    assert record["failed_gates"] == ["blueprint"] and outcome.state.candidates[0].name == "region-totals"
 
 
 async def test_a_500_is_retried_and_the_run_goes_on(scripted_llm, settings, tmp_path):
