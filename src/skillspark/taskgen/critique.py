@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from skillspark.taskgen.blueprint import TaskBlueprint
+from skillspark.taskgen.idea import TaskIdea
 
 Severity = Literal["error", "warning"]
 _NETWORK_MODULES = {"requests", "urllib", "urllib3", "http", "httpx", "socket", "aiohttp", "ftplib"}
@@ -43,11 +44,23 @@ class Critique(BaseModel):
         return [i for i in self.issues if i.severity == "error"]
 
 
-def critique(bp: TaskBlueprint) -> list[Issue]:
-    """All deterministic findings, errors first."""
+def critique(bp: TaskBlueprint, idea: TaskIdea | None = None) -> list[Issue]:
+    """All deterministic findings, errors first; with the idea, also where the blueprint departs from it."""
     issues = [*_test_issues(bp), *_path_issues(bp), *_network_issues(bp), *_oracle_issues(bp),
-              *_leak_issues(bp), *_generator_issues(bp)]
+              *_leak_issues(bp), *_generator_issues(bp), *(_idea_issues(bp, idea) if idea else [])]
     return sorted(issues, key=lambda i: i.severity != "error")
+
+
+def _idea_issues(bp: TaskBlueprint, idea: TaskIdea) -> list[Issue]:
+    issues = []
+    missing = [p for p in idea.output_paths if p not in bp.output_paths]
+    if missing:
+        issues.append(_error("instruction", f"the idea asks for output path(s) {', '.join(missing)}; "
+                                            "use exactly those in output_paths"))
+    if bp.environment.allow_internet and not idea.needs_internet:
+        issues.append(_error("environment", "allow_internet is true but the idea does not need the network; "
+                                            "set it to false and use local data"))
+    return issues
 
 
 def _error(area: str, message: str) -> Issue:

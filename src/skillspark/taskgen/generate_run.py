@@ -255,7 +255,7 @@ class Generator:
         return None, answer, problems
 
     async def _critique(self, cand: CandidateState, version: int, bp: TaskBlueprint) -> Critique:
-        review = Critique(issues=critique(bp))
+        review = Critique(issues=critique(bp, self.idea))
         if not self.settings.llm_critique:
             return review
         messages = [{"role": "system", "content": fill("critique_system")},

@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -79,10 +77,8 @@ def check_proposal(parameters: list[Parameter], text: str) -> dict[str, int | st
 
 
 async def vary(task_dir: Path, *, n: int, seed: int, output: Path, gate_runner: GateRunner,
-               client: LLMClient | None = None,
-               on_event: Callable[[str, dict[str, Any]], None] | None = None) -> list[Instance]:
+               client: LLMClient | None = None) -> list[Instance]:
     """Make, gate and place n instances of the task at `task_dir` into `output`."""
-    notify = on_event or (lambda _s, _f: None)
     parent = load_blueprint(task_dir)
     work = output / "_runs" / f"vary-{parent.name}-seed{seed}"
     log = work / "events.jsonl"
@@ -93,7 +89,6 @@ async def vary(task_dir: Path, *, n: int, seed: int, output: Path, gate_runner: 
         instances.append(instance)
         await _make(parent, instance, output, work, gate_runner)
         append_line(log, instance.model_dump_json())
-        notify(instance.verdict, instance.model_dump())
     return instances
 
 

@@ -202,3 +202,18 @@ async def test_max_cost_stops_before_any_call(scripted_llm, settings, tmp_path):
     outcome = await run(settings, tmp_path / "out", ScriptedGates())
     assert outcome.exit_code == 3 and not scripted_llm.requests
     assert "cost budget spent" in outcome.state.candidates[0].reason
+
+
+async def test_resume_counts_earlier_spend_against_max_cost(scripted_llm, settings, tmp_path):
+    scripted_llm.responder = lambda request: Reply(status=503)
+    settings.llm_retries = 0
+    first = await run(settings, tmp_path / "out", ScriptedGates())
+    state_path = first.run_dir / "state.json"
+    state = json.loads(state_path.read_text())
+    state["spent_usd"] = 0.5  # as if earlier calls had cost $0.50
+    state_path.write_text(json.dumps(state))
+    asked = len(scripted_llm.requests)
+    settings.max_cost_usd = 0.4
+    resumed = await run(settings, tmp_path / "out", ScriptedGates(), resume=True)
+    assert resumed.exit_code == 3 and len(scripted_llm.requests) == asked
+    assert "cost budget spent: $0.5000 of $0.4000" in resumed.state.candidates[0].reason

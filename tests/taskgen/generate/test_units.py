@@ -207,3 +207,14 @@ def test_retrieval_over_the_example_tasks(tmp_path):
     hits = library.search("sales orders csv revenue per region json report", k=2)
     assert hits[0].name == "csv-sales-report" and len(hits) == 2
     assert hits[0].score > hits[1].score
+
+
+def test_the_idea_pins_output_paths_and_network():
+    from skillspark.taskgen.idea import TaskIdea
+
+    idea = TaskIdea(prompt="sum per region", output_paths=["/app/report.json"])
+    found = [i.message for i in critique(TaskBlueprint.model_validate(bp.good(environment={"allow_internet": True})),
+                                         idea)]
+    assert "the idea asks for output path(s) /app/report.json; use exactly those in output_paths" in found
+    assert any(m.startswith("allow_internet is true but the idea does not need the network") for m in found)
+    assert critique(TaskBlueprint.model_validate(bp.good()), TaskIdea(prompt="x", output_paths=["/app/totals.json"])) == []
