@@ -177,6 +177,13 @@ def generate(
     timeout_multiplier: Annotated[float, typer.Option("--timeout-multiplier", min=0.01)] = 1.0,
     llm_retries: Annotated[int | None, typer.Option(
         "--llm-retries", min=0, help="Retries of a failed model call (default 4; 0 for local/smollm2).")] = None,
+    calibrate: Annotated[str | None, typer.Option(
+        "--calibrate", help="Extra gate: a reference agent with this model must pass some but not all trials.")] = None,
+    calibrate_agent: Annotated[str | None, typer.Option(
+        "--calibrate-agent", help="Harbor agent (name or import path) for --calibrate instead of ours.")] = None,
+    calibrate_k: Annotated[int, typer.Option("--calibrate-k", min=1, help="Trials of the reference agent.")] = 3,
+    calibrate_band: Annotated[str, typer.Option(
+        "--calibrate-band", help="Accepted pass rates LOW,HIGH of the reference agent.")] = "0.1,0.9",
 ) -> None:
     """Build Harbor tasks from an idea: blueprint, critique, render, gates, repair; accept or reject.
 
@@ -198,12 +205,20 @@ def generate(
     preflight_environment(env_name)
     check_credentials(resolve_model(model, api_base))
     references = _references(reference_task or [], library, idea, settings.cache_dir)
+    calibration = None
+    if calibrate is not None:
+        from skillspark.taskgen.calibrate import Calibration, parse_band
+
+        low, high = parse_band(calibrate_band)
+        check_credentials(resolve_model(calibrate, api_base))
+        calibration = Calibration(model=calibrate, agent=calibrate_agent, k=calibrate_k, low=low, high=high,
+                                  env=env_name, api_base=api_base)
     options = GenerateSettings(model=model, api_base=api_base, n=n, max_rounds=max_rounds, max_cost_usd=max_cost,
                                parallelism=parallelism, seed=seed, llm_retries=llm_retries)
     gates = audit_result.default_gate_runner(env_name, timeout_multiplier)
     try:
         outcome = asyncio.run(run_generate(idea, prompt_file, options, output, references=references, resume=resume,
-                                           gate_runner=gates, on_event=_print_event))
+                                           gate_runner=gates, on_event=_print_event, calibration=calibration))
     except KeyboardInterrupt:
         from rich.console import Console
 

@@ -28,6 +28,8 @@ from skillspark.llm.models import LOCAL_MODEL, resolve_model
 from skillspark.llm.redact import one_line
 from skillspark.taskgen.audit_result import AuditSummary, GateOutcome, GateRunner
 from skillspark.taskgen.blueprint import BlueprintError, TaskBlueprint, parse_blueprint
+from skillspark.taskgen.calibrate import GATE as CALIBRATE_GATE
+from skillspark.taskgen.calibrate import Calibration, calibrate
 from skillspark.taskgen.critique import Critique, critique, parse_advisory
 from skillspark.taskgen.idea import TaskIdea
 from skillspark.taskgen.library import Reference
@@ -114,13 +116,15 @@ class Generator:
     """One run of `tasks generate` (new or resumed)."""
 
     def __init__(self, idea: TaskIdea, settings: GenerateSettings, output: Path, store: RunStore, state: RunState,
-                 gate_runner: GateRunner, on_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+                 gate_runner: GateRunner, on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 calibration: Calibration | None = None) -> None:
         self.idea = idea
         self.settings = settings
         self.output = output
         self.store = store
         self.state = state
         self.gate_runner = gate_runner
+        self.calibration = calibration
         self.on_event = on_event or (lambda _stage, _fields: None)
         self.budget = Budget(settings.max_cost_usd, spent_usd=state.spent_usd)
         self.client = settings.client(self.budget)
@@ -298,9 +302,21 @@ class Generator:
             detail = one_line(f"{type(exc).__name__}: {exc}", 500)
             audit = AuditSummary(verdict="rejected", failed_gates=["gates"],
                                  gates={"gates": GateOutcome(ok=False, detail=f"the gates could not run: {detail}")})
+        if audit.verdict == "accepted" and self.calibration is not None:
+            audit = await self._calibrate(task_dir, audit, vdir / "calibrate")
         write_atomic(path, audit.model_dump_json(indent=2))
         self._event("gates", cand, version=version, verdict=audit.verdict, failed_gates=audit.failed_gates)
         return audit
+
+    async def _calibrate(self, task_dir: Path, audit: AuditSummary, work: Path) -> AuditSummary:
+        """The optional calibrate gate, charged to the run's budget."""
+        self.budget.check()
+        outcome, spent = await calibrate(task_dir, self.calibration, work, self.budget.remaining_usd)
+        self.budget.add(spent)
+        self._save()
+        failed = [] if outcome.ok else [CALIBRATE_GATE]
+        return AuditSummary(verdict="accepted" if outcome.ok else "rejected", failed_gates=failed,
+                            gates={**audit.gates, CALIBRATE_GATE: outcome})
 
     def _references(self, cand: CandidateState) -> list[Path]:
         """The dedup gate's comparison set: the references plus the tasks this run already accepted."""
@@ -368,13 +384,14 @@ def open_run(idea: TaskIdea, idea_file: Path, settings: GenerateSettings, output
 
 async def generate(idea: TaskIdea, idea_file: Path, settings: GenerateSettings, output: Path, *,
                    references: list[Reference], resume: bool, gate_runner: GateRunner,
-                   on_event: Callable[[str, dict[str, Any]], None] | None = None) -> Outcome:
+                   on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                   calibration: Calibration | None = None) -> Outcome:
     """Run (or resume) generation; the returned Outcome says what was accepted, rejected or stopped."""
     output.mkdir(parents=True, exist_ok=True)
     store, state = open_run(idea, idea_file, settings, output, references, resume=resume)
     if resume:
         state.settings = settings.model_dump(mode="json")
-    return await Generator(idea, settings, output, store, state, gate_runner, on_event).run()
+    return await Generator(idea, settings, output, store, state, gate_runner, on_event, calibration).run()
 
 
 def check_output(output: Path) -> None:
