@@ -217,3 +217,14 @@ async def test_resume_counts_earlier_spend_against_max_cost(scripted_llm, settin
     resumed = await run(settings, tmp_path / "out", ScriptedGates(), resume=True)
     assert resumed.exit_code == 3 and len(scripted_llm.requests) == asked
     assert "cost budget spent: $0.5000 of $0.4000" in resumed.state.candidates[0].reason
+
+
+async def test_candidates_in_parallel_each_get_their_own_task(scripted_llm, settings, tmp_path):
+    settings.n, settings.parallelism = 3, 3
+    scripted_llm.responder = Script(*[bp.answer()] * 3)
+    outcome = await run(settings, tmp_path / "out", ScriptedGates())
+    assert outcome.exit_code == 0
+    promoted = sorted(c.promoted_to for c in outcome.state.candidates)
+    assert promoted == ["region-totals-1", "region-totals-2", "region-totals-3"]
+    assert sorted(load_blueprint(tmp_path / "out" / name).seed for name in promoted) == [0, 1, 2]
+    assert not list((tmp_path / "out").glob(".*.tmp"))  # no staging copy left behind
