@@ -191,6 +191,25 @@ def test_resolve_model_rejects_what_is_not_a_model_in_one_line(tmp_path, make):
     assert str(path) in message and "\n" not in message and "local/smollm2" in message
 
 
+def test_a_folder_that_does_not_load_is_one_line(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"torn")
+    with pytest.raises(UserError) as error:
+        load_policy(resolve_model(str(tmp_path)))
+    assert str(tmp_path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_lora_checkpoint_whose_base_is_gone_says_so(tiny, tmp_path):
+    import shutil
+
+    base = Path(shutil.copytree(tiny, tmp_path / "base"))
+    model, tokenizer = load_policy(base, lora=True)
+    save_checkpoint(model, tokenizer, tmp_path / "adapter")
+    shutil.rmtree(base)
+    with pytest.raises(UserError, match=f"{base} is gone"):
+        load_checkpoint(tmp_path / "adapter")
+
+
 def test_prepare_model_refuses_a_foreign_output_folder(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(UserError, match=f"{tmp_path}.*remove it or pick another"):

@@ -9,6 +9,8 @@ functions so that importing this module stays cheap.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,11 +92,11 @@ def resolve_model(spec: str) -> Path:
     path = Path(spec).expanduser()
     fix = f"give {TINY_RANDOM}, {LOCAL_SMOLLM2}, or a local Hugging Face model folder (config.json + *.safetensors)"
     if not path.is_dir():
-        raise UserError(f"--model {spec}: no such folder; {fix}")
+        raise UserError(f"model {spec}: no such folder; {fix}")
     if (path / ADAPTER_CONFIG).is_file():
         return path
     if not (path / "config.json").is_file() or not any((path / name).is_file() for name in WEIGHT_FILES):
-        raise UserError(f"--model {spec}: not a model folder (no config.json or no weights file); {fix}")
+        raise UserError(f"model {spec}: not a model folder (no config.json or no weights file); {fix}")
     return path
 
 
@@ -104,11 +106,22 @@ def _device(device: str | None) -> str:
     return device or ("cuda" if torch.cuda.is_available() else "cpu")
 
 
+@contextmanager
+def _unloadable(path: Path) -> Iterator[None]:
+    """A folder that looks like a model but does not load (bad config, torn weights) is the user's to fix."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"model {path}: does not load ({reason}); rebuild or replace that folder") from None
+
+
 def _load_tokenizer(path: Path) -> PreTrainedTokenizerBase:
     """Left padding (batched generation appends on the right) and a pad token (SmolLM2's is <|im_end|>)."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    with _unloadable(path):
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
@@ -119,9 +132,10 @@ def _load_base(path: Path, device: str | None, pad_token_id: int) -> PreTrainedM
     import torch
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(
-        str(path.resolve()), dtype=torch.float32, attn_implementation="sdpa", local_files_only=True
-    )
+    with _unloadable(path):
+        model = AutoModelForCausalLM.from_pretrained(
+            str(path.resolve()), dtype=torch.float32, attn_implementation="sdpa", local_files_only=True
+        )
     model.config.pad_token_id = pad_token_id
     model.generation_config.pad_token_id = pad_token_id
     return model.to(_device(device))
