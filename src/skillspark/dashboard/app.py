@@ -40,6 +40,7 @@ STATIC = files("skillspark.dashboard") / "static"
 MAX_EVENTS_PER_POLL = 500
 TRIAL_STEPS_PAGE = 50
 TRAJECTORY_MAX_BYTES = 64 * 2**20
+PAGE_CACHE_SIZE = 256
 SORT_KEYS = ("task", "status", "attempts", "reward", "pdi_snapshots", "pdi_level", "skill", "changed")
 
 
@@ -62,16 +63,28 @@ class Dashboard:
         self._runs: list[Run] = []
         self._runs_at = 0.0
         self._readers: dict[str, ExploreReader | EvalReader] = {}
+        self.pages: dict[tuple, tuple[list[TaskRow], bytes]] = {}  # task-list pages by query, with their listing
         self._lock = threading.Lock()
+        self._runs_lock = threading.Lock()
 
     def runs(self) -> list[Run]:
-        with self._lock:
+        """The runs found, looked for again at most every RUNS_TTL_S (meanwhile others get the previous list)."""
+        if time.monotonic() - self._runs_at < RUNS_TTL_S:
+            return self._runs
+        if not self._runs_lock.acquire(blocking=self._runs_at == 0.0):
+            return self._runs
+        try:
             if time.monotonic() - self._runs_at >= RUNS_TTL_S:
                 found = {r.path: r for r in discover(self.roots)}
                 for path, kind in self.launcher.launched().items():  # shown before its first line is written
                     found.setdefault(path, Run(id=run_id(path), kind=kind, name=path.name, path=path))
                 self._runs, self._runs_at = sorted(found.values(), key=lambda r: str(r.path)), time.monotonic()
             return self._runs
+        finally:
+            self._runs_lock.release()
+
+    def expire_runs(self) -> None:
+        self._runs_at = 0.0
 
     def run(self, rid: str) -> Run:
         run = next((r for r in self.runs() if r.id == rid), None)
@@ -153,59 +166,69 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
         return static("app.css", "text/css; charset=utf-8")
 
     @app.get("/api/info")
-    def info() -> dict:
-        return {"allow_launch": board.allow_launch, "roots": [str(r) for r in board.roots]}
+    def info() -> Response:
+        return SafeJSONResponse({"allow_launch": board.allow_launch, "roots": [str(r) for r in board.roots]})
 
     @app.get("/api/runs")
-    def runs() -> list[dict]:
-        return [board.summary(r) for r in board.runs()]
+    def runs() -> Response:
+        return SafeJSONResponse([board.summary(r) for r in board.runs()])
 
     @app.get("/api/runs/{rid}")
-    def run(rid: str) -> dict:
-        return board.summary(board.run(rid))
+    def run(rid: str) -> Response:
+        return SafeJSONResponse(board.summary(board.run(rid)))
 
     @app.get("/api/runs/{rid}/tasks")
     def tasks(rid: str, q: str = "", status: str = "", sort: Literal[SORT_KEYS] = "task",  # type: ignore[valid-type]
               order: Literal["asc", "desc"] = "asc", offset: int = Query(0, ge=0),
-              limit: int = Query(200, ge=1, le=1000)) -> dict:
+              limit: int = Query(200, ge=1, le=1000)) -> Response:
         reader = board.reader(board.run(rid))
         if isinstance(reader, EvalReader):
             grid = reader.view()["grid"]
             picked = [g for g in grid if not q or q.lower() in g["task"].lower()]
-            return {"total": len(picked), "offset": offset, "limit": limit, "tasks": picked[offset:offset + limit]}
-        return _page(reader.rows(), q=q, status=status, sort=sort, order=order, offset=offset, limit=limit)
+            return SafeJSONResponse({"total": len(picked), "offset": offset, "limit": limit,
+                                     "tasks": picked[offset:offset + limit]})
+        rows = reader.rows()
+        key = (rid, q, status, sort, order, offset, limit)
+        cached = board.pages.get(key)
+        if cached is None or cached[0] is not rows:  # built once per listing, served as bytes until the next
+            body = SafeJSONResponse(_page(rows, q=q, status=status, sort=sort, order=order, offset=offset,
+                                          limit=limit)).body
+            if len(board.pages) >= PAGE_CACHE_SIZE:
+                board.pages.clear()
+            cached = board.pages[key] = (rows, body)
+        return Response(cached[1], media_type="application/json")
 
     @app.get("/api/runs/{rid}/tasks/{task}")
-    def task(rid: str, task: str) -> dict:
+    def task(rid: str, task: str) -> Response:
         reader, name = board.task(rid, task)
         detail = reader.detail(name)
         if detail["skill"] is not None:
             detail["skill"]["pdi"] = board.scores.of_run(reader).get(name)
         detail["cursor"] = f"{reader.tail(name).end}:{detail['row']['changed']}"
-        return detail
+        return SafeJSONResponse(detail)
 
     @app.get("/api/runs/{rid}/tasks/{task}/records/{index}")
-    def record(rid: str, task: str, index: int) -> dict:
+    def record(rid: str, task: str, index: int) -> Response:
         reader, name = board.task(rid, task)
         found = reader.tail(name).read_record(index)
         if found is None:
             raise HTTPException(404, f"task {task!r} has no readable record {index}")
-        return clip_all(found)
+        return SafeJSONResponse(clip_all(found))
 
     @app.get("/api/runs/{rid}/eval")
-    def eval_view(rid: str) -> dict:
+    def eval_view(rid: str) -> Response:
         reader = board.reader(board.run(rid))
         if not isinstance(reader, EvalReader):
             raise HTTPException(404, f"run {rid!r} is not an eval run")
-        return reader.view()
+        return SafeJSONResponse(reader.view())
 
     @app.get("/api/runs/{rid}/trials/{path:path}")
     def trial(rid: str, path: str, offset: int = Query(0, ge=0),
-              limit: int = Query(TRIAL_STEPS_PAGE, ge=1, le=500)) -> dict:
-        return _trial(board.run(rid), path, offset, limit)
+              limit: int = Query(TRIAL_STEPS_PAGE, ge=1, le=500)) -> Response:
+        return SafeJSONResponse(_trial(board.run(rid), path, offset, limit))
 
     @app.get("/api/skills")
-    def skills() -> list[dict]:
+    def skills() -> Response:
         evals = [board.reader(r) for r in board.runs() if r.kind == "eval"]
         found = []
         for run in board.runs():
@@ -219,7 +242,7 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
                 found.append(skill_summary(reader, row.task, text, scores) | {
                     "problems": reader.skill_problems(row.task),
                     "evals": eval_uses(evals, str(run.path), row.task)})  # type: ignore[arg-type]
-        return found
+        return SafeJSONResponse(found)
 
     @app.get("/api/events")
     async def events(request: Request, run: str | None = None, task: str | None = None) -> StreamingResponse:
@@ -246,6 +269,7 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
         def go() -> dict:
             output, args = board.launcher.argv(request)
             pid = board.launcher.start(output, args)
+            board.expire_runs()  # listed at once, before its first line is written
             return {"id": run_id(output), "pid": pid, "output": str(output), "args": args}
         return acting(go)
 

@@ -166,13 +166,22 @@ class ExploreReader:
         return folder if real and (_has_file(folder, TRAJECTORY) or _has_file(folder, ATTEMPTS)) else None
 
     def rows(self) -> list[TaskRow]:
-        """All rows, sorted by task name; recomputed at most every ROWS_TTL_S."""
-        with self._lock:
-            if time.monotonic() - self._listed_at < ROWS_TTL_S:
-                return self._listed
-            self._listed = [self.row(name) for name in self.task_names()]
-            self._listed_at = time.monotonic()
+        """All rows, sorted by task name; recomputed at most every ROWS_TTL_S.
+
+        The list is replaced, never changed in place, so a caller may cache what it built from one list
+        (`is` tells it apart). While one thread recomputes, the others get the previous list at once.
+        """
+        if time.monotonic() - self._listed_at < ROWS_TTL_S:
             return self._listed
+        if not self._lock.acquire(blocking=self._listed_at == 0.0):
+            return self._listed
+        try:
+            if time.monotonic() - self._listed_at >= ROWS_TTL_S:
+                self._listed = [self.row(name) for name in self.task_names()]
+                self._listed_at = time.monotonic()
+            return self._listed
+        finally:
+            self._lock.release()
 
     def tail(self, name: str) -> JsonlTail:
         return self.tails.get(self.run.path / name / TRAJECTORY, record_digest)
