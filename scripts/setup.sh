@@ -36,8 +36,9 @@ system_tools() {
   command -v slirp4netns >/dev/null 2>&1 || need_apt+=(slirp4netns)  # the sandbox's own outbound-only network
   command -v mkfs.ext4 >/dev/null 2>&1 || need_apt+=(e2fsprogs)      # the sandbox's disk-backed writable layer
   command -v mmdebstrap >/dev/null 2>&1 || need_apt+=(mmdebstrap)    # sandbox/rootfs.py: a Debian root per base family
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)                   # the dashboard's browser tests (playwright drives it)
   if [ ${#need_apt[@]} -eq 0 ]; then
-    echo "setup:       bwrap, unshare, git, tmux, /usr/bin/python3, slirp4netns, mkfs.ext4, mmdebstrap present" >&2
+    echo "setup:       bwrap, unshare, git, tmux, /usr/bin/python3, slirp4netns, mkfs.ext4, mmdebstrap, chromium present" >&2
     return 0
   fi
   local sudo=""
