@@ -108,7 +108,7 @@ class Dashboard:
 
     def task(self, rid: str, task: str) -> tuple[ExploreReader, str]:
         reader = self.explore(rid)
-        if reader.task_dir(task) is None:
+        if reader.task_dir(task) is None or reader.row(task) is None:
             raise HTTPException(404, f"run {rid!r} has no task {task!r}")
         return reader, task
 
@@ -354,13 +354,13 @@ def _source(board: Dashboard, rid: str | None, task: str | None):
     def task_source(cursor: str | None) -> tuple[list[Event], str | None]:
         tail = reader.tail(name)
         row = reader.row(name)
-        offset, seen = pair_cursor(cursor) if cursor else (tail.end, row.changed)
+        offset, seen = pair_cursor(cursor) if cursor else (tail.end, row.changed if row else 0)
         first, lines = tail.after(offset)
         lines = lines[:MAX_EVENTS_PER_POLL]
         events: list[Event] = [("record", line.digest | {"line": first + i}, f"{line.end}:{seen}")
                                for i, line in enumerate(lines)]
         offset = lines[-1].end if lines else offset
-        if row.changed > seen:
+        if row is not None and row.changed > seen:
             seen = row.changed
             events.append(("row", row.model_dump(), f"{offset}:{seen}"))
         return events, f"{offset}:{seen}"

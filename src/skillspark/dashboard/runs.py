@@ -36,7 +36,7 @@ RESULTS = "results.jsonl"
 EVAL_CONFIG = "eval.json"
 MAX_DEPTH = 3  # how deep below a served folder runs are looked for
 SKIP_DIRS = {"jobs", "trials", "tasks", "skills", "memos", "node_modules", "__pycache__"}
-ROWS_TTL_S = 0.4
+ROWS_TTL_S = 1.0  # a status change reaches the page within this plus a poll (the issue allows 2 s)
 RUNS_TTL_S = 2.0
 STALE_S = 600.0  # an unfinished run with no write for this long is shown as stopped, not running
 TERMINAL_STATES = ("solved", "exhausted", "infra_stopped", "failed", "budget_exhausted", "cancelled")
@@ -141,7 +141,8 @@ class ExploreReader:
     def __init__(self, run: Run, tails: TailCache):
         self.run = run
         self.tails = tails
-        self._rows: dict[str, tuple[tuple, TaskRow]] = {}
+        self.root = str(run.path)
+        self._rows: dict[str, tuple[tuple, TaskRow | None]] = {}
         self._state: dict[str, tuple[tuple | None, dict[str, Any]]] = {}
         self._listed: list[TaskRow] = []
         self._listed_at = 0.0
@@ -149,10 +150,6 @@ class ExploreReader:
         from skillspark.explore.loop import CANCEL_FILE  # imported here: the loop's imports take a second
 
         self.cancel_file = CANCEL_FILE
-
-    def task_names(self) -> list[str]:
-        return [e.name for e in _subdirs(self.run.path)
-                if _has_file(Path(e.path), TRAJECTORY) or _has_file(Path(e.path), ATTEMPTS)]
 
     def task_dir(self, name: str) -> Path | None:
         """The folder of task `name`, only when it is one of the run's listed (non-link) task folders."""
@@ -177,7 +174,8 @@ class ExploreReader:
             return self._listed
         try:
             if time.monotonic() - self._listed_at >= ROWS_TTL_S:
-                self._listed = [self.row(name) for name in self.task_names()]
+                rows = (self.row(entry.name) for entry in _subdirs(self.run.path))
+                self._listed = [row for row in rows if row is not None]
                 self._listed_at = time.monotonic()
             return self._listed
         finally:
@@ -197,14 +195,21 @@ class ExploreReader:
         self._state[name] = (sig, state)
         return state
 
-    def row(self, name: str) -> TaskRow:
-        folder = self.run.path / name
-        sigs = tuple(signature(folder / f) for f in (TRAJECTORY, ATTEMPTS, SKILL, self.cancel_file))
+    def row(self, name: str) -> TaskRow | None:
+        """The row of task folder `name`; None when it holds no log and no attempts.json.
+
+        Two stats decide whether the cached row still holds: the folder's own (a file created, removed or
+        renamed into it: attempts.json, SKILL.md, a cancel request) and the log's (a line appended).
+        """
+        folder = os.path.join(self.root, name)
+        log = os.path.join(folder, TRAJECTORY)
+        quick = (signature(folder, regular=False), signature(log))
         cached = self._rows.get(name)
-        if cached is not None and cached[0] == sigs:
+        if cached is not None and cached[0] == quick:
             return cached[1]
-        row = self._build_row(name, sigs)
-        self._rows[name] = (sigs, row)
+        sigs = (quick[1], *(signature(os.path.join(folder, f)) for f in (ATTEMPTS, SKILL, self.cancel_file)))
+        row = self._build_row(name, sigs) if sigs[0] is not None or sigs[1] is not None else None
+        self._rows[name] = (quick, row)
         return row
 
     def _build_row(self, name: str, sigs: tuple) -> TaskRow:

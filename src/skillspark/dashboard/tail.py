@@ -43,13 +43,14 @@ def open_regular(path: Path) -> int | None:
     return fd
 
 
-def signature(path: Path) -> tuple[int, int, int] | None:
-    """(mtime_ns, size, inode) of a regular file, not following a link; None when absent."""
+def signature(path: Path | str, *, regular: bool = True) -> tuple[int, int, int] | None:
+    """(mtime_ns, size, inode) of a regular file (any entry with `regular=False`), not following a link;
+    None when absent."""
     try:
         info = os.lstat(path)
     except OSError:
         return None
-    return (info.st_mtime_ns, info.st_size, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+    return (info.st_mtime_ns, info.st_size, info.st_ino) if not regular or stat.S_ISREG(info.st_mode) else None
 
 
 class JsonlTail:
