@@ -44,8 +44,7 @@ def _register() -> None:
     app.command("run")(agent_commands.run)
     app.command("explore")(explore_commands.explore)
     app.command("demo")(demo)
-    if hasattr(dashboard_commands, "dashboard"):  # filled in by the dashboard work of this session
-        app.command("dashboard")(dashboard_commands.dashboard)
+    app.command("dashboard")(dashboard_commands.dashboard)
 
 
 _register()
