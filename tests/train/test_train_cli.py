@@ -25,6 +25,7 @@ def run_cli(args, monkeypatch, capsys):
         (["--model", "/nonexistent/model"], "/nonexistent/model"),
         (["--steps", "0"], "error: --steps: "),
         (["--algo", "sdar"], "needs --skills"),
+        (["--kl-coef", "0.01"], "--kl-coef needs --lora"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch, capsys):

@@ -81,6 +81,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     rank, world = accelerator.process_index, accelerator.num_processes
     if config.games < world:
         raise UserError(f"--games {config.games} is smaller than the {world} processes; give each process at least one game")
+    if config.kl_coef and not config.lora:
+        raise UserError("--kl-coef needs --lora: the reference policy is the LoRA model with its adapter disabled")
     algo, rollout_cfg = config.algo_config(), config.rollout_config()
     skill = load_skill_text(config.skills) if config.skills is not None else None
     if algo.uses_teacher and skill is None:

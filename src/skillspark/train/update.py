@@ -26,9 +26,7 @@ def _teacher_logprobs(model, samples: list[TurnSample], pad_id: int) -> torch.Te
 
 
 def _reference_logprobs(model, batch) -> torch.Tensor:
-    """π_ref for the KL term: the LoRA policy with its adapter switched off."""
-    if not hasattr(model, "disable_adapter"):
-        raise ValueError("--kl-coef needs a LoRA policy (--lora): the disabled adapter is the reference")
+    """π_ref for the KL term: the LoRA policy with its adapter switched off (free of a second model)."""
     with torch.no_grad(), model.disable_adapter():
         return token_logprobs(response_logits(model, batch), batch.targets)
 
@@ -76,7 +74,7 @@ def update_step(policy, optimizer, samples: list[TurnSample], cfg: AlgoConfig, *
             aux_loss, aux_stats = sdar_loss(logp, teacher_logp, mask, beta=cfg.gate_beta)
             loss = loss + cfg.distill_coef * aux_loss
             stats |= {"aux_loss": aux_loss.item(), **aux_stats}
-        if cfg.kl_coef:
+        if hasattr(model, "disable_adapter"):  # LoRA: the KL to the base is logged always, in the loss if kl_coef
             kl = low_var_kl(logp, _reference_logprobs(model, batch), mask)
             loss = loss + cfg.kl_coef * kl
             stats["kl"] = kl.item()
