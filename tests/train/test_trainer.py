@@ -92,3 +92,20 @@ def test_sdar_without_skills_and_a_second_run_into_the_same_folder_are_user_erro
     train(_config(tmp_path, None, algo="grpo", steps=1))
     with pytest.raises(UserError, match="already holds a run"):
         train(_config(tmp_path, None, algo="grpo", steps=1))
+
+
+@pytest.mark.parametrize("algo", ["grpo", "opsd", "grpo_opsd", "sdar"])
+def test_each_algorithm_combines_its_terms_as_defined(tmp_path, skills, algo):
+    row = read_metrics(train(_config(tmp_path, skills, algo=algo, steps=1, lora=True, kl_coef=0.01)) / "metrics.jsonl")[0]
+    kl_term = 0.01 * row["kl"]
+    entropy_term = 0.001 * row["entropy"]
+    if algo == "grpo":
+        assert "gate_mean" not in row and "aux_loss" not in row
+        assert row["loss"] == pytest.approx(row["pg_loss"] - entropy_term + kl_term, abs=1e-5)
+        return
+    distill = 0.01 * row["aux_loss"]
+    pg = 0.0 if algo == "opsd" else row["pg_loss"]
+    assert row["loss"] == pytest.approx(pg + distill - entropy_term + kl_term, abs=1e-5)
+    if algo == "grpo_opsd":
+        assert row["gate_mean"] == pytest.approx(0.5)  # beta = 0: the gate is one half everywhere
+    assert row["kl"] >= 0.0
