@@ -89,6 +89,9 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+errors: list[float] = []  # requests that failed on the transport (reported with the figures)
+
+
 async def list_latency(base: str, rid: str, clients: int, requests: int, limit: int, every_s: float) -> list[float]:
     """Per-request seconds of GET /tasks by `clients` at once, `requests` each: one every `every_s` seconds
     (an open page reloading its table; starts spread over the interval), or back to back when 0."""
@@ -98,8 +101,12 @@ async def list_latency(base: str, rid: str, clients: int, requests: int, limit: 
             await asyncio.sleep(every_s * i / clients)
             for _ in range(requests):
                 started = time.perf_counter()
-                response = await client.get(f"/api/runs/{rid}/tasks", params={"limit": limit})
-                response.raise_for_status()
+                try:
+                    response = await client.get(f"/api/runs/{rid}/tasks", params={"limit": limit})
+                    response.raise_for_status()
+                except httpx.TransportError:  # counted, then the next request (a dropped keep-alive socket)
+                    errors.append(time.perf_counter() - started)
+                    continue
                 took = time.perf_counter() - started
                 times.append(took)
                 await asyncio.sleep(max(0.0, every_s - took))
@@ -109,8 +116,10 @@ async def list_latency(base: str, rid: str, clients: int, requests: int, limit: 
 
 
 def latency_line(label: str, times: list[float], seconds: float) -> str:
+    failed = f", {len(errors)} transport errors" if errors else ""
+    errors.clear()
     return (f"{label}: p50 {1000 * statistics.median(times):.1f} ms, p95 {1000 * pct(times, 0.95):.1f} ms, "
-            f"max {1000 * max(times):.1f} ms, {len(times) / seconds:.0f} requests/s")
+            f"max {1000 * max(times):.1f} ms, {len(times) / seconds:.0f} requests/s{failed}")
 
 
 async def sse_delays(base: str, rid: str, task: str, log: Path, clients: int, lines: int) -> tuple[list[float], int]:

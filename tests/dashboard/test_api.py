@@ -134,3 +134,21 @@ async def test_static_page_and_info(runs_root):
     assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/static/app.css").status_code == 200
     assert client.get("/api/info").json() == {"allow_launch": False, "roots": [str(runs_root)]}
+
+
+def test_a_harbor_job_folder_lists_its_trials(tmp_path):
+    from tests.dashboard.conftest import write_trial
+
+    job = tmp_path / "root" / "jobs" / "run-20261202-080000-000000"
+    write_trial(job / "hello__a1", reward=1.0, commands=["echo hello"])
+    write_trial(job / "hello__b2", reward=0.0, commands=["echo nope"])
+    (job / "summary.json").write_text("{}")
+    client = make_client([tmp_path / "root"])
+    runs = client.get("/api/runs").json()
+    assert [(r["kind"], r["tasks"], r["counts"]) for r in runs] == [("harbor", 2, {"pass": 1, "fail": 1})]
+    rid = runs[0]["id"]
+    rows = client.get(f"/api/runs/{rid}/tasks", params={"sort": "reward", "order": "desc"}).json()["tasks"]
+    assert [(t["task"], t["status"], t["reward"], t["task_name"]) for t in rows] == [
+        ("hello__a1", "pass", 1.0, "sum-task"), ("hello__b2", "fail", 0.0, "sum-task")]
+    assert client.get(f"/api/runs/{rid}/trials/hello__b2").json()["verifier_stdout"] == "FAILED test_total"
+    assert client.get(f"/api/runs/{rid}/tasks/hello__a1").status_code == 404  # no explore task pages

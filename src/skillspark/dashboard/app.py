@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from skillspark.dashboard.digest import clip_all
 from skillspark.dashboard.evalview import EvalReader
 from skillspark.dashboard.events import Event, int_cursor, pair_cursor, stream
+from skillspark.dashboard.jobs import JobReader, TrialRow
 from skillspark.dashboard.launch import LAUNCH_FILE, LaunchError, Launcher, LaunchRequest
 from skillspark.dashboard.runs import (
     RUNS_TTL_S,
@@ -63,7 +64,7 @@ class Dashboard:
         self._runs: list[Run] = []
         self._runs_at = 0.0
         self._readers: dict[str, ExploreReader | EvalReader] = {}
-        self.pages: dict[tuple, tuple[list[TaskRow], bytes]] = {}  # task-list pages by query, with their listing
+        self.pages: dict[tuple, tuple[list, bytes]] = {}  # task-list pages by query, with their listing
         self._lock = threading.Lock()
         self._runs_lock = threading.Lock()
 
@@ -92,18 +93,19 @@ class Dashboard:
             raise HTTPException(404, f"no run {rid!r} under the served folders")
         return run
 
-    def reader(self, run: Run) -> ExploreReader | EvalReader:
+    def reader(self, run: Run) -> ExploreReader | EvalReader | JobReader:
         with self._lock:
             reader = self._readers.get(run.id)
             if reader is None or reader.run.kind != run.kind:
-                reader = EvalReader(run, self.tails) if run.kind == "eval" else ExploreReader(run, self.tails)
+                reader = (EvalReader(run, self.tails) if run.kind == "eval" else JobReader(run) if run.kind == "harbor"
+                          else ExploreReader(run, self.tails))
                 self._readers[run.id] = reader
             return reader
 
     def explore(self, rid: str) -> ExploreReader:
         reader = self.reader(self.run(rid))
         if not isinstance(reader, ExploreReader):
-            raise HTTPException(404, f"run {rid!r} is an eval run; its tasks are in /api/runs/{rid}/eval")
+            raise HTTPException(404, f"run {rid!r} is an {reader.run.kind} run: it has no explore task pages")
         return reader
 
     def task(self, rid: str, task: str) -> tuple[ExploreReader, str]:
@@ -126,15 +128,20 @@ class Dashboard:
         counts: dict[str, int] = {}
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
+        if isinstance(reader, JobReader):
+            return base | {"status": "running" if alive else "finished", "tasks": len(rows), "counts": counts,
+                           "cost_usd": sum(r.cost_usd or 0.0 for r in rows),
+                           "updated_ns": max((r.changed for r in rows), default=0)}
         status = "running" if alive else explore_status(rows, time.time_ns())
         return base | {"status": status, "tasks": len(rows), "counts": counts, "cost_usd": reader.spent_usd(),
                        "skills": sum(r.skill for r in rows), "updated_ns": max((r.changed for r in rows), default=0)}
 
 
-def _page(rows: list[TaskRow], *, q: str, status: str, sort: str, order: str, offset: int, limit: int) -> dict:
+def _page(rows: list[TaskRow] | list[TrialRow], *, q: str, status: str, sort: str, order: str, offset: int,
+          limit: int) -> dict:
     picked = [r for r in rows if (not q or q.lower() in r.task.lower()) and (not status or r.status == status)]
     if sort != "task":
-        picked = sorted(picked, key=lambda r: (getattr(r, sort) is None, getattr(r, sort) or 0, r.task))
+        picked = sorted(picked, key=lambda r: (getattr(r, sort, None) is None, getattr(r, sort, None) or 0, r.task))
     if order == "desc":
         picked.reverse()
     return {"total": len(picked), "offset": offset, "limit": limit,

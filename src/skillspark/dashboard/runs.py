@@ -27,7 +27,7 @@ from skillspark.dashboard.tail import JsonlTail, TailCache, signature
 from skillspark.files import write_atomic
 from skillspark.harbor.safe_read import TrialReader
 
-RunKind = Literal["explore", "spark", "eval"]
+RunKind = Literal["explore", "spark", "eval", "harbor"]
 TRAJECTORY = "trajectory.jsonl"
 ATTEMPTS = "attempts.json"
 SKILL = "SKILL.md"
@@ -35,7 +35,7 @@ SPEND = "spend.json"
 RESULTS = "results.jsonl"
 EVAL_CONFIG = "eval.json"
 MAX_DEPTH = 3  # how deep below a served folder runs are looked for
-SKIP_DIRS = {"jobs", "trials", "tasks", "skills", "memos", "node_modules", "__pycache__"}
+SKIP_DIRS = {"tasks", "skills", "memos", "node_modules", "__pycache__"}
 ROWS_TTL_S = 1.0  # a status change reaches the page within this plus a poll (the issue allows 2 s)
 RUNS_TTL_S = 2.0
 STALE_S = 600.0  # an unfinished run with no write for this long is shown as stopped, not running
@@ -57,7 +57,7 @@ def run_id(path: Path) -> str:
     return f"{slug}-{hashlib.sha256(str(path).encode()).hexdigest()[:6]}"
 
 
-def _subdirs(folder: Path) -> list[os.DirEntry]:
+def subdirs(folder: Path) -> list[os.DirEntry]:
     """Child folders that are real folders (no links), not hidden; [] when unreadable."""
     try:
         with os.scandir(folder) as entries:
@@ -75,10 +75,12 @@ def classify(folder: Path) -> RunKind | None:
     """What kind of run `folder` is, or None when it is none."""
     if _has_file(folder, RESULTS) or _has_file(folder, EVAL_CONFIG):
         return "eval"
-    tasks = [Path(e.path) for e in _subdirs(folder) if _has_file(Path(e.path), TRAJECTORY)
-             or _has_file(Path(e.path), ATTEMPTS)]
+    children = subdirs(folder)
+    tasks = [Path(e.path) for e in children if _has_file(Path(e.path), TRAJECTORY) or _has_file(Path(e.path), ATTEMPTS)]
     if not tasks:
-        return None
+        from skillspark.dashboard.jobs import is_trial
+
+        return "harbor" if any(is_trial(e.path) for e in children) else None
     if _has_file(folder, SPEND):
         return "explore"
     state = TrialReader(tasks[0]).json(ATTEMPTS, SMALL_FILE_MAX)
@@ -95,7 +97,7 @@ def discover(roots: list[Path]) -> list[Run]:
             found.setdefault(folder, Run(id=run_id(folder), kind=kind, name=folder.name, path=folder))
             return
         if depth < MAX_DEPTH:
-            for entry in _subdirs(folder):
+            for entry in subdirs(folder):
                 if entry.name not in SKIP_DIRS:
                     visit(Path(entry.path), depth + 1)
 
@@ -174,7 +176,7 @@ class ExploreReader:
             return self._listed
         try:
             if time.monotonic() - self._listed_at >= ROWS_TTL_S:
-                rows = (self.row(entry.name) for entry in _subdirs(self.run.path))
+                rows = (self.row(entry.name) for entry in subdirs(self.run.path))
                 self._listed = [row for row in rows if row is not None]
                 self._listed_at = time.monotonic()
             return self._listed

@@ -190,16 +190,19 @@ function runRow(r) {
   const total = r.kind === "eval" ? (r.trials_total || r.trials_done || 1) : (r.tasks || 1);
   const segments = r.kind === "eval"
     ? [["#6366f1", r.trials_done || 0]]
+    : r.kind === "harbor" ? [["#22c55e", counts.pass || 0], ["#f87171", counts.fail || 0], ["#c084fc", counts.error || 0]]
     : [["#22c55e", counts.solved || 0], ["#f87171", counts.exhausted || 0], ["#60a5fa", (counts.running || 0) + (counts.waiting || 0)], ["#fbbf24", (counts.cancelled || 0) + (counts.budget_exhausted || 0) + (counts.infra_stopped || 0)]];
   const bar = el("div", { class: "bar", title: JSON.stringify(counts) }, segments.map(([c, n]) => el("span", { style: `width:${(100 * n) / total}%;background:${c}` })));
-  const progress = r.kind === "eval" ? `${r.trials_done}/${r.trials_total ?? "?"} trials` : `${counts.solved || 0} solved · ${counts.exhausted || 0} exhausted`;
+  const progress = r.kind === "eval" ? `${r.trials_done}/${r.trials_total ?? "?"} trials`
+    : r.kind === "harbor" ? `${counts.pass || 0} pass · ${counts.fail || 0} fail · ${counts.error || 0} error`
+    : `${counts.solved || 0} solved · ${counts.exhausted || 0} exhausted`;
   return el("tr", {},
     el("td", { class: "name" }, el("a", { href: `#/run/${enc(r.id)}` }, r.name)),
     el("td", {}, badge(r.kind, "kind")),
     el("td", {}, badge(r.status)),
     el("td", { class: "num" }, r.tasks),
     el("td", {}, bar, el("div", { class: "muted" }, progress)),
-    el("td", { class: "num" }, r.kind === "eval" ? "–" : r.skills ?? 0),
+    el("td", { class: "num" }, r.kind === "explore" || r.kind === "spark" ? r.skills ?? 0 : "–"),
     el("td", { class: "num" }, money(r.cost_usd)),
     el("td", { class: "muted" }, ago(r.updated_ns)),
     el("td", { class: "muted", title: r.path }, r.path));
@@ -228,6 +231,7 @@ function launchForm() {
 async function runPage(root, id) {
   const run = await api(`/api/runs/${enc(id)}`);
   if (run.kind === "eval") return evalPage(root, run);
+  if (run.kind === "harbor") return jobPage(root, run);
   const head = el("div");
   const tiles = el("div", { class: "tiles" });
   root.append(crumbs(["Runs", "#/"], [run.name]), head, tiles);
@@ -269,6 +273,24 @@ async function runPage(root, id) {
     const old = rows.get(t.task);
     if (old) { const tr = taskRow(id, t); old.replaceWith(tr); rows.set(t.task, tr); }
     refreshHead();
+  } }, page.cursor);
+}
+// A Harbor job folder: one row per trial, each opening its trial page.
+async function jobPage(root, run) {
+  const body = el("tbody");
+  root.append(crumbs(["Runs", "#/"], [run.name]), el("div", { class: "row" }, el("h1", {}, run.name), badge("harbor", "kind"), badge(run.status)),
+    el("div", { class: "card" }, el("table", { id: "tasks" }, el("thead", {}, el("tr", {}, ["Trial", "Task", "Status", "Reward", "Tokens", "Cost"].map((h) => el("th", {}, h)))), body)));
+  const rows = new Map();
+  const row = (t) => el("tr", { "data-task": t.task }, el("td", { class: "name" }, el("a", { href: `#/run/${enc(run.id)}/trial/${enc(t.task)}` }, t.task)),
+    el("td", {}, t.task_name || "–"), el("td", {}, badge(t.status)), el("td", { class: "num" }, fmt(t.reward)),
+    el("td", { class: "num" }, t.tokens ?? "–"), el("td", { class: "num" }, money(t.cost_usd)));
+  const page = await api(`/api/runs/${enc(run.id)}/tasks?limit=1000`);
+  for (const t of page.tasks) { const tr = row(t); rows.set(t.task, tr); body.append(tr); }
+  if (!page.tasks.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "No trial finished yet.")));
+  ctx.stop = subscribe(`run=${enc(run.id)}`, { row: (t) => {
+    const tr = row(t), old = rows.get(t.task);
+    if (old) old.replaceWith(tr); else body.append(tr);
+    rows.set(t.task, tr);
   } }, page.cursor);
 }
 function runActions(r) {
