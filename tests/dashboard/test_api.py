@@ -145,7 +145,7 @@ def test_a_harbor_job_folder_lists_its_trials(tmp_path):
     (job / "summary.json").write_text("{}")
     client = make_client([tmp_path / "root"])
     runs = client.get("/api/runs").json()
-    assert [(r["kind"], r["tasks"], r["counts"]) for r in runs] == [("harbor", 2, {"pass": 1, "fail": 1})]
+    assert [(r["kind"], r["tasks"], r["counts"], r["cost_usd"]) for r in runs] == [("harbor", 2, {"pass": 1, "fail": 1}, None)]
     rid = runs[0]["id"]
     rows = client.get(f"/api/runs/{rid}/tasks", params={"sort": "reward", "order": "desc"}).json()["tasks"]
     assert [(t["task"], t["status"], t["reward"], t["task_name"]) for t in rows] == [

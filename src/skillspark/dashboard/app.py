@@ -129,8 +129,9 @@ class Dashboard:
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
         if isinstance(reader, JobReader):
+            costs = [r.cost_usd for r in rows if r.cost_usd is not None]  # an unknown cost is not $0
             return base | {"status": "running" if alive else "finished", "tasks": len(rows), "counts": counts,
-                           "cost_usd": sum(r.cost_usd or 0.0 for r in rows),
+                           "cost_usd": sum(costs) if costs else None,
                            "updated_ns": max((r.changed for r in rows), default=0)}
         status = "running" if alive else explore_status(rows, time.time_ns())
         return base | {"status": status, "tasks": len(rows), "counts": counts, "cost_usd": reader.spent_usd(),

@@ -279,7 +279,7 @@ async function runPage(root, id) {
 async function jobPage(root, run) {
   const body = el("tbody");
   root.append(crumbs(["Runs", "#/"], [run.name]), el("div", { class: "row" }, el("h1", {}, run.name), badge("harbor", "kind"), badge(run.status)),
-    el("div", { class: "card" }, el("table", { id: "tasks" }, el("thead", {}, el("tr", {}, ["Trial", "Task", "Status", "Reward", "Tokens", "Cost"].map((h) => el("th", {}, h)))), body)));
+    el("div", { class: "card" }, el("table", { id: "tasks" }, el("thead", {}, el("tr", {}, ["Trial", "Task", "Status", "Reward", "Tokens", "Cost"].map((h, i) => el("th", { class: i > 2 ? "num" : "" }, h)))), body)));
   const rows = new Map();
   const row = (t) => el("tr", { "data-task": t.task }, el("td", { class: "name" }, el("a", { href: `#/run/${enc(run.id)}/trial/${enc(t.task)}` }, t.task)),
     el("td", {}, t.task_name || "–"), el("td", {}, badge(t.status)), el("td", { class: "num" }, fmt(t.reward)),
