@@ -25,7 +25,8 @@ def test_serve_beside_answers_while_the_block_runs(tmp_path, capsys):
         base = f"http://127.0.0.1:{match.group(1)}"
         assert [r["kind"] for r in httpx.get(f"{base}/api/runs").json()] == ["spark"]
         assert httpx.get(f"{base}/api/info").json()["allow_launch"] is False
-    assert f"dashboard: {url}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"dashboard: {url}" in err and f"skillspark dashboard {tmp_path / 'out'}` serves it again" in err
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{base}/api/runs", timeout=2)
 

@@ -109,3 +109,5 @@ def serve_beside(output: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+        print(f"dashboard: stopped with the run; `skillspark dashboard {output}` serves it again", file=sys.stderr,
+              flush=True)

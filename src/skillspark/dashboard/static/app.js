@@ -543,7 +543,8 @@ function stepCard(s) {
   const message = typeof s.message === "string" ? s.message : JSON.stringify(s.message ?? "");
   const calls = (s.tool_calls || []).map((c) => {
     const args = c.arguments || {};
-    const cmd = args.command || args.cmd || args.keystrokes || JSON.stringify(args);
+    const cmd = args.command || args.cmd || args.keystrokes;
+    if (!cmd) return el("pre", {}, `${c.function_name || "tool"}(${Object.keys(args).length ? JSON.stringify(args) : ""})`);
     return el("pre", {}, `$ ${Array.isArray(cmd) ? cmd.join(" ") : cmd}`);
   });
   const results = ((s.observation && s.observation.results) || []).map((r) => {
