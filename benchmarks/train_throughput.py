@@ -23,6 +23,7 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -121,6 +122,8 @@ class Ours:
             "sdar_update_s": sdar_s,
             "teacher_s": stats["teacher_forward_s"],
         })
+        print(f"round {len(self.rounds) - 1}: ours generation {generation_s:.2f} s, GRPO update {grpo_s:.2f} s, "
+              f"SDAR update {sdar_s:.2f} s", file=sys.stderr, flush=True)
 
 
 def trl_trainer(path: Path, prompts_text: list[str], args, after_step, output_dir: str):
@@ -194,6 +197,8 @@ def trl_trainer(path: Path, prompts_text: list[str], args, after_step, output_di
         def on_step_end(self, *_, **__):
             step_s = time.perf_counter() - current.pop("started")
             rounds.append(current | {"update_s": step_s - current["generation_s"]})
+            print(f"round {len(rounds) - 1}: TRL generation {current['generation_s']:.2f} s, "
+                  f"update {step_s - current['generation_s']:.2f} s", file=sys.stderr, flush=True)
             after_step()
 
     trainer.add_callback(Interleave())
@@ -208,8 +213,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="tiny-random", help="tiny-random | local/smollm2 | a local HF folder")
     parser.add_argument("--prompts", type=int, default=2, help="B: distinct prompts per step")
-    parser.add_argument("--group-size", type=int, default=4, help="G: completions per prompt")
-    parser.add_argument("--completion", type=int, default=32, help="tokens per completion (fixed)")
+    parser.add_argument("--group-size", type=int, default=2, help="G: completions per prompt")
+    parser.add_argument("--completion", type=int, default=16, help="tokens per completion (fixed)")
     parser.add_argument("--steps", type=int, default=5, help="measured steps per side, after one warm-up")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -224,6 +229,7 @@ def main() -> None:
         raise SystemExit("TRL is missing: it is the baseline of this benchmark; run `uv sync --group bench` first") from None
     from skillspark.train.model import resolve_model
 
+    transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     path = resolve_model(args.model)
