@@ -63,7 +63,9 @@ def _is_true(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("true", "yes", "1")
 
 
-def _read_skill(folder: Path) -> Skill:
+def read_skill(folder: Path) -> Skill:
+    """The skill in `folder`/SKILL.md; keywords from `metadata.keywords`, else the content words of name and
+    description."""
     fields, body, _ = split_frontmatter((folder / "SKILL.md").read_text(encoding="utf-8", errors="replace"))
     fields = fields or {}
     metadata = fields.get("metadata") if isinstance(fields.get("metadata"), dict) else {}
@@ -83,7 +85,7 @@ def load_skills(root: Path) -> list[Skill]:
     Only SKILL.md files are read: an explore output's trajectories, memos and verifier files next to them
     never reach the teacher. Skills with neither description nor body are left out.
     """
-    skills = [skill for skill in map(_read_skill, skill_dirs(root)) if skill.description or skill.body]
+    skills = [skill for skill in map(read_skill, skill_dirs(root)) if skill.description or skill.body]
     if not skills:
         raise UserError(f"--skills {root}: the SKILL.md files there are empty; the teacher needs skill text")
     return skills
