@@ -40,7 +40,7 @@ def _register() -> None:
     app.add_typer(pdi_commands.app, name="pdi", help="Posterior Distillation Index: replay and score.")
     app.add_typer(explore_commands.skills_app, name="skills", help="Validate SKILL.md folders.")
     app.add_typer(eval_commands.app, name="eval", help="A/B-evaluate skills on student agents; `eval report OUT`.")
-    app.add_typer(train_commands.app, name="train", help="Train a policy on text environments (GRPO, OPSD, SDAR).")
+    app.add_typer(train_commands.app, name="train", help="Train a policy on text or terminal environments (GRPO, SDAR, Skill-SD, RLSD, ...).")
     app.command("run")(agent_commands.run)
     app.command("explore")(explore_commands.explore)
     app.command("demo")(demo)

@@ -94,14 +94,21 @@ def test_sdar_without_skills_and_a_second_run_into_the_same_folder_are_user_erro
         train(_config(tmp_path, None, algo="grpo", steps=1))
 
 
-@pytest.mark.parametrize("algo", ["grpo", "opsd", "grpo_opsd", "sdar"])
+@pytest.mark.parametrize("algo", ["grpo", "opsd", "grpo_opsd", "sdar", "skillsd", "rlsd", "skill_grpo"])
 def test_each_algorithm_combines_its_terms_as_defined(tmp_path, skills, algo):
     row = read_metrics(train(_config(tmp_path, skills, algo=algo, steps=1, lora=True, kl_coef=0.01)) / "metrics.jsonl")[0]
     kl_term = 0.01 * row["kl"]
     entropy_term = 0.001 * row["entropy"]
-    if algo == "grpo":
+    if algo in ("grpo", "skill_grpo", "rlsd"):
         assert "gate_mean" not in row and "aux_loss" not in row
         assert row["loss"] == pytest.approx(row["pg_loss"] - entropy_term + kl_term, abs=1e-5)
+        assert ("delta_mean" in row) == (algo == "rlsd")  # only rlsd of these consults a teacher
+        if algo == "rlsd":
+            assert row["rlsd_lambda"] == pytest.approx(0.5)  # step 0 of the warm-down
+        return
+    if algo == "skillsd":
+        assert row["rho_mean"] == pytest.approx(1.0)  # on-policy: rho = exp(S - sg(S))
+        assert row["loss"] == pytest.approx(row["pg_loss"] + 0.001 * row["aux_loss"] - entropy_term + kl_term, abs=1e-5)
         return
     distill = 0.01 * row["aux_loss"]
     pg = 0.0 if algo == "opsd" else row["pg_loss"]
@@ -109,3 +116,18 @@ def test_each_algorithm_combines_its_terms_as_defined(tmp_path, skills, algo):
     if algo == "grpo_opsd":
         assert row["gate_mean"] == pytest.approx(0.5)  # beta = 0: the gate is one half everywhere
     assert row["kl"] >= 0.0
+
+
+def test_skill_grpo_puts_the_skill_in_the_policys_own_prompt_and_has_no_teacher(skills):
+    from skillspark.train.config import RolloutConfig
+    from skillspark.train.model import load_policy, tiny_random_model_dir
+    from skillspark.train.rollout import collect
+
+    model, tokenizer = load_policy(tiny_random_model_dir())
+    text = FAKE_SKILLS["choice"]
+    for in_prompt in (True, False):
+        cfg = RolloutConfig(group_size=2, max_turns=1, max_new_tokens=3, skill_in_policy_prompt=in_prompt)
+        samples = collect(model, tokenizer, "fake:choice?turns=1", [1], cfg, lambda _e, _t: text).samples
+        first_rule_line = text.splitlines()[1]
+        assert (first_rule_line in tokenizer.decode(samples[0].prompt_ids)) == in_prompt
+        assert (samples[0].teacher_prompt_ids is None) == in_prompt

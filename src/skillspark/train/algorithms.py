@@ -1,15 +1,20 @@
-"""The four training recipes of part 1, as the coefficients that tell them apart (research/training.md).
+"""The training recipes, as the coefficients and switches that tell them apart (research/training.md).
 
-SDAR = GRPO + λ·gated distillation (β = 5); GRPO+OPSD is the same with β = 0 (an ungated gate of ½);
-OPSD keeps the gated distillation term and drops the policy-gradient term. No torch here: the CLI
-validates `--algo` without loading it.
+- grpo: multi-turn GRPO (clipped policy gradient, group-normalized turn advantages).
+- sdar: GRPO + λ·gated distillation (β = 5, λ = 0.01); grpo_opsd: the same with β = 0 (gate ½);
+  opsd: the gated distillation term alone, no policy-gradient term.
+- skillsd: GRPO + λ·importance-weighted reverse KL to the skill-conditioned teacher (λ = 0.001).
+- rlsd: GRPO whose per-token advantages the teacher rescales, λ decaying 0.5 → 0 over a warm-down.
+- skill_grpo: GRPO with the skill in the student's own prompt (no teacher).
+No torch here: the CLI validates `--algo` without loading it.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-ALGORITHMS = ("grpo", "opsd", "grpo_opsd", "sdar")
+ALGORITHMS = ("grpo", "opsd", "grpo_opsd", "sdar", "skillsd", "rlsd", "skill_grpo")
+DISTILL_DEFAULTS = {"opsd": 0.01, "grpo_opsd": 0.01, "sdar": 0.01, "skillsd": 0.001}  # the reference scripts'
 
 
 class AlgoConfig(BaseModel):
@@ -22,8 +27,11 @@ class AlgoConfig(BaseModel):
     dual_clip: float = 3.0  # bound on −A·r when A < 0
     entropy_coef: float = 0.001
     kl_coef: float = 0.0  # low-variance KL to the reference (LoRA: the disabled adapter); reference scripts use 0.01
-    distill_coef: float = 0.01  # λ of the SDAR term (code default 0.1, every script 0.01)
-    beta: float = 5.0  # gate sharpness; forced to 0 for grpo_opsd
+    distill_coef: float | None = None  # λ of the distillation term; None: the algorithm's default above
+    beta: float = 5.0  # SDAR gate sharpness; forced to 0 for grpo_opsd
+    rlsd_lambda: float = 0.5  # RLSD's initial mixing weight
+    rlsd_warmdown: int = 100  # steps over which it decays linearly to 0 (scripts 100, code 50)
+    rlsd_eps: float = 0.2
     max_grad_norm: float = 1.0
     micro_batch_size: int = 8  # turn samples per forward; gradients accumulate to one optimizer step
 
@@ -33,8 +41,22 @@ class AlgoConfig(BaseModel):
 
     @property
     def uses_teacher(self) -> bool:
-        return self.algo != "grpo"
+        return self.algo not in ("grpo", "skill_grpo")
+
+    @property
+    def skill_in_policy_prompt(self) -> bool:
+        return self.algo == "skill_grpo"
+
+    @property
+    def distill_weight(self) -> float:
+        if self.distill_coef is not None:
+            return self.distill_coef
+        return DISTILL_DEFAULTS.get(self.algo, 0.0)
 
     @property
     def gate_beta(self) -> float:
         return 0.0 if self.algo == "grpo_opsd" else self.beta
+
+    def rlsd_lambda_at(self, step: int) -> float:
+        """λ_t = λ_0 · max(0, 1 − t / warm-down)."""
+        return self.rlsd_lambda * max(0.0, 1.0 - step / max(self.rlsd_warmdown, 1))

@@ -1,7 +1,8 @@
 """Checkpoints a user can load (transformers/peft) and the trainer can resume from exactly.
 
 DIR/checkpoints/step-000010/ holds `model/` (save_checkpoint: a full HF folder or a peft adapter) and
-`trainer_state.pt` (the trainable tensors, the optimizer's moments and the next step). Resuming loads
+`trainer_state.pt` (the trainable tensors, the optimizer's moments, the next step and the extra state of
+the teacher and the retriever). Resuming loads
 the base model, then these tensors and moments, so the next steps compute exactly what an uninterrupted
 run would have. Each checkpoint is built under a temporary name and renamed; `latest` names the newest.
 """
@@ -31,7 +32,7 @@ def latest_checkpoint(output: Path) -> Path | None:
     return path if (path / "trainer_state.pt").is_file() else None
 
 
-def save(output: Path, model, tokenizer, optimizer, next_step: int) -> Path:
+def save(output: Path, model, tokenizer, optimizer, next_step: int, extra: dict | None = None) -> Path:
     """Write checkpoint `step-{next_step}` atomically, point `latest` at it, drop the older ones."""
     root = checkpoint_root(output)
     name = f"step-{next_step:06d}"
@@ -40,7 +41,8 @@ def save(output: Path, model, tokenizer, optimizer, next_step: int) -> Path:
     staging.mkdir(parents=True)
     save_checkpoint(model, tokenizer, staging / "model")
     trainable = {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
-    torch.save({"next_step": next_step, "trainable": trainable, "optimizer": optimizer.state_dict()}, staging / "trainer_state.pt")
+    state = {"next_step": next_step, "trainable": trainable, "optimizer": optimizer.state_dict(), "extra": extra or {}}
+    torch.save(state, staging / "trainer_state.pt")
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)
     write_atomic(root / "latest", name + "\n")
@@ -49,12 +51,13 @@ def save(output: Path, model, tokenizer, optimizer, next_step: int) -> Path:
     return final
 
 
-def restore(checkpoint: Path, model, optimizer) -> int:
-    """Load the trainable tensors and the optimizer state; return the step to continue from."""
+def restore(checkpoint: Path, model, optimizer) -> tuple[int, dict]:
+    """Load the trainable tensors and the optimizer state; return the step to continue from and the
+    extra state saved with them (the teacher's weights, the retriever's statistics)."""
     state = torch.load(checkpoint / "trainer_state.pt", map_location="cpu", weights_only=True)
     parameters = dict(model.named_parameters())
     with torch.no_grad():
         for name, tensor in state["trainable"].items():
             parameters[name].copy_(tensor)
     optimizer.load_state_dict(state["optimizer"])
-    return int(state["next_step"])
+    return int(state["next_step"]), state.get("extra", {})

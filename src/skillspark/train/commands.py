@@ -29,7 +29,7 @@ def prepare_model_command(
 
 @app.command("run")
 def run_command(
-    algo: Annotated[str | None, typer.Option("--algo", help="grpo | opsd | grpo_opsd | sdar")] = None,
+    algo: Annotated[str | None, typer.Option("--algo", help="grpo | opsd | grpo_opsd | sdar | skillsd | rlsd | skill_grpo")] = None,
     env: Annotated[str | None, typer.Option("--env", help="fake:choice, textworld:tw-simple, textworld:coin_collector?level=5, ...")] = None,
     model: Annotated[str | None, typer.Option("--model", help="tiny-random | local/smollm2 | a local HF folder")] = None,
     lora: Annotated[bool | None, typer.Option("--lora/--full", help="Train LoRA adapters (default: full weights).")] = None,
@@ -46,8 +46,11 @@ def run_command(
     lr: Annotated[float | None, typer.Option("--lr")] = None,
     entropy_coef: Annotated[float | None, typer.Option("--entropy-coef")] = None,
     kl_coef: Annotated[float | None, typer.Option("--kl-coef", help="Low-variance KL to the disabled adapter (needs --lora).")] = None,
-    distill_coef: Annotated[float | None, typer.Option("--distill-coef", help="λ of the distillation term (default 0.01).")] = None,
+    distill_coef: Annotated[float | None, typer.Option("--distill-coef", help="λ of the distillation term (sdar 0.01, skillsd 0.001).")] = None,
     beta: Annotated[float | None, typer.Option("--beta", help="SDAR gate sharpness β (default 5).")] = None,
+    rlsd_warmdown: Annotated[int | None, typer.Option("--rlsd-warmdown", help="Steps over which RLSD's λ decays 0.5 → 0 (default 100).")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", help="live (default) | frozen | ema: the teacher's weights.")] = None,
+    teacher_sync: Annotated[int | None, typer.Option("--teacher-sync", help="Refresh the teacher from the student every N steps.")] = None,
     micro_batch_size: Annotated[int | None, typer.Option("--micro-batch-size")] = None,
     skills: Annotated[Path | None, typer.Option("--skills", help="Skill folder(s): the teacher's privileged text.")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,

@@ -14,6 +14,8 @@ from skillspark.errors import UserError
 from skillspark.train.algorithms import ALGORITHMS, AlgoConfig
 from skillspark.train.envs.actions import INVALID_ACTION_PENALTY
 
+TEACHER_MODES = ("live", "frozen", "ema")
+
 
 class RolloutConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -28,6 +30,7 @@ class RolloutConfig(BaseModel):
     reward_scale: float = 10.0  # ALFWorld's 10·won in the reference
     invalid_penalty: float = INVALID_ACTION_PENALTY
     generation_batch: int = 32
+    skill_in_policy_prompt: bool = False  # Skill-GRPO, and evaluating the skill-conditioned policy
 
 
 class TrainConfig(BaseModel):
@@ -50,8 +53,11 @@ class TrainConfig(BaseModel):
     lr: float = 1e-5
     entropy_coef: float = 0.001
     kl_coef: float = 0.0
-    distill_coef: float = 0.01
+    distill_coef: float | None = None  # None: the algorithm's own default (algorithms.DISTILL_DEFAULTS)
     beta: float = 5.0
+    rlsd_warmdown: int = 100
+    teacher: str = "live"
+    teacher_sync: int = 0  # refresh the teacher from the student every N steps (0: never)
     micro_batch_size: int = 8
     skills: Path | None = None
     seed: int = 0
@@ -65,11 +71,25 @@ class TrainConfig(BaseModel):
             raise ValueError(f"unknown algorithm {value!r}; choose one of {', '.join(ALGORITHMS)}")
         return value
 
+    @field_validator("teacher")
+    @classmethod
+    def _known_teacher(cls, value: str) -> str:
+        if value not in TEACHER_MODES:
+            raise ValueError(f"unknown teacher mode {value!r}; choose one of {', '.join(TEACHER_MODES)}")
+        return value
+
     @field_validator("reward")
     @classmethod
     def _known_reward(cls, value: str) -> str:
         if value not in ("won", "score"):
             raise ValueError("--reward must be 'won' or 'score'")
+        return value
+
+    @field_validator("teacher_sync", "rlsd_warmdown")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
         return value
 
     @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank")
@@ -82,7 +102,8 @@ class TrainConfig(BaseModel):
     def algo_config(self) -> AlgoConfig:
         return AlgoConfig(
             algo=self.algo, entropy_coef=self.entropy_coef, kl_coef=self.kl_coef,
-            distill_coef=self.distill_coef, beta=self.beta, micro_batch_size=self.micro_batch_size,
+            distill_coef=self.distill_coef, beta=self.beta, rlsd_warmdown=self.rlsd_warmdown,
+            micro_batch_size=self.micro_batch_size,
         )
 
     def rollout_config(self) -> RolloutConfig:
@@ -90,6 +111,7 @@ class TrainConfig(BaseModel):
             group_size=self.group_size, max_turns=self.max_turns, history_turns=self.history_turns,
             max_prompt_tokens=self.max_prompt_tokens, max_new_tokens=self.max_new_tokens,
             temperature=self.temperature, reward=self.reward,
+            skill_in_policy_prompt=self.algo_config().skill_in_policy_prompt,
         )
 
 

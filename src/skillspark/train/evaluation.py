@@ -28,11 +28,13 @@ def load_for_eval(spec: str):
 def evaluate_policy(model, tokenizer, env: str, episodes: int, *, max_turns: int, skills: Path | None, max_prompt_tokens: int = 1024) -> dict:
     parse_env_spec(env)
     skill = load_skill_text(skills) if skills is not None else None
-    cfg = RolloutConfig(group_size=1, max_turns=max_turns, temperature=0.0, max_prompt_tokens=max_prompt_tokens)
+    cfg = RolloutConfig(
+        group_size=1, max_turns=max_turns, temperature=0.0, max_prompt_tokens=max_prompt_tokens, skill_in_policy_prompt=True
+    )
     games = validation_games(env, episodes)
-    played = [start_episode(make_env(env, seed), f"game-{seed}", f"game-{seed}/eval") for seed in games]
+    played = [start_episode(make_env(env, seed), f"game-{seed}", f"game-{seed}/eval", lambda _key, _text: skill) for seed in games]
     try:
-        play(model, tokenizer, played, cfg, skill, policy_sees_skill=skill is not None)
+        play(model, tokenizer, played, cfg)
     finally:
         for episode in played:
             episode.env.close()

@@ -197,9 +197,13 @@ def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, 
 def load_checkpoint(
     path: Path, *, trainable: bool = True, device: str | None = None
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Read back what `save_checkpoint` wrote: a full model folder or a LoRA adapter on its recorded base."""
+    """Read back what `save_checkpoint` wrote: a full model folder or a LoRA adapter on its recorded base.
+
+    `trainable=False` freezes every parameter (evaluation); the default resumes training.
+    """
     if not (path / ADAPTER_CONFIG).is_file():
-        return load_policy(resolve_model(str(path)), device=device)
+        model, tokenizer = load_policy(resolve_model(str(path)), device=device)
+        return model.requires_grad_(trainable), tokenizer
     from peft import PeftModel
 
     tokenizer = _load_tokenizer(path)

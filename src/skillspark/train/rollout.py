@@ -8,6 +8,7 @@ its environment. When the episodes end, each turn becomes a `TurnSample` carryin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -27,6 +28,7 @@ class Episode:
     objective: str
     observation: str
     admissible: list[str]
+    skill: str | None = None  # the privileged text chosen for this episode (retrieval), or None
     history: list[Turn] = field(default_factory=list)
     prompts: list[TurnPrompt] = field(default_factory=list)
     responses: list[list[int]] = field(default_factory=list)
@@ -87,16 +89,20 @@ def generate(model, tokenizer, prompts: list[list[int]], *, max_new_tokens: int,
     return responses
 
 
-def start_episode(env: TextEnv, group_id: str, episode_id: str) -> Episode:
+SkillChooser = Callable[[str, str], "str | None"]  # (episode id, objective + first observation) -> skill text
+
+
+def start_episode(env: TextEnv, group_id: str, episode_id: str, choose_skill: SkillChooser | None = None) -> Episode:
     first = env.reset()
-    return Episode(env, group_id, episode_id, first.objective, first.text, list(first.admissible))
+    skill = choose_skill(episode_id, f"{first.objective}\n{first.text}") if choose_skill is not None else None
+    return Episode(env, group_id, episode_id, first.objective, first.text, list(first.admissible), skill)
 
 
-def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig, skill: str | None, *, policy_sees_skill: bool = False) -> None:
+def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig) -> None:
     """Play every episode to its end or to `max_turns`, answering all active ones per turn in one batch.
 
-    The skill text goes into the teacher's prompt only, unless `policy_sees_skill` (evaluation of the
-    skill-conditioned policy) puts it in front of the policy too.
+    An episode's skill text goes into the teacher's prompt only, unless `cfg.skill_in_policy_prompt`
+    (Skill-GRPO, or evaluating the skill-conditioned policy) puts it in front of the policy itself.
     """
     for _ in range(cfg.max_turns):
         active = [e for e in episodes if not e.done]
@@ -110,13 +116,13 @@ def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig, skill: s
                 observation=e.observation,
                 admissible=e.admissible,
                 history_turns=cfg.history_turns,
-                skill=skill,
+                skill=e.skill,
                 max_prompt_tokens=cfg.max_prompt_tokens,
             )
             for e in active
         ]
         responses = generate(
-            model, tokenizer, [p.teacher_ids if policy_sees_skill else p.student_ids for p in prompts],
+            model, tokenizer, [_policy_prompt(p, cfg) for p in prompts],
             max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, batch_size=cfg.generation_batch,
         )
         for episode, prompt, response in zip(active, prompts, responses):
@@ -134,6 +140,12 @@ def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig, skill: s
         episode.done = True
 
 
+def _policy_prompt(prompt: TurnPrompt, cfg: RolloutConfig) -> list[int]:
+    if cfg.skill_in_policy_prompt and prompt.teacher_ids is not None:
+        return prompt.teacher_ids
+    return prompt.student_ids
+
+
 def to_samples(episodes: list[Episode], cfg: RolloutConfig) -> list[TurnSample]:
     """One sample per played turn, each carrying its episode's reward minus its own invalid penalty."""
     samples = []
@@ -142,26 +154,28 @@ def to_samples(episodes: list[Episode], cfg: RolloutConfig) -> list[TurnSample]:
         for prompt, response, invalid in zip(episode.prompts, episode.responses, episode.invalid):
             samples.append(
                 TurnSample(
-                    prompt_ids=prompt.student_ids,
+                    prompt_ids=_policy_prompt(prompt, cfg),
                     response_ids=response,
                     reward=reward - (cfg.invalid_penalty if invalid else 0.0),
                     group_id=episode.group_id,
                     episode_id=episode.episode_id,
-                    teacher_prompt_ids=prompt.teacher_ids,
+                    teacher_prompt_ids=None if cfg.skill_in_policy_prompt else prompt.teacher_ids,
                 )
             )
     return samples
 
 
-def collect(model, tokenizer, spec: str, game_seeds: list[int], cfg: RolloutConfig, skill: str | None, *, cache_dir=None) -> RolloutResult:
+def collect(
+    model, tokenizer, spec: str, game_seeds: list[int], cfg: RolloutConfig, choose_skill: SkillChooser | None, *, cache_dir=None
+) -> RolloutResult:
     """G episodes per game, played together; the episodes' envs are closed afterwards."""
     episodes = [
-        start_episode(make_env(spec, seed, cache_dir), f"game-{seed}", f"game-{seed}/ep-{index}")
+        start_episode(make_env(spec, seed, cache_dir), f"game-{seed}", f"game-{seed}/ep-{index}", choose_skill)
         for seed in game_seeds
         for index in range(cfg.group_size)
     ]
     try:
-        play(model, tokenizer, episodes, cfg, skill)
+        play(model, tokenizer, episodes, cfg)
     finally:
         for episode in episodes:
             episode.env.close()

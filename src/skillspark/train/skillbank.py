@@ -38,6 +38,7 @@ DUPLICATE_JACCARD = 0.8
 MAX_SKILL_LINES = 12  # a compact skill: a dozen short lines at most
 MAX_LINE_CHARS = 240
 MAX_KEYWORDS = 8
+MAX_TITLE_WORDS = 12  # a longer first line is prose, not a title
 MIN_FAILURES = 2  # failures of one objective in one batch that make a recurring failure
 SUMMARY_MAX_TOKENS = 400
 EVENTS = "bank.jsonl"
@@ -48,9 +49,10 @@ Title: <a few words naming the skill>
 - <one step or rule>
 - <one step or rule>
 (2 to 6 lines that start with "- ")"""
+# the first line of a provider's or client's error text, not of a skill ("Error handling" is a fine title)
 _ERROR_ANSWER = re.compile(
-    r"^\W*(error|exception|traceback|http \d{3}|\d{3} (client|server) error|rate limit|internal server error|"
-    r"service unavailable|bad gateway|request failed|api (error|key)|quota exceeded|too many requests)\b",
+    r"^\W*((error|exception|traceback|fatal)\b\s*[:(\[\-\d]|(http )?[45]\d\d\b|.*\b(rate.?limit|internal server "
+    r"error|service unavailable|bad gateway|too many requests|quota exceeded|api key|request failed)\b)",
     re.IGNORECASE,
 )
 _TITLE = re.compile(r"^\W*(title|skill|name)\s*:\s*", re.IGNORECASE)
@@ -113,7 +115,7 @@ def parse_answer(answer: str) -> tuple[str, list[str]]:
         raise Rejected("the answer reads as an error message")
     title = _TITLE.sub("", lines[0]).strip("#*:- ").strip()
     steps = [line[:MAX_LINE_CHARS] for line in lines[1:MAX_SKILL_LINES + 1]]
-    if not title or len(tokenize(title)) > 12 or not steps:
+    if not title or len(tokenize(title)) > MAX_TITLE_WORDS or not steps:
         raise Rejected("the answer is not a title followed by steps")
     return title, steps
 

@@ -27,6 +27,7 @@ from skillspark.train.envs.registry import parse_env_spec
 from skillspark.train.model import load_policy, resolve_model
 from skillspark.train.rollout import collect
 from skillspark.train.skills import load_skill_text
+from skillspark.train.teacher import TeacherWeights
 from skillspark.train.update import update_step
 
 
@@ -85,32 +86,37 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         raise UserError("--kl-coef needs --lora: the reference policy is the LoRA model with its adapter disabled")
     algo, rollout_cfg = config.algo_config(), config.rollout_config()
     skill = load_skill_text(config.skills) if config.skills is not None else None
-    if algo.uses_teacher and skill is None:
-        raise UserError(f"--algo {config.algo} needs --skills DIR: the teacher is the policy given that skill text")
+    if (algo.uses_teacher or algo.skill_in_policy_prompt) and skill is None:
+        raise UserError(f"--algo {config.algo} needs --skills DIR: the skill text it conditions on")
     if accelerator.is_main_process:
         _prepare_output(config, resume)
 
     seed_everything(config.seed)
     model, tokenizer = load_policy(resolve_model(config.model), lora=config.lora, lora_rank=config.lora_rank, seed=config.seed)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
-    start = 0
+    start, extra = 0, {}
     last = checkpoints.latest_checkpoint(config.output) if resume else None
     if last is not None:
-        start = checkpoints.restore(last, model, optimizer)
+        start, extra = checkpoints.restore(last, model, optimizer)
         if accelerator.is_main_process:
             _keep_metrics_before(config.output / "metrics.jsonl", start)
+    teacher = TeacherWeights(model, config.teacher, config.teacher_sync)
+    if "teacher" in extra:
+        teacher.load_state_dict(extra["teacher"])
+    choose_skill = (lambda _episode, _text: skill) if skill is not None else None
     policy, optimizer = accelerator.prepare(model, optimizer)
     metrics_path = config.output / "metrics.jsonl"
 
     for step in range(start, config.steps):
         seed_everything(config.seed, step, rank)
         started = time.perf_counter()
-        rollout = collect(
-            model, tokenizer, config.env, _step_games(config, step, rank, world), rollout_cfg,
-            skill if algo.uses_teacher else None,
-        )
+        rollout = collect(model, tokenizer, config.env, _step_games(config, step, rank, world), rollout_cfg, choose_skill)
         generated = time.perf_counter()
-        stats = update_step(policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator)
+        stats = update_step(
+            policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
+            teacher=teacher, step=step,
+        )
+        teacher.after_step(model, step + 1)
         finished = time.perf_counter()
         tokens = sum(len(s.prompt_ids) + len(s.response_ids) for s in rollout.samples)
         row = {
@@ -134,7 +140,10 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
             accelerator.wait_for_everyone()
             if accelerator.is_main_process:
-                checkpoints.save(config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1)
+                checkpoints.save(
+                    config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1,
+                    extra={"teacher": teacher.state_dict()},
+                )
                 plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.env}")
     accelerator.wait_for_everyone()
     return config.output

@@ -1,4 +1,4 @@
-"""One optimizer step on a batch of turn samples: GRPO's clipped policy gradient plus SDAR's gated term.
+"""One optimizer step on a batch of turn samples: GRPO's clipped policy gradient plus the teacher's term.
 
 The step is on-policy with one optimizer update per batch (the reference's ppo_epochs = 1 with a
 minibatch no smaller than the batch), so the behaviour log-probs are the current ones, detached: the
@@ -10,12 +10,22 @@ each micro-batch's mean by its share of the global response tokens.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import torch
 
 from skillspark.train.algorithms import AlgoConfig
 from skillspark.train.batch import TurnSample, collate, response_logits, token_logprobs
-from skillspark.train.losses import entropy_from_logits, grpo_turn_advantages, low_var_kl, ppo_clip_loss, sdar_loss, token_mean
+from skillspark.train.losses import (
+    entropy_from_logits,
+    grpo_turn_advantages,
+    low_var_kl,
+    ppo_clip_loss,
+    rlsd_advantages,
+    sdar_loss,
+    skillsd_loss,
+    token_mean,
+)
 
 
 def _teacher_logprobs(model, samples: list[TurnSample], pad_id: int) -> torch.Tensor:
@@ -31,11 +41,35 @@ def _reference_logprobs(model, batch) -> torch.Tensor:
         return token_logprobs(response_logits(model, batch), batch.targets)
 
 
-def update_step(policy, optimizer, samples: list[TurnSample], cfg: AlgoConfig, *, pad_id: int, accelerator=None) -> dict[str, float]:
+def _objective(logp, entropy, advantages, teacher_logp, mask, cfg: AlgoConfig, step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    """The algorithm's loss on one micro-batch: which terms, with which weights (algorithms.py)."""
+    stats: dict[str, float] = {}
+    if cfg.algo == "rlsd":  # the teacher rescales each token's credit; no distillation term
+        lam = cfg.rlsd_lambda_at(step)
+        advantages = rlsd_advantages(advantages, teacher_logp, logp.detach(), lam, cfg.rlsd_eps)
+        stats["rlsd_lambda"] = lam
+    pg_loss, pg_stats = ppo_clip_loss(logp, logp.detach(), advantages, mask, cfg.clip, cfg.dual_clip)
+    loss = cfg.pg_coef * pg_loss - cfg.entropy_coef * entropy
+    stats |= {"pg_loss": pg_loss.item(), "entropy": entropy.item(), **pg_stats}
+    if teacher_logp is not None:
+        stats["delta_mean"] = token_mean((teacher_logp - logp).detach(), mask).item()
+    if cfg.algo in ("sdar", "opsd", "grpo_opsd"):
+        aux_loss, aux_stats = sdar_loss(logp, teacher_logp, mask, beta=cfg.gate_beta)
+    elif cfg.algo == "skillsd":  # on-policy: the behaviour log-probs are the current ones, detached (ρ = 1)
+        aux_loss, aux_stats = skillsd_loss(logp, teacher_logp, logp.detach(), mask)
+    else:
+        return loss, stats
+    return loss + cfg.distill_weight * aux_loss, stats | aux_stats | {"aux_loss": aux_loss.item()}
+
+
+def update_step(
+    policy, optimizer, samples: list[TurnSample], cfg: AlgoConfig, *, pad_id: int, accelerator=None, teacher=None, step: int = 0
+) -> dict[str, float]:
     """Compute the losses on `samples`, backpropagate in micro-batches, clip, step; return the step's stats.
 
     `policy` is what accelerate prepared (maybe DDP-wrapped); the teacher and the reference run on the
-    unwrapped model without gradients.
+    unwrapped model without gradients. `teacher` (teacher.TeacherWeights) swaps in the teacher's weights
+    for its forward (frozen, EMA or synchronized every N steps); None: the live policy is the teacher.
     """
     if not samples:
         raise ValueError("update_step needs at least one turn sample")
@@ -49,13 +83,19 @@ def update_step(policy, optimizer, samples: list[TurnSample], cfg: AlgoConfig, *
         global_tokens = accelerator.reduce(local_tokens, reduction="sum")
         rounds = int(accelerator.gather(torch.tensor([len(chunks)])).max())  # DDP needs equal backward counts
 
+    started = time.perf_counter()
+    teacher_logps: list[torch.Tensor | None] = [None] * len(chunks)
+    if cfg.uses_teacher:
+        with teacher.applied(model) if teacher is not None else nullcontext():
+            teacher_logps = [_teacher_logprobs(model, [samples[i] for i in chunk], pad_id) for chunk in chunks]
+    teacher_seconds = time.perf_counter() - started
+
     sums: dict[str, float] = {}
-    teacher_seconds = 0.0
     optimizer.zero_grad(set_to_none=True)
     for round_index in range(rounds):
         # a process with fewer micro-batches repeats its first one with weight 0, so every process syncs alike
-        indices = chunks[round_index] if round_index < len(chunks) else chunks[0]
-        weight = 1.0 if round_index < len(chunks) else 0.0
+        position = round_index if round_index < len(chunks) else 0
+        indices, weight = chunks[position], 1.0 if round_index < len(chunks) else 0.0
         chunk = [samples[i] for i in indices]
         batch = collate([s.prompt_ids for s in chunk], [s.response_ids for s in chunk], pad_id)
         mask = batch.response_mask
@@ -64,16 +104,7 @@ def update_step(policy, optimizer, samples: list[TurnSample], cfg: AlgoConfig, *
         logits = response_logits(policy, batch)
         logp = token_logprobs(logits, batch.targets)
         entropy = token_mean(entropy_from_logits(logits if cfg.entropy_coef else logits.detach()), mask)
-        pg_loss, pg_stats = ppo_clip_loss(logp, logp.detach(), advantages[indices], mask, cfg.clip, cfg.dual_clip)
-        loss = cfg.pg_coef * pg_loss - cfg.entropy_coef * entropy
-        stats = {"pg_loss": pg_loss.item(), "entropy": entropy.item(), **pg_stats}
-        if cfg.uses_teacher:
-            started = time.perf_counter()
-            teacher_logp = _teacher_logprobs(model, chunk, pad_id)
-            teacher_seconds += time.perf_counter() - started
-            aux_loss, aux_stats = sdar_loss(logp, teacher_logp, mask, beta=cfg.gate_beta)
-            loss = loss + cfg.distill_coef * aux_loss
-            stats |= {"aux_loss": aux_loss.item(), **aux_stats}
+        loss, stats = _objective(logp, entropy, advantages[indices], teacher_logps[position], mask, cfg, step)
         if hasattr(model, "disable_adapter"):  # LoRA: the KL to the base is logged always, in the loss if kl_coef
             kl = low_var_kl(logp, _reference_logprobs(model, batch), mask)
             loss = loss + cfg.kl_coef * kl

@@ -73,7 +73,10 @@ def _show(value: KnobValue) -> str:
 
 
 def split_spec(spec: str) -> tuple[str, str, dict[str, str]]:
-    """(family, name, raw knobs) of `spec`, or UserError for a malformed string."""
+    """(family, name, raw knobs) of `spec`, or UserError for a malformed string.
+
+    The name keeps its case (a `harbor:PATH` name is a path); the registry lowercases game names.
+    """
     head, _, query = spec.strip().partition("?")
     family, colon, name = head.partition(":")
     if not colon or not family or not name:
@@ -87,7 +90,7 @@ def split_spec(spec: str) -> tuple[str, str, dict[str, str]]:
         if key in raw:
             raise UserError(f"knob {key!r} given twice in env spec {spec!r} (--env): keep one")
         raw[key] = value
-    return family.strip().lower(), name.strip().lower(), raw
+    return family.strip().lower(), name.strip(), raw
 
 
 def apply_knobs(spec: str, family: str, name: str, schema: dict[str, Knob], raw: dict[str, str]) -> EnvSpec:
