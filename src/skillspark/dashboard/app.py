@@ -67,6 +67,9 @@ class Dashboard:
         self.pages: dict[tuple, tuple[list, bytes]] = {}  # task-list pages by query, with their listing
         self._lock = threading.Lock()
         self._runs_lock = threading.Lock()
+        self._summaries: list[dict[str, Any]] = []
+        self._summaries_at = 0.0
+        self._summaries_lock = threading.Lock()
 
     def runs(self) -> list[Run]:
         """The runs found, looked for again at most every RUNS_TTL_S (meanwhile others get the previous list)."""
@@ -85,7 +88,15 @@ class Dashboard:
             self._runs_lock.release()
 
     def expire_runs(self) -> None:
-        self._runs_at = 0.0
+        self._runs_at = self._summaries_at = 0.0
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every run's summary, shared by /api/runs and every runs stream for RUNS_TTL_S / 2."""
+        with self._summaries_lock:
+            if time.monotonic() - self._summaries_at >= RUNS_TTL_S / 2:
+                self._summaries = [self.summary(r) for r in self.runs()]
+                self._summaries_at = time.monotonic()
+            return self._summaries
 
     def run(self, rid: str) -> Run:
         run = next((r for r in self.runs() if r.id == rid), None)
@@ -179,7 +190,7 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
 
     @app.get("/api/runs")
     def runs() -> Response:
-        return SafeJSONResponse([board.summary(r) for r in board.runs()])
+        return SafeJSONResponse(board.summaries())
 
     @app.get("/api/runs/{rid}")
     def run(rid: str) -> Response:
@@ -337,7 +348,7 @@ def _source(board: Dashboard, rid: str | None, task: str | None):
     """The event source of one stream scope: all runs, one run's rows or results, or one task's records."""
     if rid is None:
         def runs_source(cursor: str | None) -> tuple[list[Event], str | None]:
-            runs = [board.summary(r) for r in board.runs()]
+            runs = board.summaries()
             digest = str(hash(json.dumps(runs, sort_keys=True, default=str)))
             return ([("runs", {"runs": runs}, None)] if digest != cursor else []), digest
         return runs_source
