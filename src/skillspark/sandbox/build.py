@@ -27,6 +27,7 @@ from skillspark.errors import UserError
 from skillspark.sandbox.dockerfile import BuildStep, DockerfilePlan, parse_dockerfile_text
 from skillspark.sandbox.hostfs import BASE_LAYER_VERSION, CONTEXT_MOUNT
 from skillspark.sandbox.hostmask import system_layers
+from skillspark.sandbox.interpreters import interpreter_layer
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.sandbox import Sandbox, host_trust_env
@@ -63,11 +64,13 @@ def _host_identity() -> str:
         return ""
 
 
-def cache_key(environment_dir: Path, dockerfile_text: str, build_args: dict[str, str]) -> str:
-    """Hash of everything a build depends on: context files, Dockerfile, args, host, our versions."""
+def cache_key(environment_dir: Path, dockerfile_text: str, build_args: dict[str, str], interpreter: str = "") -> str:
+    """Hash of everything a build depends on: context files, Dockerfile, args, host, our versions and
+    the interpreter layer below it (pip installed into that Python, not the host's)."""
     digest = hashlib.sha256()
-    for part in (BUILDER_VERSION, BASE_LAYER_VERSION, dockerfile_text, json.dumps(build_args, sort_keys=True),
-                 environment_content_hash(environment_dir, truncate=64), _host_identity()):
+    parts = [BUILDER_VERSION, BASE_LAYER_VERSION, dockerfile_text, json.dumps(build_args, sort_keys=True),
+             environment_content_hash(environment_dir, truncate=64), _host_identity()]
+    for part in parts + ([interpreter] if interpreter else []):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()[:32]
@@ -164,7 +167,8 @@ async def ensure_layer(
     plan = parse_dockerfile_text(dockerfile_text, where, build_args)
     layers = cache_dir / "layers"
     layers.mkdir(parents=True, exist_ok=True)
-    key = cache_key(environment_dir, dockerfile_text, build_args or {})
+    interpreter = await asyncio.to_thread(interpreter_layer, cache_dir, plan.base_image)
+    key = cache_key(environment_dir, dockerfile_text, build_args or {}, interpreter.name if interpreter else "")
     final = layers / key
     lock = await _lock(layers / f"{key}.lock")
     try:
@@ -175,7 +179,7 @@ async def ensure_layer(
         started = time.monotonic()
         # Mount points live outside the cache: the sandbox's root may not traverse the host's home.
         mount_dir = Path(tempfile.mkdtemp(prefix="skillspark-build-"))
-        mounts = MountPlan(state_dir=mount_dir, layers=system_layers(cache_dir), upper_dir=stage,
+        mounts = MountPlan(state_dir=mount_dir, layers=system_layers(cache_dir, plan.base_image), upper_dir=stage,
                            binds=[Bind(environment_dir.resolve(), CONTEXT_MOUNT, read_only=True)])
         sandbox = Sandbox(mounts, Limits(), isolator=isolator)
         try:

@@ -117,7 +117,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self._state_dir = Path(tempfile.mkdtemp(prefix="skillspark-sbx-"))
         storage_mb = self.task_env_config.storage_mb or DEFAULT_STORAGE_MB
         self._storage = await asyncio.to_thread(disk_storage, self._state_dir, storage_mb)
-        plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, *system_layers(self.cache_dir)],
+        plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, *system_layers(self.cache_dir, self.layer.meta.base_image)],
                          upper_dir=self._storage.mount_point if self._storage else None,
                          storage_mb=storage_mb, binds=binds)
         limits = Limits(cpus=self.task_env_config.cpus, memory_mb=self.task_env_config.memory_mb, pids_max=self.pids_max)

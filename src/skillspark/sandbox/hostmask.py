@@ -22,6 +22,7 @@ from pathlib import Path
 
 from skillspark.sandbox.hostfs import ROOT, base_layer, build_once, ensure_layer_shape
 from skillspark.sandbox.idmap import sandbox_mapping
+from skillspark.sandbox.interpreters import interpreter_layer
 
 SCANNED = ("etc", "var")
 PASSWORD_DATABASES = {"etc/shadow", "etc/shadow-", "etc/gshadow", "etc/gshadow-"}
@@ -108,9 +109,11 @@ def mask_layer(cache_dir: Path, root: Path = Path("/")) -> Path:
     return build_once(cache_dir / f"hostmask-{_layer_key(entries, root)}", populate)
 
 
-def system_layers(cache_dir: Path) -> list[Path]:
-    """The layers every sandbox has below its own: our base layer, then (idmapped only) the mask."""
-    layers = [base_layer(cache_dir)]
+def system_layers(cache_dir: Path, base_image: str = "") -> list[Path]:
+    """The layers every sandbox has below its own (top first): the base image's own Python where the
+    host's is another version (interpreters.py), our base layer, then (idmapped only) the mask."""
+    interpreter = interpreter_layer(cache_dir, base_image)
+    layers = [*([interpreter] if interpreter else []), base_layer(cache_dir)]
     if sandbox_mapping().idmapped:
         layers.append(mask_layer(cache_dir))
     return layers

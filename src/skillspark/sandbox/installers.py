@@ -149,12 +149,22 @@ fi
 """
 
 
+def _is_binary(path: Path) -> bool:
+    """An ELF executable, not a script: a pyenv or asdf shim named `uv` on PATH is a bash script that
+    needs the host's shim machinery, which the sandbox does not have."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
 def host_uv() -> Path | None:
     """The host's uv binary: on PATH, in our venv, or beside the interpreter the venv was made from."""
     found = shutil.which("uv")
     candidates = [Path(found)] if found else []
     candidates += [Path(sys.prefix) / "bin" / "uv", Path(sys.base_prefix) / "bin" / "uv"]
-    return next((path.resolve() for path in candidates if path.is_file()), None)
+    return next((path.resolve() for path in candidates if _is_binary(path)), None)
 
 
 def _write(path: Path, text: str, mode: int) -> None:
