@@ -84,7 +84,8 @@ def test_near_duplicates_are_counted_not_added(tmp_path: Path) -> None:
     assert last[1] == {**last[1], "event": "deduplicated", "version": 1, "duplicate_of": "open-a-locked-chest",
                        "similarity": 0.8333, "objective": CHEST}
     assert last[2]["event"] == "added" and last[2]["version"] == 2
-    assert bank.counts() == {"added": 2, "deduplicated": 1, "rejected": 0}
+    assert bank.stats() == {"skillbank/skills": 2.0, "skillbank/added": 2.0, "skillbank/deduplicated": 1.0,
+                            "skillbank/rejected": 0.0}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.jsonl", "open-a-locked-chest", "open-a-locked-chest-2"]
 
 
@@ -102,7 +103,8 @@ def test_a_restart_reloads_the_same_skills_and_considers_seeds_once(tmp_path: Pa
     assert [s.general for s in reloaded.skills()] == [False, True, False]
     assert reloaded.skills()[0].keywords == ["seedword"]
     assert (tmp_path / "bank.jsonl").read_text() == before  # no new events for seeds already considered
-    assert reloaded.counts() == {"added": 3, "deduplicated": 1, "rejected": 0} and reloaded.version == 3
+    assert reloaded.stats() == {"skillbank/skills": 3.0, "skillbank/added": 3.0, "skillbank/deduplicated": 1.0,
+                                "skillbank/rejected": 0.0}
     assert reloaded.add_from_episodes([episode(CHEST, ["x"], won=True)], scripted(NEAR_DUPLICATE)[0]) == []
 
 
@@ -130,6 +132,8 @@ def test_an_explore_output_seeds_the_bank_with_its_skill_md_files_only(tmp_path:
         ("", "empty answer"),
         ("Error: rate limit", "the answer reads as an error message"),
         ("429 Client Error: Too Many Requests for url", "the answer reads as an error message"),
+        ("ERROR (InternalServerError): upstream\n- retry", "the answer reads as an error message"),
+        ("The request hit a rate limit, try again later.\n- wait", "the answer reads as an error message"),
         ("Traceback (most recent call last):\n  File x\nValueError: rate limit", "the answer reads as an error message"),
         ("Sure! Here is a skill about chests that you may find useful.", "the answer is not a title followed by steps"),
     ],
@@ -148,6 +152,8 @@ def test_parse_answer_tolerates_fences_thinking_and_template_lines() -> None:
     assert parse_answer(answer) == ("Find the key", ["- look under the mat"])
     with pytest.raises(Rejected, match="not a title followed by steps"):
         parse_answer("Title: Find the key\n- <one step or rule>")
+    assert parse_answer("Error handling\n- read the error line") == ("Error handling", ["- read the error line"])
+    assert parse_answer("- 500 coins: sell the gem\n- then leave") == ("500 coins: sell the gem", ["- then leave"])
 
 
 def test_a_task_skill_title_starting_with_general_is_not_made_general(tmp_path: Path) -> None:

@@ -51,8 +51,10 @@ Title: <a few words naming the skill>
 (2 to 6 lines that start with "- ")"""
 # the first line of a provider's or client's error text, not of a skill ("Error handling" is a fine title)
 _ERROR_ANSWER = re.compile(
-    r"^\W*((error|exception|traceback|fatal)\b\s*[:(\[\-\d]|(http )?[45]\d\d\b|.*\b(rate.?limit|internal server "
-    r"error|service unavailable|bad gateway|too many requests|quota exceeded|api key|request failed)\b)",
+    r"^\W*((error|exception|traceback|fatal)\b\s*[:(\[\-\d]"  # "Error: ...", "Exception(", "ERROR 42"
+    r"|(http )?[45]\d\d\s*(:|-|\w+ error)"  # "429 Client Error", "HTTP 503: ..."
+    r"|.*\b(rate.?limit|internal server error|service unavailable|bad gateway|too many requests|quota exceeded"
+    r"|api key|request failed)\b)",
     re.IGNORECASE,
 )
 _TITLE = re.compile(r"^\W*(title|skill|name)\s*:\s*", re.IGNORECASE)
@@ -156,9 +158,11 @@ class SkillBank:
     def version(self) -> int:
         return len(self._skills)
 
-    def counts(self) -> dict[str, int]:
-        """Events so far per kind, for the metrics."""
-        return {kind: sum(e.event == kind for e in self.events) for kind in ("added", "deduplicated", "rejected")}
+    def stats(self) -> dict[str, float]:
+        """For metrics.jsonl: skills in the bank and events so far per kind (over restarts too)."""
+        kinds = ("added", "deduplicated", "rejected")
+        return {"skillbank/skills": float(self.version),
+                **{f"skillbank/{kind}": float(sum(e.event == kind for e in self.events)) for kind in kinds}}
 
     def add_from_episodes(self, episodes: list[EpisodeSummary], summarize: Callable[[str], str]) -> list[str]:
         """Summarize this batch's wins and recurring failures; the names of the skills added."""
