@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -140,6 +141,33 @@ def test_the_turn_limit_verifies_and_an_empty_reply_is_an_invalid_turn(greet: Pa
 def test_a_slow_command_is_killed_at_the_timeout_knob(greet: Path) -> None:
     steps, _ = play(f"harbor:{greet}?timeout=1", ["echo started; sleep 30", "submit"])
     assert steps[0].observation.startswith("exit code 124") and "started" in steps[0].observation
+
+
+def test_the_task_time_limit_ends_the_episode_with_the_verifier_reward(greet: Path) -> None:
+    config = greet / "task.toml"  # the trainer's thinking time counts, as a model's does in `skillspark run`
+    config.write_text(config.read_text().replace("[agent]\ntimeout_sec = 120.0", "[agent]\ntimeout_sec = 2.0"))
+    env = make_env(f"harbor:{greet}", 0)
+    try:
+        env.reset()
+        assert not env.step("echo hello > /app/greeting.txt").done
+        time.sleep(3)
+        last = env.step("echo more")
+    finally:
+        env.close()
+    assert last.done and last.reward == 1.0 and "agent_timeout" in last.observation
+    assert env.outcome is not None and env.outcome.status == "agent_timeout"
+
+
+def test_an_environment_that_does_not_build_is_one_user_error_line(tmp_path: Path) -> None:
+    task = make_task(tmp_path, dockerfile_extra="RUN echo boom >&2; exit 3\n")
+    env = make_env(f"harbor:{task}", 0)
+    try:
+        with pytest.raises(UserError, match=r"did not start \(infra_error, .*exit 3.*skillspark sandbox exec") as caught:
+            env.reset()
+    finally:
+        env.close()
+    assert "\n" not in str(caught.value)
+    assert psutil.Process().children(recursive=True) == []
 
 
 def test_reset_starts_afresh_and_close_leaves_no_process_thread_or_trial_dir(greet: Path) -> None:
