@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import random
+from abc import ABC, abstractmethod
 from collections import deque
 from pathlib import Path
 from typing import Any, Protocol
@@ -104,7 +105,7 @@ class Retriever(Protocol):
     def stats(self) -> dict[str, float]: ...
 
 
-class TallyRetriever:
+class TallyRetriever(ABC):
     """Pulls and successes per skill, shared by every strategy; a subclass only says what to choose."""
 
     def __init__(self, skills: list[Skill]) -> None:
@@ -116,8 +117,9 @@ class TallyRetriever:
         self.wins = {s.name: 0 for s in self.skills}
         self._pending: dict[str, deque[list[str]]] = {}
 
+    @abstractmethod
     def choose(self, episode_key: str, text: str) -> list[Skill]:
-        raise NotImplementedError
+        """The skills for this episode, before any tally."""
 
     def select(self, episode_key: str, text: str) -> list[Skill]:
         chosen = self.choose(episode_key, text)
