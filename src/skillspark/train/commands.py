@@ -94,3 +94,32 @@ def eval_command(
     if json_path is not None:
         write_atomic(json_path, text + "\n")
     typer.echo(text)
+
+
+@app.command("compare")
+def compare_command(
+    algos: Annotated[str, typer.Option("--algos", help="Comma-separated; the first is the baseline, e.g. grpo,sdar,skillsd,rlsd.")],
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per algorithm (0..N-1).")] = 3,
+    env: Annotated[str | None, typer.Option("--env")] = None,
+    model: Annotated[str | None, typer.Option("--model")] = None,
+    lora: Annotated[bool | None, typer.Option("--lora/--full")] = None,
+    steps: Annotated[int | None, typer.Option("--steps")] = None,
+    games: Annotated[int | None, typer.Option("--games")] = None,
+    group_size: Annotated[int | None, typer.Option("--group-size")] = None,
+    max_turns: Annotated[int | None, typer.Option("--max-turns")] = None,
+    lr: Annotated[float | None, typer.Option("--lr")] = None,
+    skills: Annotated[Path | None, typer.Option("--skills")] = None,
+    eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1, help="Validation games per final policy.")] = 20,
+    output: Annotated[Path, typer.Option("--output", help="Folder for runs/, compare.json, compare.md, compare.png.")] = Path("train-compare"),
+    config_file: Annotated[Path | None, typer.Option("--config", help="A TOML file of train run settings (flags win).")] = None,
+) -> None:
+    """Train several algorithms over several seeds; table with CIs over seeds, curves, and a plain verdict."""
+    from skillspark.train.compare import parse_algos, render_table, run_compare
+    from skillspark.train.config import build_config
+
+    chosen = parse_algos(algos)
+    flags = dict(env=env, model=model, lora=lora, steps=steps, games=games, group_size=group_size, max_turns=max_turns, lr=lr, skills=skills)
+    base = build_config(flags | {"algo": chosen[0]}, config_file)
+    summary = run_compare(base, chosen, seeds, eval_episodes, output)
+    typer.echo(render_table(summary))
+    typer.echo(f"\n{output / 'compare.json'}  {output / 'compare.png'}")
