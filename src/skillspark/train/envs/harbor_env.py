@@ -218,15 +218,17 @@ class HarborEnv:
         self._done = True
         if self._loop is None:
             return
-        self._call(self._abandon())
-        self._call(self._loop.shutdown_default_executor())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        if self._thread is not None:
-            self._thread.join()
-        self._loop.close()
-        self._loop = self._thread = None
-        if self._trials_dir is not None:
-            shutil.rmtree(self._trials_dir, ignore_errors=True)
+        try:
+            self._call(self._abandon())
+            self._call(self._loop.shutdown_default_executor())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join()
+            self._loop.close()
+            self._loop = self._thread = None
+            if self._trials_dir is not None:
+                shutil.rmtree(self._trials_dir, ignore_errors=True)
 
     # ---- on the env's loop ----------------------------------------------------------------------
 
