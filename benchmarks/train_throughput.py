@@ -1,7 +1,7 @@
 """Training throughput: our update step vs TRL's GRPOTrainer on the same model, batch and lengths.
 
 Protocol (research/training.md): both sides load the same safetensors folder through `load_policy` (fp32,
-sdpa), torch uses `--threads` threads, single-turn prompts (text-game turn prompts in SmolLM2's chat
+sdpa), torch uses 2 threads (fewer when the cores are busy: `--threads`), single-turn prompts (text-game turn prompts in SmolLM2's chat
 template), a constant reward, B prompts × G completions per step, every completion exactly `--completion`
 tokens (end-of-text suppressed), no KL (beta = 0), one optimizer step per generation (num_iterations = 1),
 token-mean loss (TRL's `dapo` = ours), no entropy term, max grad norm 1, AdamW (torch) at lr 1e-6, no
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 TARGET_RATIO = 1.2
+PROTOCOL_THREADS = 2
 OBJECTIVE = "Find the golden key and unlock the chest in the cellar."
 ADMISSIBLE = ["go north", "go south", "open door", "take key", "look", "inventory"]
 SKILL = (
@@ -216,7 +217,8 @@ def main() -> None:
     parser.add_argument("--group-size", type=int, default=2, help="G: completions per prompt")
     parser.add_argument("--completion", type=int, default=16, help="tokens per completion (fixed)")
     parser.add_argument("--steps", type=int, default=5, help="measured steps per side, after one warm-up")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"torch threads (default: {PROTOCOL_THREADS}, fewer when cores are busy)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -227,9 +229,13 @@ def main() -> None:
         import trl
     except ImportError:
         raise SystemExit("TRL is missing: it is the baseline of this benchmark; run `uv sync --group bench` first") from None
+    from skillspark.llm.local_server import default_threads
     from skillspark.train.model import resolve_model
 
     transformers.utils.logging.disable_progress_bar()
+    # torch's OpenMP threads spin while they wait for each other: on a 2-core box at load 10, 2 threads
+    # generated 5-16x slower than 1 (measured), so by default only idle cores are used, as llama.cpp's are
+    args.threads = args.threads or min(PROTOCOL_THREADS, default_threads())
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     path = resolve_model(args.model)
