@@ -38,6 +38,11 @@ def trial_reward(task: Path, agent, trials_dir: Path) -> float | None:
     return outcome.reward
 
 
+def descendants() -> set[int]:
+    """Our process tree (other tests' servers may live on in it: compare, never expect it empty)."""
+    return {child.pid for child in psutil.Process().children(recursive=True)}
+
+
 def play(spec: str, actions: list[str]):
     env = make_env(spec, 0)
     try:
@@ -160,6 +165,7 @@ def test_the_task_time_limit_ends_the_episode_with_the_verifier_reward(greet: Pa
 
 def test_an_environment_that_does_not_build_is_one_user_error_line(tmp_path: Path) -> None:
     task = make_task(tmp_path, dockerfile_extra="RUN echo boom >&2; exit 3\n")
+    before = descendants()
     env = make_env(f"harbor:{task}", 0)
     try:
         with pytest.raises(UserError, match=r"did not start \(infra_error, .*exit 3.*skillspark sandbox exec") as caught:
@@ -167,21 +173,21 @@ def test_an_environment_that_does_not_build_is_one_user_error_line(tmp_path: Pat
     finally:
         env.close()
     assert "\n" not in str(caught.value)
-    assert psutil.Process().children(recursive=True) == []
+    assert descendants() <= before
 
 
 def test_reset_starts_afresh_and_close_leaves_no_process_thread_or_trial_dir(greet: Path) -> None:
-    threads = set(threading.enumerate())
+    threads, before = set(threading.enumerate()), descendants()
     env = make_env(f"harbor:{greet}", 0)
     env.reset()
     env.step("echo hello > /app/greeting.txt; sleep 300 &")
-    assert psutil.Process().children(recursive=True)
+    assert descendants() - before  # the sandbox (and its background sleep) runs
     first = env.reset()  # abandons the running trial unverified: a fresh sandbox, the same objective
     assert first.admissible == [] and "greeting.txt" in first.objective
     assert env.step("cat /app/greeting.txt").observation.startswith("exit code 1")
     trials_dir = env._trials_dir
     env.close()
-    assert psutil.Process().children(recursive=True) == []
+    assert descendants() <= before
     assert set(threading.enumerate()) <= threads
     assert trials_dir is not None and not trials_dir.exists()
     env.close()  # twice is harmless
@@ -193,6 +199,7 @@ def test_a_tiny_random_policy_plays_a_few_turns(greet: Path) -> None:
     from skillspark.train.rollout import collect
 
     model, tokenizer = load_policy(tiny_random_model_dir(), seed=0)
+    before = descendants()
     cfg = RolloutConfig(group_size=1, max_turns=2, max_new_tokens=12)
     result = collect(model, tokenizer, f"harbor:{greet}?turns=2&timeout=5", [0], cfg, None)
     (episode,) = result.episodes
@@ -200,7 +207,7 @@ def test_a_tiny_random_policy_plays_a_few_turns(greet: Path) -> None:
     outcome = episode.env.outcome  # the env verified on the policy's last turn, as `skillspark run` would
     assert outcome is not None and outcome.status == "ok"
     assert episode.score == outcome.reward and episode.won == (outcome.reward >= 1.0)
-    assert psutil.Process().children(recursive=True) == []
+    assert descendants() <= before
 
 
 @pytest.mark.slow
