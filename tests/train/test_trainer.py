@@ -131,3 +131,38 @@ def test_skill_grpo_puts_the_skill_in_the_policys_own_prompt_and_has_no_teacher(
         first_rule_line = text.splitlines()[1]
         assert (first_rule_line in tokenizer.decode(samples[0].prompt_ids)) == in_prompt
         assert (samples[0].teacher_prompt_ids is None) == in_prompt
+
+
+def test_ucb_retrieval_statistics_land_in_the_metrics_and_survive_a_resume(tmp_path, skills):
+    second = skills / "corridor"
+    second.mkdir()
+    (second / "SKILL.md").write_text(f"---\nname: corridor\ndescription: Walk into the breeze.\n---\n{FAKE_SKILLS['corridor']}\n")
+    config = _config(tmp_path, skills, retrieval="ucb", steps=2, save_every=1)
+    rows = read_metrics(train(config) / "metrics.jsonl")
+    pulls = {k: v for k, v in rows[-1].items() if k.startswith("pulls/")}
+    assert set(pulls) == {"pulls/lamp-and-buttons", "pulls/corridor"}
+    assert sum(pulls.values()) == 2 * 2 * 3  # 2 steps x 2 games x 3 episodes, one task skill each
+    assert rows[-1]["ucb_c"] == pytest.approx(2**0.5)
+    resumed = read_metrics(train(config.model_copy(update={"steps": 3}), resume=True) / "metrics.jsonl")
+    assert sum(v for k, v in resumed[-1].items() if k.startswith("pulls/")) == 3 * 2 * 3
+
+
+def test_skills_from_rollouts_grow_a_bank_the_teacher_then_uses(tmp_path, skills, monkeypatch):
+    from skillspark.train import privileged
+
+    prompts = []
+
+    def scripted(prompt: str) -> str:
+        prompts.append(prompt)
+        return f"Press the lamp's button {len(prompts)}\n1. read the lamp colour {len(prompts)}\n2. press its symbol"
+
+    scripted.close = lambda: None
+    monkeypatch.setattr(privileged, "llm_summarizer", lambda model: scripted)
+    env = "fake:choice?turns=1&options=2"
+    config = _config(tmp_path, None, env=env, skills_from_rollouts=True, steps=2, games=2, group_size=4)
+    row = read_metrics(train(config) / "metrics.jsonl")[-1]
+    bank = tmp_path / "run" / "skillbank"
+    assert prompts  # the first batch's recurring failures were summarized
+    assert row["skillbank/skills"] == len(list(bank.glob("*/SKILL.md"))) >= 1
+    assert (bank / "bank.jsonl").is_file()
+    assert all("Error" not in p.read_text() for p in bank.glob("*/SKILL.md"))

@@ -53,6 +53,12 @@ def run_command(
     teacher_sync: Annotated[int | None, typer.Option("--teacher-sync", help="Refresh the teacher from the student every N steps.")] = None,
     micro_batch_size: Annotated[int | None, typer.Option("--micro-batch-size")] = None,
     skills: Annotated[Path | None, typer.Option("--skills", help="Skill folder(s): the teacher's privileged text.")] = None,
+    retrieval: Annotated[str | None, typer.Option("--retrieval", help="keyword | full (default) | random | ucb")] = None,
+    ucb_c: Annotated[float | None, typer.Option("--ucb-c", help="UCB1 exploration constant (default √2).")] = None,
+    skills_from_rollouts: Annotated[
+        bool | None, typer.Option("--skills-from-rollouts/--no-skills-from-rollouts", help="Grow a skill bank from each batch (Skill-SD).")
+    ] = None,
+    summarizer: Annotated[str | None, typer.Option("--summarizer", help="Model that writes bank skills (default local/smollm2).")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     save_every: Annotated[int | None, typer.Option("--save-every", help="Checkpoint every N steps (and at the end).")] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Run folder (default train-out).")] = None,

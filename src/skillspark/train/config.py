@@ -15,6 +15,7 @@ from skillspark.train.algorithms import ALGORITHMS, AlgoConfig
 from skillspark.train.envs.actions import INVALID_ACTION_PENALTY
 
 TEACHER_MODES = ("live", "frozen", "ema")
+RETRIEVAL_STRATEGIES = ("keyword", "full", "random", "ucb")
 
 
 class RolloutConfig(BaseModel):
@@ -60,6 +61,10 @@ class TrainConfig(BaseModel):
     teacher_sync: int = 0  # refresh the teacher from the student every N steps (0: never)
     micro_batch_size: int = 8
     skills: Path | None = None
+    retrieval: str = "full"  # keyword | full | random | ucb: which skills each episode's teacher sees
+    ucb_c: float = 2**0.5
+    skills_from_rollouts: bool = False
+    summarizer: str = "local/smollm2"  # the model that turns rollouts into skills (any litellm string)
     seed: int = 0
     save_every: int = 10
     output: Path = Path("train-out")
@@ -76,6 +81,13 @@ class TrainConfig(BaseModel):
     def _known_teacher(cls, value: str) -> str:
         if value not in TEACHER_MODES:
             raise ValueError(f"unknown teacher mode {value!r}; choose one of {', '.join(TEACHER_MODES)}")
+        return value
+
+    @field_validator("retrieval")
+    @classmethod
+    def _known_retrieval(cls, value: str) -> str:
+        if value not in RETRIEVAL_STRATEGIES:
+            raise ValueError(f"unknown retrieval {value!r}; choose one of {', '.join(RETRIEVAL_STRATEGIES)}")
         return value
 
     @field_validator("reward")

@@ -14,7 +14,7 @@ from skillspark.train.envs.manifest import validation_games
 from skillspark.train.envs.registry import make_env, parse_env_spec
 from skillspark.train.model import load_checkpoint, load_policy, resolve_model
 from skillspark.train.rollout import play, start_episode
-from skillspark.train.skills import load_skill_text
+from skillspark.train.retrieval import load_skills, render_skills
 
 
 def load_for_eval(spec: str):
@@ -27,7 +27,7 @@ def load_for_eval(spec: str):
 
 def evaluate_policy(model, tokenizer, env: str, episodes: int, *, max_turns: int, skills: Path | None, max_prompt_tokens: int = 1024) -> dict:
     parse_env_spec(env)
-    skill = load_skill_text(skills) if skills is not None else None
+    skill = render_skills(load_skills(skills)) if skills is not None else None
     cfg = RolloutConfig(
         group_size=1, max_turns=max_turns, temperature=0.0, max_prompt_tokens=max_prompt_tokens, skill_in_policy_prompt=True
     )

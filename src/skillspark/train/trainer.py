@@ -26,7 +26,7 @@ from skillspark.train.envs.manifest import training_games
 from skillspark.train.envs.registry import parse_env_spec
 from skillspark.train.model import load_policy, resolve_model
 from skillspark.train.rollout import collect
-from skillspark.train.skills import load_skill_text
+from skillspark.train.privileged import SkillSource
 from skillspark.train.teacher import TeacherWeights
 from skillspark.train.update import update_step
 
@@ -85,9 +85,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if config.kl_coef and not config.lora:
         raise UserError("--kl-coef needs --lora: the reference policy is the LoRA model with its adapter disabled")
     algo, rollout_cfg = config.algo_config(), config.rollout_config()
-    skill = load_skill_text(config.skills) if config.skills is not None else None
-    if (algo.uses_teacher or algo.skill_in_policy_prompt) and skill is None:
-        raise UserError(f"--algo {config.algo} needs --skills DIR: the skill text it conditions on")
+    if (algo.uses_teacher or algo.skill_in_policy_prompt) and config.skills is None and not config.skills_from_rollouts:
+        raise UserError(f"--algo {config.algo} needs --skills DIR (or --skills-from-rollouts): the skill text it conditions on")
+    source = SkillSource(config, world)
     if accelerator.is_main_process:
         _prepare_output(config, resume)
 
@@ -103,20 +103,23 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     teacher = TeacherWeights(model, config.teacher, config.teacher_sync)
     if "teacher" in extra:
         teacher.load_state_dict(extra["teacher"])
-    choose_skill = (lambda _episode, _text: skill) if skill is not None else None
+    source.load_state_dict(extra.get("skills", {}))
+    conditioned = algo.uses_teacher or algo.skill_in_policy_prompt
     policy, optimizer = accelerator.prepare(model, optimizer)
     metrics_path = config.output / "metrics.jsonl"
 
     for step in range(start, config.steps):
         seed_everything(config.seed, step, rank)
         started = time.perf_counter()
-        rollout = collect(model, tokenizer, config.env, _step_games(config, step, rank, world), rollout_cfg, choose_skill)
+        games = _step_games(config, step, rank, world)
+        rollout = collect(model, tokenizer, config.env, games, rollout_cfg, source.choose if conditioned else None)
         generated = time.perf_counter()
         stats = update_step(
             policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
             teacher=teacher, step=step,
         )
         teacher.after_step(model, step + 1)
+        source.observe(rollout.episodes)
         finished = time.perf_counter()
         tokens = sum(len(s.prompt_ids) + len(s.response_ids) for s in rollout.samples)
         row = {
@@ -127,6 +130,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             "step_time_s": finished - started,
             "memory_mb": memory_mb(),
             "processes": world,
+            **source.stats(),
         }
         row = {key: float(accelerator.reduce(torch.tensor(value, dtype=torch.float64), reduction="mean")) for key, value in sorted(row.items())}
         if not math.isfinite(row["loss"]):
@@ -142,8 +146,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             if accelerator.is_main_process:
                 checkpoints.save(
                     config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1,
-                    extra={"teacher": teacher.state_dict()},
+                    extra={"teacher": teacher.state_dict(), "skills": source.state_dict()},
                 )
                 plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.env}")
     accelerator.wait_for_everyone()
+    source.close()
     return config.output

@@ -29,8 +29,9 @@ from skillspark.train.losses import (
 
 
 def _teacher_logprobs(model, samples: list[TurnSample], pad_id: int) -> torch.Tensor:
-    """The same model scoring the student's sampled tokens with the skill text in its prompt."""
-    batch = collate([s.teacher_prompt_ids for s in samples], [s.response_ids for s in samples], pad_id)
+    """The same model scoring the student's sampled tokens with the skill text in its prompt (an episode
+    given no skill, e.g. before the skill bank has any, is scored on its own prompt)."""
+    batch = collate([s.teacher_prompt_ids or s.prompt_ids for s in samples], [s.response_ids for s in samples], pad_id)
     with torch.no_grad():
         return token_logprobs(response_logits(model, batch), batch.targets)
 
