@@ -91,9 +91,9 @@ async def test_dashboard_in_chromium(page_on, tmp_path):
     append_line(log, json.dumps({"type": "pdi_snapshot", "attempt": 3, "step": 3, "proxy_exec": 0.9, "proxy_plan": 0.1,
                                  "proxy_oss": 0.2, "raw_pdi": -0.9, "weight": 1.0, "weighted_pdi": -0.9,
                                  "triggered": True, "level": "strong"}))
-    # within 2 s of the write (a page poll of 0.1 s here, plus the page's 0.3 s debounce)
-    await expect(page.locator("#attempts .attempt")).to_have_count(4, timeout=2000)
-    await expect(page.locator("#pdi-chart .trigger.strong")).to_have_count(2, timeout=2000)
+    # how fast is the benchmark's question (benchmarks/dashboard_load.py: SSE delivery); here only that it comes
+    await expect(page.locator("#attempts .attempt")).to_have_count(4, timeout=15_000)
+    await expect(page.locator("#pdi-chart .trigger.strong")).to_have_count(2, timeout=15_000)
     assert await page.evaluate("window.__sameDocument === true")
     assert "python3 topk.py" in await page.locator("#attempts .attempt.PASS pre").first.inner_text()
 

@@ -333,7 +333,7 @@ async function taskPage(root, runId, task) {
   root.append(crumbs(["Runs", "#/"], [run.name, `#/run/${enc(runId)}`], [task]), body);
   const draw = () => drawTask(clear(body), runId, detail);
   draw();
-  const reload = debounce(async () => { detail = await api(url); draw(); }, 300);
+  const reload = debounce(async () => { detail = await api(url); draw(); }, 150);
   ctx.stop = subscribe(`run=${enc(runId)}&task=${enc(task)}`, { record: reload, row: reload }, detail.cursor);
 }
 function drawTask(body, runId, d) {
