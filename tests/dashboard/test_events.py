@@ -51,11 +51,9 @@ def test_appended_line_arrives_and_last_event_id_resumes(tmp_path, serve):
     cursor = httpx.get(f"{base}/api/runs/{rid}/tasks/{TASK}").json()["cursor"]
     url = f"{base}/api/events?run={rid}&task={TASK}"
 
-    started = time.monotonic()
     events = [e for e in read_events(url, headers={"Last-Event-ID": cursor}, until=1,
                                      after_open=lambda: append_line(log, json.dumps(NEW_RECORD)))
               if e[1] == "record"]
-    assert time.monotonic() - started < 5
     event_id, _, data = events[0]
     record = json.loads(data)
     assert record["type"] == "pdi_snapshot" and record["level"] == "strong" and record["line"] == 10
