@@ -15,6 +15,7 @@ from skillspark.errors import UserError
 from skillspark.train.envs.actions import format_admissible
 
 SYSTEM = "You are an agent playing a text game. Reply with exactly one action from the list, nothing else."
+SYSTEM_SHELL = "You are an agent in a Linux shell. Reply with exactly one shell command, or `submit` when the task is done."
 TEACHER_HEADER = "[Privileged Skill Information]\n"
 
 
@@ -29,13 +30,14 @@ def _user_message(objective: str, history: list[Turn], observation: str, admissi
     if history:
         parts.append("Recent turns:\n" + "\n".join(f"Observation: {t.observation.strip()}\nAction: {t.action}" for t in history))
     parts.append(f"Observation: {observation.strip()}")
-    parts.append("Admissible actions:\n" + format_admissible(admissible))
+    if admissible:  # a free-text environment (a shell) has no list of actions
+        parts.append("Admissible actions:\n" + format_admissible(admissible))
     parts.append("Your action:")
     return "\n\n".join(parts)
 
 
-def chat_prompt(tokenizer, user_message: str) -> str:
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user_message}]
+def chat_prompt(tokenizer, user_message: str, free_text: bool = False) -> str:
+    messages = [{"role": "system", "content": SYSTEM_SHELL if free_text else SYSTEM}, {"role": "user", "content": user_message}]
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
@@ -63,7 +65,7 @@ def build_turn_prompt(
     """The longest recent history with which the student prompt (and the teacher's, with the skill) fits."""
     kept = history[-history_turns:] if history_turns > 0 else []
     while True:
-        student = chat_prompt(tokenizer, _user_message(objective, kept, observation, admissible))
+        student = chat_prompt(tokenizer, _user_message(objective, kept, observation, admissible), free_text=not admissible)
         student_ids = tokenizer.encode(student, add_special_tokens=False)
         teacher_ids = tokenizer.encode(teacher_text(student, skill), add_special_tokens=False) if skill else None
         longest = max(len(student_ids), len(teacher_ids or ()))

@@ -137,6 +137,11 @@ def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig) -> None:
             episode.won = episode.won or result.won
             episode.done = result.done
     for episode in episodes:
+        finish = getattr(episode.env, "finish", None)  # an env that scores only at the end (harbor) verifies now
+        if not episode.done and finish is not None:
+            result = finish()
+            episode.score += result.reward
+            episode.won = episode.won or result.won
         episode.done = True
 
 
@@ -169,12 +174,16 @@ def collect(
     model, tokenizer, spec: str, game_seeds: list[int], cfg: RolloutConfig, choose_skill: SkillChooser | None, *, cache_dir=None
 ) -> RolloutResult:
     """G episodes per game, played together; the episodes' envs are closed afterwards."""
-    episodes = [
-        start_episode(make_env(spec, seed, cache_dir), f"game-{seed}", f"game-{seed}/ep-{index}", choose_skill)
-        for seed in game_seeds
-        for index in range(cfg.group_size)
-    ]
+    episodes: list[Episode] = []
     try:
+        for seed in game_seeds:
+            for index in range(cfg.group_size):
+                env = make_env(spec, seed, cache_dir)
+                try:
+                    episodes.append(start_episode(env, f"game-{seed}", f"game-{seed}/ep-{index}", choose_skill))
+                except BaseException:
+                    env.close()
+                    raise
         play(model, tokenizer, episodes, cfg)
     finally:
         for episode in episodes:

@@ -210,6 +210,21 @@ def test_a_tiny_random_policy_plays_a_few_turns(greet: Path) -> None:
     assert descendants() <= before
 
 
+def test_when_the_trainers_turn_budget_runs_out_first_the_env_still_verifies(greet: Path) -> None:
+    from skillspark.train.config import RolloutConfig
+    from skillspark.train.model import load_policy, tiny_random_model_dir
+    from skillspark.train.rollout import collect
+
+    model, tokenizer = load_policy(tiny_random_model_dir(), seed=0)
+    cfg = RolloutConfig(group_size=1, max_turns=1, max_new_tokens=6)
+    result = collect(model, tokenizer, f"harbor:{greet}?timeout=5", [0], cfg, None)  # env's own limit: 8 turns
+    (episode,) = result.episodes
+    assert len(episode.responses) == 1
+    outcome = episode.env.outcome
+    assert outcome is not None and outcome.status == "ok"  # finish() verified it
+    assert episode.score == outcome.reward and episode.won == (outcome.reward >= 1.0)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("agent", "commands"), [(ORACLE, None), (NOP, ["true"])])
 def test_the_example_task_rewards_as_its_oracle_and_nop_trials(tmp_path: Path, agent, commands) -> None:

@@ -8,9 +8,9 @@ construction what `skillspark run` gives for the same commands. The trainer is s
 async: each env owns one event loop on a background thread, and every call is one coroutine run there.
 
 PATH is a task dir or a folder of task dirs (the subfolders holding a task.toml, sorted by name);
-`game_seed` picks one of them. Knobs: `turns` (after that many turns the env verifies by itself: set it to
-the trainer's `--max-turns`, which stops playing without telling the env) and `timeout` (seconds per
-command; a command past it is killed and returns exit code 124).
+`game_seed` picks one of them. Knobs: `turns` (after that many turns the env verifies by itself; the trainer
+also calls `finish()` when its own `--max-turns` runs out first) and `timeout` (seconds per command; a
+command past it is killed and returns exit code 124).
 """
 
 from __future__ import annotations
@@ -206,12 +206,21 @@ class HarborEnv:
             return StepResult(EMPTY_COMMAND, 0.0, False, False, [], True)
         if not (submit or last or ended):
             return StepResult(shown, 0.0, False, False, [], False)
+        return self._verified(shown, "submitted" if submit else None if ended else "turn limit reached", not command and not submit)
+
+    def finish(self) -> StepResult:
+        """The trainer's turn budget ran out before `submit`: verify now, as the `turns` knob would."""
+        if self._done:
+            raise RuntimeError(f"{self.game_id}: finish() after the episode ended")
+        return self._verified("", "the trainer's turn budget ran out", False)
+
+    def _verified(self, shown: str, why: str | None, invalid: bool) -> StepResult:
+        """End the episode: Harbor verifies; the reward is the verifier's."""
         self.outcome = outcome = self._call(self._finish())
         self._done = True
         reward = outcome.reward or 0.0
-        why = "submitted" if submit else f"the trial ended: {outcome.status}" if ended else "turn limit reached"
-        ending = f"Episode over ({why}); the verifier's reward is {reward:g}."
-        return StepResult(f"{shown}\n\n{ending}".strip(), reward, True, reward >= 1.0, [], not command and not submit)
+        ending = f"Episode over ({why or f'the trial ended: {outcome.status}'}); the verifier's reward is {reward:g}."
+        return StepResult(f"{shown}\n\n{ending}".strip(), reward, True, reward >= 1.0, [], invalid)
 
     def close(self) -> None:
         """End a trial still running (Harbor stops its sandbox), then the loop, its thread and the trial dirs."""
