@@ -120,6 +120,9 @@ def test_full_checkpoint_reloads_identical_logits(tiny, tmp_path):
     assert torch.equal(logits(loaded, loaded_tokenizer), expected)
     assert loaded_tokenizer.padding_side == "left"
     assert [p.name for p in tmp_path.iterdir()] == ["step-1"]
+    assert all(p.requires_grad for p in loaded.parameters())
+    frozen, _ = load_checkpoint(tmp_path / "step-1", trainable=False)
+    assert not any(p.requires_grad for p in frozen.parameters())
 
 
 def test_lora_checkpoint_is_an_adapter_naming_its_base(tiny, tmp_path):
