@@ -20,12 +20,14 @@ def run_cli(args, monkeypatch, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--algo", "ppo"], "error: --algo: unknown algorithm 'ppo'; choose one of grpo, opsd, grpo_opsd, sdar"),
+        (["--algo", "ppo"], "error: --algo: unknown value 'ppo'; choose one of grpo, opsd, grpo_opsd, sdar, skillsd, rlsd, skill_grpo"),
         (["--env", "gym:cartpole"], "error: "),
         (["--model", "/nonexistent/model"], "/nonexistent/model"),
         (["--steps", "0"], "error: --steps: "),
         (["--algo", "sdar"], "needs --skills"),
         (["--kl-coef", "0.01"], "--kl-coef needs --lora"),
+        (["--retrieval", "bm25"], "error: --retrieval: unknown value 'bm25'; choose one of keyword, full, random, ucb"),
+        (["--teacher", "old"], "error: --teacher: unknown value 'old'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch, capsys):

@@ -8,14 +8,18 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from skillspark.errors import UserError
 from skillspark.train.algorithms import ALGORITHMS, AlgoConfig
 from skillspark.train.envs.actions import INVALID_ACTION_PENALTY
 
-TEACHER_MODES = ("live", "frozen", "ema")
-RETRIEVAL_STRATEGIES = ("keyword", "full", "random", "ucb")
+CHOICES = {
+    "algo": ALGORITHMS,
+    "teacher": ("live", "frozen", "ema"),
+    "retrieval": ("keyword", "full", "random", "ucb"),
+    "reward": ("won", "score"),
+}
 
 
 class RolloutConfig(BaseModel):
@@ -69,32 +73,12 @@ class TrainConfig(BaseModel):
     save_every: int = 10
     output: Path = Path("train-out")
 
-    @field_validator("algo")
+    @field_validator("algo", "teacher", "retrieval", "reward")
     @classmethod
-    def _known_algo(cls, value: str) -> str:
-        if value not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm {value!r}; choose one of {', '.join(ALGORITHMS)}")
-        return value
-
-    @field_validator("teacher")
-    @classmethod
-    def _known_teacher(cls, value: str) -> str:
-        if value not in TEACHER_MODES:
-            raise ValueError(f"unknown teacher mode {value!r}; choose one of {', '.join(TEACHER_MODES)}")
-        return value
-
-    @field_validator("retrieval")
-    @classmethod
-    def _known_retrieval(cls, value: str) -> str:
-        if value not in RETRIEVAL_STRATEGIES:
-            raise ValueError(f"unknown retrieval {value!r}; choose one of {', '.join(RETRIEVAL_STRATEGIES)}")
-        return value
-
-    @field_validator("reward")
-    @classmethod
-    def _known_reward(cls, value: str) -> str:
-        if value not in ("won", "score"):
-            raise ValueError("--reward must be 'won' or 'score'")
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        allowed = CHOICES[info.field_name]
+        if value not in allowed:
+            raise ValueError(f"unknown value {value!r}; choose one of {', '.join(allowed)}")
         return value
 
     @field_validator("teacher_sync", "rlsd_warmdown")
