@@ -1,8 +1,8 @@
 """Training throughput: our update step vs TRL's GRPOTrainer on the same model, batch and lengths.
 
 Protocol (research/training.md): both sides load the same safetensors folder through `load_policy` (fp32,
-sdpa), torch uses 2 threads (fewer when the cores are busy: `--threads`), single-turn prompts (text-game turn prompts in SmolLM2's chat
-template), a constant reward, B prompts × G completions per step, every completion exactly `--completion`
+sdpa), torch uses 2 threads (fewer when the cores are busy; `--threads`), single-turn prompts (text-game
+turn prompts in SmolLM2's chat template), a constant reward, B prompts × G completions per step, every completion exactly `--completion`
 tokens (end-of-text suppressed), no KL (beta = 0), one optimizer step per generation (num_iterations = 1),
 token-mean loss (TRL's `dapo` = ours), no entropy term, max grad norm 1, AdamW (torch) at lr 1e-6, no
 gradient checkpointing, no bf16, no logging. The steps interleave: after each TRL step our side generates
@@ -242,13 +242,15 @@ def main() -> None:
     ours = Ours(path, args)
     tokenizer, students, teachers = ours.tokenizer, ours.prompts, ours.teacher_prompts
     texts = [tokenizer.decode(ids) for ids in students]
-    assert [tokenizer.encode(t, add_special_tokens=False) for t in texts] == students, "prompt text must re-encode to the same ids"
+    if [tokenizer.encode(t, add_special_tokens=False) for t in texts] != students:
+        raise SystemExit("the prompt texts TRL gets do not re-encode to our prompt ids; the sides would differ")
+    load_at_start = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory() as output_dir:
         trainer, trl_rounds = trl_trainer(path, texts, args, ours.round, output_dir)
         trainer.train()
 
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    load = f"{load_at_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     sequences = args.prompts * args.group_size
     params = sum(p.numel() for p in ours.model.parameters())
     prompt_tokens = statistics.mean(len(p) for p in students)
