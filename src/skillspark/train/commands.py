@@ -129,3 +129,20 @@ def compare_command(
     summary = run_compare(base, chosen, seeds, eval_episodes, output)
     typer.echo(render_table(summary))
     typer.echo(f"\n{output / 'compare.json'}  {output / 'compare.png'}")
+
+
+@app.command("serve")
+def serve_command(
+    checkpoint: Annotated[str, typer.Argument(help="A `train run` checkpoint, or any --model value.")],
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8011,
+    name: Annotated[str, typer.Option("--name", help="The model name clients use.")] = "student",
+) -> None:
+    """Serve a trained policy as an OpenAI-compatible endpoint on 127.0.0.1 (for `skillspark run`/`eval`)."""
+    import uvicorn
+
+    from skillspark.train.evaluation import load_for_eval
+    from skillspark.train.serve import build_app
+
+    model, tokenizer = load_for_eval(checkpoint)
+    typer.echo(f"serving {checkpoint} as {name}: --model openai/{name} --api-base http://127.0.0.1:{port}/v1")
+    uvicorn.run(build_app(model, tokenizer, name), host="127.0.0.1", port=port, log_level="warning")
