@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")  # the train extra; the README's test command installs it
-
-from skillspark.errors import UserError  # noqa: E402
-from skillspark.train import model as model_module  # noqa: E402
-from skillspark.train import prepare  # noqa: E402
-from skillspark.train.model import (  # noqa: E402
+from skillspark.errors import UserError
+from skillspark.train import model as model_module
+from skillspark.train import prepare
+from skillspark.train.model import (
     load_checkpoint,
     load_policy,
     resolve_model,
