@@ -47,3 +47,14 @@ def test_differences_and_determinism_verdicts():
     assert good.ok and good.detail == "same data on a second build (remembered from an earlier audit); oracle 1 and 1"
     flaky = determinism_gate(rebuild=None, remembered=False, start_differences=[], oracle_rewards=(1.0, 0.5))
     assert not flaky.ok and "scored 0.5 on a second trial" in flaky.detail
+
+
+def test_a_build_that_fails_leaves_nop_not_run(tmp_path):
+    from skillspark.harbor.trials import TrialOutcome
+    from skillspark.taskgen.gates.runs import nop_gate, oracle_gate
+
+    failed = TrialOutcome(task_name="t", trial_dir=tmp_path, status="infra_error", infra_kind="build",
+                          exception_type="SandboxBuildFailedError", exception_message="build failed: RUN exit 7 (exit 7)")
+    assert oracle_gate(failed, failed).detail == "build: build failed: RUN exit 7 (exit 7)"
+    nop = nop_gate(failed, failed)
+    assert (nop.ok, nop.ran, nop.detail) == (False, False, "not run: needs an environment that builds (see oracle)")

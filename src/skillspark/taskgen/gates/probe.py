@@ -60,7 +60,10 @@ class ProbeResult(BaseModel):
 
 def probe_spec(task_dir: Path, *, extra_paths: list[str], mutants: bool, verifier_timeout_sec: float,
                agent_timeout_sec: float) -> AgentSpec:
-    """The `AgentSpec` that runs this probe; the agent phase gets time for the verifier runs too."""
+    """The `AgentSpec` that runs this probe; the agent phase gets time for the verifier runs too.
+
+    Both timeouts are already scaled by the run's timeout multiplier.
+    """
     runs = 2 + (4 * MAX_OUTPUT_FILES if mutants else 0)
     return _ProbeAgentSpec(
         import_path=PROBE_IMPORT_PATH,

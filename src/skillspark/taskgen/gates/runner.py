@@ -88,7 +88,7 @@ async def _trial_gates(info: TaskInfo, harbor_dir: Path, workdir: str, gates: Se
                        work_dir: Path, timeout_multiplier: float) -> dict[str, GateResult]:
     trials_dir = work_dir / "trials"
     verifier_timeout = info.config.verifier.timeout_sec * timeout_multiplier
-    agent_timeout = info.config.agent.timeout_sec or 600.0
+    agent_timeout = (info.config.agent.timeout_sec or 600.0) * timeout_multiplier
     named = sorted(set(_INSTRUCTION_PATH.findall(info.instruction)) | {workdir})
 
     def probe(mutants: bool):

@@ -24,6 +24,8 @@ def oracle_gate(oracle: TrialOutcome, nop: TrialOutcome) -> GateResult:
 
 
 def nop_gate(oracle: TrialOutcome, nop: TrialOutcome) -> GateResult:
+    if _build_failure(oracle):
+        return GateResult.not_run("nop", "needs an environment that builds (see oracle)")
     reasons = [r for r in judge(oracle, nop)[1] if r.startswith("nop: ")]
     if reasons:
         return GateResult(name="nop", ok=False, detail="; ".join(r.removeprefix("nop: ") for r in reasons))
