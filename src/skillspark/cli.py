@@ -34,7 +34,7 @@ def _register() -> None:
     from skillspark.taskgen import commands as task_commands
     from skillspark.train import commands as train_commands
 
-    app.add_typer(task_commands.app, name="tasks", help="Check Harbor task directories (static, build, oracle, nop).")
+    app.add_typer(task_commands.app, name="tasks", help="Check, audit, generate and vary Harbor tasks.")
     app.add_typer(sandbox_commands.app, name="sandbox", help="Run commands in a task's local sandbox.")
     app.add_typer(llm_commands.app, name="model", help="Serve or inspect the embedded local model.")
     app.add_typer(pdi_commands.app, name="pdi", help="Posterior Distillation Index: replay and score.")
