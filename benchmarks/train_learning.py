@@ -31,6 +31,9 @@ def main() -> None:
     parser.add_argument("--max-turns", type=int, default=1)
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--eval-episodes", type=int, default=30)
+    parser.add_argument("--retrieval-ablation", action="store_true",
+                        help="also run --ablation-algo with each retrieval strategy (keyword, full, random, ucb)")
+    parser.add_argument("--ablation-algo", default="sdar")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "train_learning")
     args = parser.parse_args()
 
@@ -48,6 +51,9 @@ def main() -> None:
         raise SystemExit("this benchmark writes the skill of a fake game; pass --env fake:choice or fake:corridor")
     skills = Path(tempfile.mkdtemp(prefix="train-learning-")) / "skills"
     write_fake_skill(name, skills)
+    for other in ("choice", "corridor"):  # a second, irrelevant skill gives the retrieval strategies a choice
+        if other != name:
+            write_fake_skill(other, skills)
     started = time.perf_counter()
 
     model, tokenizer = load_policy(resolve_model(args.model))
@@ -65,6 +71,11 @@ def main() -> None:
     )
     summary = run_compare(base, parse_algos(args.algos), args.seeds, args.eval_episodes, args.out)
     print(render_table(summary))
+    if args.retrieval_ablation:
+        ablation = base.model_copy(update={"algo": args.ablation_algo})
+        summary = run_compare(ablation, ["keyword", "full", "random", "ucb"], args.seeds, args.eval_episodes,
+                              args.out / "retrieval", vary="retrieval")
+        print(render_table(summary))
     print(f"curves: {args.out / 'compare.png'}; total {time.perf_counter() - started:.0f} s")
 
 

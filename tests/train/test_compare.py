@@ -39,14 +39,14 @@ def test_compare_writes_a_table_curves_and_verdicts_that_agree_with_the_runs(tmp
     )
     summary = run_compare(base, ["grpo", "sdar"], seeds=2, eval_episodes=4, output=tmp_path / "cmp")
     saved = json.loads((tmp_path / "cmp" / "compare.json").read_text())
-    assert saved["rows"][0]["algo"] == "grpo" and saved["rows"][1]["seeds"] == 2
+    assert saved["rows"][0]["variant"] == "grpo" and saved["rows"][1]["seeds"] == 2
     assert (tmp_path / "cmp" / "compare.png").stat().st_size > 1000
     assert (tmp_path / "cmp" / "compare.md").read_text().strip() == render_table(summary)
     for run in summary["runs"]:
-        rows = read_metrics(tmp_path / "cmp" / "runs" / f"{run['algo']}-s{run['seed']}" / "metrics.jsonl")
+        rows = read_metrics(tmp_path / "cmp" / "runs" / f"{run['variant']}-s{run['seed']}" / "metrics.jsonl")
         assert [r["step"] for r in rows] == [0, 1]
         assert run["train_success_last"] == rows[-1]["success_rate"]
-        assert (run["gate_mean_last"] is None) == (run["algo"] == "grpo")
-    grpo = [r["final_success"] for r in summary["runs"] if r["algo"] == "grpo"]
+        assert (run["gate_mean_last"] is None) == (run["variant"] == "grpo")
+    grpo = [r["final_success"] for r in summary["runs"] if r["variant"] == "grpo"]
     assert summary["rows"][0]["final_success_mean"] == pytest.approx(sum(grpo) / 2)
     assert summary["verdicts"][0]["baseline"] == "grpo"

@@ -1,6 +1,6 @@
 """`train compare`: several algorithms × seeds on one validation manifest, and an honest verdict.
 
-Each (algorithm, seed) trains from the same base config into DIR/runs/<algo>-s<seed>, then its final
+Each (algorithm, seed) trains from the same base config into DIR/runs/<variant>-s<seed>, then its final
 checkpoint plays the fixed validation games greedily. The table gives the final success per algorithm
 with a 95% t-interval over seeds; each algorithm is compared with the first one (the baseline) by the
 paired difference over seeds (same seed, same games), and a difference is called only when its
@@ -48,31 +48,35 @@ def verdict(baseline: str, other: str, diffs: list[float]) -> dict:
         words = f"{baseline} beat {other}"
     else:
         words = f"no difference between {other} and {baseline} that {len(diffs)} seeds can show"
-    return {"algo": other, "baseline": baseline, "mean_diff": mean, "ci95_half": half, "verdict": words}
+    return {"variant": other, "baseline": baseline, "mean_diff": mean, "ci95_half": half, "verdict": words}
 
 
-def run_compare(base: TrainConfig, algos: list[str], seeds: int, eval_episodes: int, output: Path) -> dict:
-    """Train and evaluate every (algorithm, seed); write compare.json, compare.md and compare.png."""
+def run_compare(base: TrainConfig, variants: list[str], seeds: int, eval_episodes: int, output: Path, *, vary: str = "algo") -> dict:
+    """Train and evaluate every (variant, seed); write compare.json, compare.md and compare.png.
+
+    The variants are values of the config field `vary`: algorithms by default, or e.g. retrieval
+    strategies (`vary="retrieval"`) for an ablation with everything else fixed.
+    """
     from skillspark.train.evaluation import evaluate_policy, load_for_eval
     from skillspark.train.trainer import train
 
     runs = []
     for seed in range(seeds):
-        for algo in algos:
+        for variant in variants:
             started = time.perf_counter()
-            run_dir = output / "runs" / f"{algo}-s{seed}"
-            config = base.model_copy(update={"algo": algo, "seed": seed, "output": run_dir})
+            run_dir = output / "runs" / f"{variant}-s{seed}"
+            config = TrainConfig(**(base.model_dump() | {vary: variant, "seed": seed, "output": run_dir}))
             resume = (run_dir / "config.json").is_file()  # a compare that was stopped picks up where it was
             train(config, resume=resume)
             model, tokenizer = load_for_eval(str(run_dir / "checkpoints" / f"step-{base.steps:06d}"))
             result = evaluate_policy(model, tokenizer, base.env, eval_episodes, max_turns=base.max_turns, skills=None)
             last = read_metrics(run_dir / "metrics.jsonl")[-1]
             runs.append({
-                "algo": algo, "seed": seed, "final_success": result["success_rate"], "wilson_95": result["wilson_95"],
+                "variant": variant, "seed": seed, "final_success": result["success_rate"], "wilson_95": result["wilson_95"],
                 "seconds": time.perf_counter() - started, "gate_mean_last": last.get("gate_mean"),
                 "train_success_last": last["success_rate"], "run_dir": str(run_dir),
             })
-    summary = summarize(runs, algos, base, eval_episodes)
+    summary = summarize(runs, variants, base, eval_episodes) | {"varied": vary}
     output.mkdir(parents=True, exist_ok=True)
     write_atomic(output / "compare.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(output / "compare.md", render_table(summary) + "\n")
@@ -80,21 +84,21 @@ def run_compare(base: TrainConfig, algos: list[str], seeds: int, eval_episodes: 
     return summary
 
 
-def summarize(runs: list[dict], algos: list[str], base: TrainConfig, eval_episodes: int) -> dict:
+def summarize(runs: list[dict], variants: list[str], base: TrainConfig, eval_episodes: int) -> dict:
     rows = []
-    for algo in algos:
-        mine = sorted((r for r in runs if r["algo"] == algo), key=lambda r: r["seed"])
+    for variant in variants:
+        mine = sorted((r for r in runs if r["variant"] == variant), key=lambda r: r["seed"])
         mean, half = mean_ci([r["final_success"] for r in mine])
         gates = [r["gate_mean_last"] for r in mine if r["gate_mean_last"] is not None]
         rows.append({
-            "algo": algo, "seeds": len(mine), "final_success_mean": mean, "ci95_half": half,
+            "variant": variant, "seeds": len(mine), "final_success_mean": mean, "ci95_half": half,
             "per_seed": [r["final_success"] for r in mine], "gate_mean_last": statistics.mean(gates) if gates else None,
             "seconds_per_run": statistics.mean(r["seconds"] for r in mine),
         })
-    baseline = algos[0]
-    by_seed = {(r["algo"], r["seed"]): r["final_success"] for r in runs}
+    baseline = variants[0]
+    by_seed = {(r["variant"], r["seed"]): r["final_success"] for r in runs}
     seeds = sorted({r["seed"] for r in runs})
-    verdicts = [verdict(baseline, algo, [by_seed[(algo, s)] - by_seed[(baseline, s)] for s in seeds]) for algo in algos[1:]]
+    verdicts = [verdict(baseline, variant, [by_seed[(variant, s)] - by_seed[(baseline, s)] for s in seeds]) for variant in variants[1:]]
     return {
         "env": base.env, "model": base.model, "steps": base.steps, "eval_episodes": eval_episodes,
         "rows": rows, "verdicts": verdicts, "runs": runs,
@@ -113,12 +117,12 @@ def render_table(summary: dict) -> str:
         gate = "–" if row["gate_mean_last"] is None else f"{row['gate_mean_last']:.3f}"
         per_seed = ", ".join(f"{v:.2f}" for v in row["per_seed"])
         lines.append(
-            f"| {row['algo']} | {row['seeds']} | {row['final_success_mean']:.3f} ± {row['ci95_half']:.3f} | {per_seed} "
+            f"| {row['variant']} | {row['seeds']} | {row['final_success_mean']:.3f} ± {row['ci95_half']:.3f} | {per_seed} "
             f"| {gate} | {row['seconds_per_run']:.0f} |"
         )
     lines.append("")
     for item in summary["verdicts"]:
-        lines.append(f"- {item['algo']} − {item['baseline']}: {item['mean_diff']:+.3f} ± {item['ci95_half']:.3f}: {item['verdict']}")
+        lines.append(f"- {item['variant']} − {item['baseline']}: {item['mean_diff']:+.3f} ± {item['ci95_half']:.3f}: {item['verdict']}")
     return "\n".join(lines)
 
 
@@ -133,8 +137,8 @@ def plot_compare(runs: list[dict], path: Path, title: str) -> None:
     colours = {}
     for run in runs:
         rows = read_metrics(Path(run["run_dir"]) / "metrics.jsonl")
-        colour = colours.setdefault(run["algo"], f"C{len(colours)}")
-        label = run["algo"] if run["seed"] == 0 else None
+        colour = colours.setdefault(run["variant"], f"C{len(colours)}")
+        label = run["variant"] if run["seed"] == 0 else None
         axis.plot([r["step"] for r in rows], [r["success_rate"] for r in rows], color=colour, alpha=0.75, label=label)
     axis.set_xlabel("step")
     axis.set_ylabel("training success rate")
