@@ -19,6 +19,15 @@ def test_requested_minor(image, minor):
     assert interpreters.requested_minor(image) == minor
 
 
+@pytest.mark.parametrize("image, minor", [
+    ("ubuntu:24.04", "3.12"), ("ubuntu:noble-20250101", "3.12"), ("ubuntu:22.04", "3.10"),
+    ("debian:bookworm-slim", "3.11"), ("debian:13.1", "3.13"), ("ubuntu", None), ("ubuntu:latest", None),
+    ("python:3.12-slim", None), ("node:20-bookworm", None),
+])
+def test_distro_minor(image, minor):
+    assert interpreters.distro_minor(image) == minor
+
+
 def _fake_cpython(prefix: Path, minor: str) -> Path:
     (prefix / "bin").mkdir(parents=True)
     (prefix / "bin" / f"python{minor}").write_text("")
@@ -56,16 +65,17 @@ def test_runpath_to_the_host_prefix_becomes_relative(tmp_path):
 def test_host_python_version_needs_no_layer(tmp_path):
     system = interpreters.system_minor()
     assert system and interpreters.interpreter_layer(tmp_path, f"python:{system}-slim") is None
-    assert interpreters.interpreter_layer(tmp_path, "ubuntu:24.04") is None
+    assert interpreters.interpreter_layer(tmp_path, "ubuntu") is None
+    assert interpreters.interpreter_layer(tmp_path, "node:20") is None
     assert not list(tmp_path.iterdir())
 
 
-def _write_task(root: Path, minor: str) -> Path:
+def _write_task(root: Path, image: str) -> Path:
     """A task whose Dockerfile pip-installs a local wheel (no index, no build backend needed)."""
     (root / "environment").mkdir(parents=True)
     wheel = "probe_pkg-1.0-py3-none-any.whl"
     (root / "environment" / "Dockerfile").write_text(
-        f"FROM python:{minor}-slim\nCOPY {wheel} /tmp/\nRUN pip install --no-index /tmp/{wheel}\n")
+        f"FROM {image}\nCOPY {wheel} /tmp/\nRUN pip install --no-index /tmp/{wheel}\n")
     files = {"probe_pkg.py": "VALUE = 42\n",
              "probe_pkg-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: probe-pkg\nVersion: 1.0\n",
              "probe_pkg-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
@@ -84,7 +94,7 @@ async def test_image_python_and_its_pip_inside(tmp_path, cache_dir):
     """The minor version of the interpreter running this test (3.12: not Debian 12's 3.11): the image's
     python3, python and pip are that version, and pip installs into its own site-packages."""
     minor = f"{sys.version_info.major}.{sys.version_info.minor}"
-    task = _write_task(tmp_path / "task", minor)
+    task = _write_task(tmp_path / "task", f"python:{minor}-slim")
     async with task_sandbox(task, trial_dir=tmp_path / "t", cache_dir=cache_dir, no_network=True) as env:
         probe = ("import sys, ssl, sqlite3, ctypes, probe_pkg; "
                  "print(f'{sys.version_info[0]}.{sys.version_info[1]}', sys.prefix, probe_pkg.__file__)")
@@ -94,6 +104,18 @@ async def test_image_python_and_its_pip_inside(tmp_path, cache_dir):
     assert lines[:3] == ["/usr/local/bin/python3", "/usr/local/bin/python", "/usr/local/bin/pip"]
     assert lines[3] == f"{minor} /usr/local /usr/local/lib/python{minor}/site-packages/probe_pkg.py"
     assert f"(python {minor})" in lines[4]
+
+
+async def test_ubuntu_24_04_has_its_python3_12_by_name(tmp_path, cache_dir):
+    """`uv init --python 3.12` on ubuntu:24.04 looks for `python3.12` (else downloads one from GitHub);
+    `python3` and its pip stay the host's, which apt's python3-* packages belong to."""
+    system = interpreters.system_minor()
+    task = _write_task(tmp_path / "task", "ubuntu:24.04")
+    async with task_sandbox(task, trial_dir=tmp_path / "t", cache_dir=cache_dir, no_network=True) as env:
+        result = await env.exec("python3.12 -c 'import sys, ssl; print(sys.version_info[:2])' && "
+                                "python3 -c 'import sys, probe_pkg; print(sys.version_info[:2])'")
+    assert result.return_code == 0, result
+    assert result.stdout.split("\n")[:2] == ["(3, 12)", f"({system.replace('.', ', ')})"]
 
 
 def test_a_shim_script_named_uv_is_not_served(tmp_path, monkeypatch):

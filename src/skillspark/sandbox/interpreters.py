@@ -8,8 +8,9 @@ them there (its `/root` is empty), so for such an image an *interpreter layer* p
 image has it: `/usr/local/bin/python3.X` (and `python3`, `python`, `pip`, `pip3`), the standard
 library in `/usr/local/lib/python3.X` with an empty site-packages plus pip (from `ensurepip`, offline),
 and `libpython3.X.so` in `/usr/local/lib`. It is made once per version and cached like the base layer.
-When the tag's version is the host's own Python, or the host has no CPython of that minor version,
-nothing changes (the latter is logged: the task runs on the host's Python).
+An ubuntu/debian image whose release's own `python3` is another version (ubuntu:24.04: 3.12) gets
+only the versioned `python3.X` (see `interpreter_layer`). When the version is the host's own Python,
+or the host has no CPython of that minor version, nothing changes (the latter is logged: the task runs on the host's Python).
 """
 
 from __future__ import annotations
@@ -31,10 +32,25 @@ _log = logging.getLogger(__name__)
 _warned: set[str] = set()  # versions already warned about, once per process
 
 
+# The Python a distribution image's `apt-get install python3` brings, by release.
+_DISTRO_PYTHON = {
+    "ubuntu": {"20.04": "3.8", "focal": "3.8", "22.04": "3.10", "jammy": "3.10", "24.04": "3.12", "noble": "3.12",
+               "24.10": "3.12", "oracular": "3.12", "25.04": "3.13", "plucky": "3.13"},
+    "debian": {"11": "3.9", "bullseye": "3.9", "12": "3.11", "bookworm": "3.11", "13": "3.13", "trixie": "3.13"},
+}
+
+
 def requested_minor(image: str) -> str | None:
     """`3.12` for `python:3.12.8-slim`; None for other images and for `python:3` (any 3.x will do)."""
     match = _TAG.search(image.split("@")[0])
     return match.group(1) if match else None
+
+
+def distro_minor(image: str) -> str | None:
+    """The Python version of an ubuntu/debian release's own `python3` (`ubuntu:24.04` -> 3.12)."""
+    name, _, tag = image.split("@")[0].rpartition("/")[2].partition(":")
+    release = tag.split("-")[0] if name == "ubuntu" else tag.split("-")[0].split(".")[0]
+    return _DISTRO_PYTHON.get(name, {}).get(release)
 
 
 def system_minor() -> str | None:
@@ -91,7 +107,7 @@ def _left_out(stdlib: Path, folder: Path, names: list[str]) -> list[str]:
     return [name for name in names if name == "idle_test" or name.endswith(".a")]
 
 
-def _populate(layer: Path, prefix: Path, minor: str) -> None:
+def _populate(layer: Path, prefix: Path, minor: str, default: bool) -> None:
     ensure_layer_shape(layer)
     local = layer / "usr/local"
     (local / "bin").mkdir(parents=True, exist_ok=True)
@@ -106,17 +122,28 @@ def _populate(layer: Path, prefix: Path, minor: str) -> None:
     _relocatable(binary, prefix)
     subprocess.run([str(binary), "-I", "-m", "ensurepip", "--default-pip"], check=True, capture_output=True,
                    timeout=300, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"})
-    for name in ("python3", "python"):
-        (local / "bin" / name).symlink_to(f"python{minor}")
     for name in ("pip", "pip3", f"pip{minor}"):  # ensurepip's scripts name the host path in their #! line
         (local / "bin" / name).unlink(missing_ok=True)
+    if not default:
+        return
+    for name in ("python3", "python"):
+        (local / "bin" / name).symlink_to(f"python{minor}")
+    for name in ("pip", "pip3", f"pip{minor}"):
         (local / "bin" / name).write_text(_PIP_SHIM.format(minor=minor))
         (local / "bin" / name).chmod(0o755)
 
 
 def interpreter_layer(cache_dir: Path, image: str) -> Path | None:
-    """The layer that gives a python:3.X image its own 3.X, or None when the host's Python will do."""
-    minor = requested_minor(image)
+    """The layer that gives an image the Python it promises, or None when the host's Python will do.
+
+    `python:3.X` makes 3.X *the* Python (`python3`, `python`, `pip`). An ubuntu/debian release whose
+    own python3 is another version gets only the versioned `python3.X`, so that tools asking for that
+    version by name (`uv init --python 3.12` on ubuntu:24.04) find it instead of downloading one, while
+    `python3` stays the host's, which the host's `python3-*` packages (`apt-get install`) belong to.
+    """
+    minor, default = requested_minor(image), True
+    if minor is None:
+        minor, default = distro_minor(image), False
     if minor is None or minor == system_minor():
         return None
     prefix = host_interpreter(minor)
@@ -126,5 +153,5 @@ def interpreter_layer(cache_dir: Path, image: str) -> Path | None:
             _log.warning("skillspark sandbox: %s asks for Python %s and this host has no CPython %s "
                          "(pyenv or uv); the task runs on the host's Python %s", image, minor, minor, system_minor())
         return None
-    return build_once(cache_dir / f"python{minor}-{prefix.name}-v{INTERPRETER_LAYER_VERSION}",
-                      lambda staging: _populate(staging, prefix, minor))
+    name = f"python{minor}-{prefix.name}{'' if default else '-versioned'}-v{INTERPRETER_LAYER_VERSION}"
+    return build_once(cache_dir / name, lambda staging: _populate(staging, prefix, minor, default))
