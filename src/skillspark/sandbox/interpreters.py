@@ -10,7 +10,8 @@ library in `/usr/local/lib/python3.X` with an empty site-packages plus pip (from
 and `libpython3.X.so` in `/usr/local/lib`. It is made once per version and cached like the base layer.
 An ubuntu/debian image whose release's own `python3` is another version (ubuntu:24.04: 3.12) gets
 only the versioned `python3.X` (see `interpreter_layer`). When the version is the host's own Python,
-or the host has no CPython of that minor version, nothing changes (the latter is logged: the task runs on the host's Python).
+or the host has no CPython of that minor version, nothing changes (the latter is logged: the task
+runs on the host's Python).
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def _populate(layer: Path, prefix: Path, minor: str, default: bool) -> None:
     local = layer / "usr/local"
     (local / "bin").mkdir(parents=True, exist_ok=True)
     stdlib = prefix / "lib" / f"python{minor}"
-    shutil.copytree(stdlib, local / "lib" / f"python{minor}", symlinks=True, ignore=lambda folder, names: _left_out(stdlib, Path(folder), names))
+    shutil.copytree(stdlib, local / "lib" / f"python{minor}", symlinks=True,
+                    ignore=lambda folder, names: _left_out(stdlib, Path(folder), names))
     for lib in (prefix / "lib").glob(f"libpython{minor}*.so*"):
         shutil.copy2(lib, local / "lib" / lib.name, follow_symlinks=False)
     if (prefix / "include" / f"python{minor}").is_dir():
