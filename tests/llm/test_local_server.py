@@ -142,7 +142,9 @@ async def test_server_that_dies_is_a_clear_error() -> None:
 def test_model_serve_runs_until_interrupted(private_cache: Path) -> None:
     env = os.environ | {"SKILLSPARK_CACHE_DIR": str(private_cache)}
     code = "from skillspark.llm.commands import app; app(['serve'])"
-    serve = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    serve = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True,
+                             # SIGINT must reach it even when pytest runs in the background (SIGINT ignored there)
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while (state := running_server()) is None:

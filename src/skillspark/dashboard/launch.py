@@ -28,6 +28,12 @@ LOG_FILE = ".dashboard-launch.log"
 ENTRY = ["-c", "from skillspark.cli import main; main()"]
 
 
+def interruptible() -> None:
+    """In the child before exec: SIGINT back to its default. A dashboard started in the background
+    (`nohup ... &`, a service) has SIGINT ignored, the child would inherit that, and cancel could not stop it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class LaunchError(Exception):
     """A launch request the dashboard refuses; `status` is the HTTP status to answer with."""
 
@@ -103,7 +109,8 @@ class Launcher:
         with open(output / LOG_FILE, "ab") as log:
             process = subprocess.Popen([sys.executable, *ENTRY, *args], stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-                                       cwd=self.roots[0], env={**os.environ, "COLUMNS": "160"})
+                                       cwd=self.roots[0], env={**os.environ, "COLUMNS": "160"},
+                                       preexec_fn=interruptible)
         with self._lock:
             self.processes[output] = process
             self.kinds[output] = "explore" if args[0] == "explore" else "eval"
