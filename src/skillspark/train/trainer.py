@@ -87,9 +87,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     algo, rollout_cfg = config.algo_config(), config.rollout_config()
     if (algo.uses_teacher or algo.skill_in_policy_prompt) and config.skills is None and not config.skills_from_rollouts:
         raise UserError(f"--algo {config.algo} needs --skills DIR (or --skills-from-rollouts): the skill text it conditions on")
-    source = SkillSource(config, world)
     if accelerator.is_main_process:
         _prepare_output(config, resume)
+    source = SkillSource(config, world)
 
     seed_everything(config.seed)
     model, tokenizer = load_policy(resolve_model(config.model), lora=config.lora, lora_rank=config.lora_rank, seed=config.seed)
@@ -118,21 +118,23 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
             teacher=teacher, step=step,
         )
+        updated = time.perf_counter()
         teacher.after_step(model, step + 1)
-        source.observe(rollout.episodes)
-        finished = time.perf_counter()
+        source.observe(rollout.episodes)  # the skill bank's summarizer calls count in step_time_s only
         tokens = sum(len(s.prompt_ids) + len(s.response_ids) for s in rollout.samples)
         row = {
             **rollout.stats(rollout_cfg),
             **stats,
             "gen_tokens_per_s": stats["response_tokens"] / max(generated - started, 1e-9),
-            "update_tokens_per_s": tokens / max(finished - generated - stats["teacher_forward_s"], 1e-9),
-            "step_time_s": finished - started,
+            "update_tokens_per_s": tokens / max(updated - generated - stats["teacher_forward_s"], 1e-9),
+            "step_time_s": time.perf_counter() - started,
             "memory_mb": memory_mb(),
             "processes": world,
             **source.stats(),
         }
-        row = {key: float(accelerator.reduce(torch.tensor(value, dtype=torch.float64), reduction="mean")) for key, value in sorted(row.items())}
+        keys = sorted(row)  # every process logs the same keys: one all-reduce carries them all
+        means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64), reduction="mean")
+        row = dict(zip(keys, means.tolist()))
         if not math.isfinite(row["loss"]):
             kept = checkpoints.latest_checkpoint(config.output)
             raise NonFiniteLoss(
