@@ -69,8 +69,9 @@ def main() -> None:
         group_size=args.group_size, max_turns=args.max_turns, max_new_tokens=8, lr=args.lr, skills=skills,
         save_every=args.steps, output=args.out,
     )
-    summary = run_compare(base, parse_algos(args.algos), args.seeds, args.eval_episodes, args.out)
-    print(render_table(summary))
+    if args.algos:  # --algos "" runs only the retrieval ablation
+        summary = run_compare(base, parse_algos(args.algos), args.seeds, args.eval_episodes, args.out)
+        print(render_table(summary))
     if args.retrieval_ablation:
         ablation = base.model_copy(update={"algo": args.ablation_algo})
         summary = run_compare(ablation, ["keyword", "full", "random", "ucb"], args.seeds, args.eval_episodes,
