@@ -42,6 +42,7 @@ def test_compare_writes_a_table_curves_and_verdicts_that_agree_with_the_runs(tmp
     assert saved["rows"][0]["variant"] == "grpo" and saved["rows"][1]["seeds"] == 2
     assert (tmp_path / "cmp" / "compare.png").stat().st_size > 1000
     assert (tmp_path / "cmp" / "compare.md").read_text().strip() == render_table(summary)
+    assert "| algo | seeds | final success |" in render_table(summary)  # the header names what was varied
     for run in summary["runs"]:
         rows = read_metrics(tmp_path / "cmp" / "runs" / f"{run['variant']}-s{run['seed']}" / "metrics.jsonl")
         assert [r["step"] for r in rows] == [0, 1]

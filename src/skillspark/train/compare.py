@@ -110,7 +110,7 @@ def render_table(summary: dict) -> str:
         f"Final success on {summary['eval_episodes']} validation games of {summary['env']} ({summary['model']}, "
         f"{summary['steps']} steps); 95% t-interval over seeds.",
         "",
-        "| algorithm | seeds | final success | per seed | SDAR gate (last step) | s per run |",
+        f"| {summary['varied']} | seeds | final success | per seed | SDAR gate (last step) | s per run |",
         "|---|---|---|---|---|---|",
     ]
     for row in summary["rows"]:
