@@ -149,7 +149,7 @@ async def check_task(
     oracle = await trial(ORACLE)
     check.oracle = TrialSummary.of(oracle)
     check.build_s = oracle.environment_setup_s
-    if build_failure := _build_failure(oracle):
+    if build_failure := build_failure_reason(oracle):
         check.build, check.verdict, check.reasons = "failed", "invalid", [build_failure]
         return _finish(check, started, on_progress)
     check.build = "ok"
@@ -160,7 +160,7 @@ async def check_task(
     return _finish(check, started, on_progress)
 
 
-def _build_failure(oracle: TrialOutcome) -> str | None:
+def build_failure_reason(oracle: TrialOutcome) -> str | None:
     """Why the environment could not be built (a build that ran out of time included), or None."""
     if oracle.exception_type == _START_TIMEOUT:
         seconds = _TIMED_OUT_AFTER.search(oracle.exception_message or "")

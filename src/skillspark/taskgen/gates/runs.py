@@ -8,13 +8,13 @@ network on and off, both measured by the probe inside the oracle trial.
 from __future__ import annotations
 
 from skillspark.harbor.trials import TrialOutcome
-from skillspark.taskgen.check import _build_failure, failed_tests, judge
+from skillspark.taskgen.check import build_failure_reason, failed_tests, judge
 from skillspark.taskgen.gates.models import GateResult
 from skillspark.taskgen.gates.probe import ProbeResult
 
 
 def oracle_gate(oracle: TrialOutcome, nop: TrialOutcome) -> GateResult:
-    if reason := _build_failure(oracle):
+    if reason := build_failure_reason(oracle):
         return GateResult(name="oracle", ok=False, detail=reason)
     reasons = [r for r in judge(oracle, nop)[1] if r.startswith("oracle: ")]
     if reasons:
@@ -24,7 +24,7 @@ def oracle_gate(oracle: TrialOutcome, nop: TrialOutcome) -> GateResult:
 
 
 def nop_gate(oracle: TrialOutcome, nop: TrialOutcome) -> GateResult:
-    if _build_failure(oracle):
+    if build_failure_reason(oracle):
         return GateResult.not_run("nop", "needs an environment that builds (see oracle)")
     reasons = [r for r in judge(oracle, nop)[1] if r.startswith("nop: ")]
     if reasons:
