@@ -7,6 +7,8 @@ skill-conditioned self-distillation (SDAR, Skill-SD) should help.
   skill maps colours to buttons. A wrong button ends the game; won after `turns` right presses.
 - `corridor`: walk `length` rooms to the goal; a breeze blows from the way forward, the other new exit
   of each room drops into a pit (lost). The skill says to walk into the breeze.
+- `codeword`: the decisive-teacher game (codeword.py): one skill per password names the door, and
+  validation games use passwords never seen in training.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 from skillspark.files import write_atomic
 from skillspark.train.envs.actions import parse_action
+from skillspark.train.envs.codeword import KNOBS as CODEWORD_KNOBS
+from skillspark.train.envs.codeword import CodewordEnv
 from skillspark.train.envs.base import Observation, StepResult, invalid_step
 from skillspark.train.envs.spec import EnvSpec, Knob
 
@@ -53,6 +57,7 @@ FAKE_SKILLS = {
 GAMES: dict[str, dict[str, Knob]] = {
     "choice": {"turns": Knob(3, low=1, high=50), "options": Knob(4, low=2, high=len(CHOICE_RULE))},
     "corridor": {"length": Knob(3, low=1, high=50)},
+    "codeword": CODEWORD_KNOBS,
 }
 
 
@@ -179,8 +184,8 @@ class CorridorEnv(_FakeEnv):
         return [f"go {direction}" for direction in self._forward]
 
 
-def make(spec: EnvSpec, game_seed: int) -> ChoiceEnv | CorridorEnv:
-    return {"choice": ChoiceEnv, "corridor": CorridorEnv}[spec.name](spec, game_seed)
+def make(spec: EnvSpec, game_seed: int) -> ChoiceEnv | CorridorEnv | CodewordEnv:
+    return {"choice": ChoiceEnv, "corridor": CorridorEnv, "codeword": CodewordEnv}[spec.name](spec, game_seed)
 
 
 def write_fake_skill(name: str, skills_dir: Path) -> Path:

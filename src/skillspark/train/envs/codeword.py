@@ -1,0 +1,127 @@
+"""`fake:codeword`: a game that only the skill can win, with rules held out from training for validation.
+
+Why it exists: on `fake:choice` a 135M teacher barely uses the skill (0.25 → 0.29), so teacher-side
+methods cannot differ from GRPO there. Here the teacher with the skill knows the answer and the student
+without it does not, so distillation has something to carry.
+
+The game: a guard stands before `options` coloured doors and says a password, e.g. "karedlo". One door
+opens; the others end the game. The door is named by the colour hidden in the password (ka·red·lo); the
+observation never says so. Each password is one *rule* of the family, and each rule has its own SKILL.md
+("When the guard says 'karedlo', open the red door. The password hides the colour: ka-red-lo."), found
+by keyword retrieval on the password. A 135M model copies the named door; a student without the skill
+sees an unknown word and is at chance, 1/options.
+
+Held-out rules: training games draw their password from `rules` training passwords built from one set of
+syllables; validation games (the reserved seed range of `manifest.py`) from `held_out` passwords built
+from another, disjoint set. A student that improves on validation has learnt the procedure the skills
+teach (find the colour inside the password), not a table of passwords seen in training.
+With `turns` > 1 the guard repeats the password at each of `turns` gates, the doors reshuffled.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from skillspark.files import write_atomic
+from skillspark.train.envs.actions import parse_action
+from skillspark.train.envs.base import Observation, StepResult, invalid_step
+from skillspark.train.envs.spec import EnvSpec, Knob
+
+COLOURS = ("red", "blue", "green", "yellow", "black", "white", "pink", "brown")
+SYLLABLES = {
+    "training": ("ka", "lo", "mi", "nu", "po", "ri", "su", "te", "va", "zo"),
+    "validation": ("bex", "dru", "fip", "gow", "hul", "jat", "kev", "mub"),  # never in a training password
+}
+KNOBS = {
+    "turns": Knob(1, low=1, high=10),
+    "options": Knob(4, low=2, high=len(COLOURS)),
+    "rules": Knob(16, low=1, high=len(SYLLABLES["training"]) ** 2 * len(COLOURS)),
+    "held_out": Knob(16, low=1, high=len(SYLLABLES["validation"]) ** 2 * len(COLOURS)),
+}
+
+
+def rules(split: str, count: int) -> list[tuple[str, str, str, str]]:
+    """The first `count` rules of a split as (password, prefix, colour, suffix); the same in every process."""
+    syllables = SYLLABLES[split]
+    every = [(a, colour, b) for a in syllables for colour in COLOURS for b in syllables]
+    random.Random(f"codeword-rules/{split}").shuffle(every)
+    return [(f"{a}{colour}{b}", a, colour, b) for a, colour, b in every[:count]]
+
+
+def split_of(game_seed: int) -> str:
+    from skillspark.train.envs.manifest import VALIDATION_SEEDS  # manifest imports the registry, which imports us
+
+    return "validation" if game_seed in VALIDATION_SEEDS else "training"
+
+
+def skill_text(password: str, prefix: str, colour: str, suffix: str) -> str:
+    return (
+        f"When the guard says '{password}', open the {colour} door.\n"
+        f"The password hides the colour: {prefix}-{colour}-{suffix}. Any other door ends the game."
+    )
+
+
+class CodewordEnv:
+    def __init__(self, spec: EnvSpec, game_seed: int) -> None:
+        self.spec = spec.canonical
+        self.game_id = f"{spec.canonical}#{game_seed}"
+        rng = random.Random(self.game_id)  # str seeds hash with sha512: the same in every process
+        turns, options = int(spec.knobs["turns"]), int(spec.knobs["options"])
+        split = split_of(game_seed)
+        pool = rules(split, int(spec.knobs["rules" if split == "training" else "held_out"]))
+        self.password, _, self.colour, _ = rng.choice(pool)
+        others = [c for c in COLOURS if c != self.colour]
+        self._doors = [rng.sample([self.colour, *rng.sample(others, options - 1)], options) for _ in range(turns)]
+        self.max_score = float(turns)
+        self.objective = f"Get past {turns} gate(s): at each, open the one door the guard's password points to. A wrong door ends the game."
+        self._turn, self._done, self._admissible = 0, True, []
+
+    def _show(self) -> str:
+        doors = ", ".join(self._doors[self._turn])
+        return f"Gate {self._turn + 1} of {len(self._doors)}. The guard says the password '{self.password}'. Doors: {doors}."
+
+    def _commands(self) -> list[str]:
+        return [f"open {colour} door" for colour in self._doors[self._turn]]
+
+    def reset(self) -> Observation:
+        self._turn, self._done, self._admissible = 0, False, self._commands()
+        return Observation(self._show(), list(self._admissible), self.objective)
+
+    def step(self, action: str) -> StepResult:
+        if self._done:
+            raise RuntimeError(f"{self.game_id}: step() after the episode ended; call reset() first")
+        command = parse_action(action, self._admissible)
+        if command is None:
+            return invalid_step(self._admissible)
+        if command != f"open {self.colour} door":
+            self._done, self._admissible = True, []
+            return StepResult(f"You {command}. A trapdoor opens: the game is over.", 0.0, True, False, [], False)
+        self._turn += 1
+        if self._turn == len(self._doors):
+            self._done, self._admissible = True, []
+            return StepResult(f"You {command}. The last gate opens: you win!", 1.0, True, True, [], False)
+        self._admissible = self._commands()
+        return StepResult(f"You {command}. It opens. {self._show()}", 1.0, False, False, list(self._admissible), False)
+
+    def walkthrough(self) -> list[str]:
+        return [f"open {self.colour} door"] * len(self._doors)
+
+    def close(self) -> None:
+        self._done = True
+
+
+def write_codeword_skills(spec: EnvSpec, skills_dir: Path) -> list[Path]:
+    """One SKILL.md per rule of `spec` (training and held-out), keyed by its password for keyword retrieval."""
+    written = []
+    for split, knob in (("training", "rules"), ("validation", "held_out")):
+        for password, prefix, colour, suffix in rules(split, int(spec.knobs[knob])):
+            name = f"codeword-{password}"
+            path = skills_dir / name / "SKILL.md"
+            text = (
+                f"---\nname: {name}\ndescription: What the guard's password {password} means in the codeword game.\n"
+                f"metadata:\n  keywords: [{password}]\n---\n\n{skill_text(password, prefix, colour, suffix)}\n"
+            )
+            write_atomic(path, text, make_parents=True)
+            written.append(path)
+    return written
