@@ -1,5 +1,6 @@
 """Actions (--allow-launch): launch as an argv list in its own process group, cancel only what the dashboard
-started, resume from the launch record, and a task cancel that the real explore loop honours and --resume undoes."""
+started, resume from the signed launch record only (never a planted one), and a task cancel that the real
+explore loop honours and --resume undoes."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ import time
 import pytest
 
 from skillspark.dashboard import launch
+from skillspark.dashboard.runs import EVAL_CONFIG, run_id
 from skillspark.explore.loop import CANCEL_FILE
 from tests.dashboard.conftest import AUTH_HEADER, explore_run, make_client, run_id_of, spark_run
 from tests.explore.test_loop import MEMOS, SKILL
 
-# stands in for `skillspark`: records its argv, then waits to be cancelled
-FAKE_ENTRY = ["-c", "import json, sys, time; open('argv.json', 'w').write(json.dumps(sys.argv[1:])); time.sleep(120)"]
+# stands in for `skillspark` (with the real interpreter flags): records its argv in its working directory,
+# then waits to be cancelled
+FAKE_ENTRY = [*launch.ENTRY[:-1],
+              "import json, sys, time; open('argv.json', 'w').write(json.dumps(sys.argv[1:])); time.sleep(120)"]
 
 
 @pytest.fixture
 def board(tmp_path, monkeypatch):
     monkeypatch.setattr(launch, "ENTRY", FAKE_ENTRY)
+    monkeypatch.setenv("SKILLSPARK_CACHE_DIR", str(tmp_path / "cache"))  # the signing key's folder
+    monkeypatch.chdir(tmp_path)  # the dashboard's working directory: the child's, and where argv.json lands
     root = tmp_path / "root"
     spark_run(root / "spark")
     (tmp_path / "tasks" / "t1").mkdir(parents=True)
@@ -53,9 +59,10 @@ def test_launch_runs_an_argv_list_in_its_own_process_group_and_cancel_signals_it
                                "openai/gpt-4o-mini", "--max-retries", "2", "--parallelism", "3"]
     pid = started["pid"]
     assert os.getpgid(pid) == pid and os.getpgid(pid) != os.getpgid(0)  # its own group, not ours
-    assert wait_for(lambda: (root / "argv.json").exists())
-    assert json.loads((root / "argv.json").read_text()) == started["args"]  # one argv item per value, no shell
-    assert json.loads((output / launch.LAUNCH_FILE).read_text()) == {"args": started["args"]}
+    assert wait_for(lambda: (tmp / "argv.json").exists())
+    assert json.loads((tmp / "argv.json").read_text()) == started["args"]  # one argv item per value, no shell
+    record = json.loads((output / launch.LAUNCH_FILE).read_text())
+    assert record["args"] == started["args"] and len(record["mac"]) == 64
     runs = {r["id"]: r for r in client.get("/api/runs").json()}
     assert runs[started["id"]]["status"] == "running" and runs[started["id"]]["launched"] is True
 
@@ -71,16 +78,66 @@ def test_resume_restarts_the_recorded_command_with_resume(board):
     first = client.post("/api/runs", headers=AUTH_HEADER, json={
         "kind": "eval", "paths": [str(tmp / "tasks" / "t1")], "output": "ab", "k": 2, "conditions": ["none", "curated"]}).json()
     assert first["args"][:2] == ["eval", "run"] and first["args"][-4:] == ["--condition", "none", "--condition", "curated"]
-    assert wait_for(lambda: (root / "argv.json").exists())
+    assert wait_for(lambda: (tmp / "argv.json").exists())
     busy = client.post(f"/api/runs/{first['id']}/resume", headers=AUTH_HEADER)
     assert busy.status_code == 409  # still running
     client.post(f"/api/runs/{first['id']}/cancel", headers=AUTH_HEADER)
     client.app.state.board.launcher.processes[root / "ab"].wait(timeout=20)
-    (root / "argv.json").unlink()
-    resumed = client.post(f"/api/runs/{first['id']}/resume", headers=AUTH_HEADER)
+    (tmp / "argv.json").unlink()
+    (root / "ab" / EVAL_CONFIG).write_text("{}")  # what the real eval writes first
+    restarted = make_client([root], allow_launch=True)  # a new dashboard: the record, not memory, is what resumes
+    resumed = restarted.post(f"/api/runs/{first['id']}/resume", headers=AUTH_HEADER)
     assert resumed.status_code == 202
-    assert wait_for(lambda: (root / "argv.json").exists())
-    assert json.loads((root / "argv.json").read_text()) == [*first["args"], "--resume"]
+    assert wait_for(lambda: (tmp / "argv.json").exists())
+    restarted.app.state.board.launcher.processes[root / "ab"].kill()
+    assert json.loads((tmp / "argv.json").read_text()) == [*first["args"], "--resume"]
+
+
+def _planted(root, args):
+    """What an author with write access to a served folder leaves for the operator's Resume button."""
+    (root / "planted").mkdir()
+    (root / "planted" / EVAL_CONFIG).write_text("{}")  # listed as an eval run
+    (root / "pwn.py").write_text("open('PWNED', 'w').write('imported')\nclass Env: pass\n")
+    (root / "planted" / launch.LAUNCH_FILE).write_text(json.dumps({"args": args}))
+
+
+def test_resume_refuses_a_planted_launch_record(board):
+    client, root, tmp = board
+    _planted(root, ["eval", "run", str(tmp / "tasks" / "t1"), "--output", str(root / "planted"),
+                    "--env", "pwn:Env", "--condition", "none"])
+    client.app.state.board.expire_runs()
+    rid = run_id(root / "planted")
+    response = client.post(f"/api/runs/{rid}/resume", headers=AUTH_HEADER)
+    assert response.status_code == 409 and "not a launch record this dashboard signed" in response.json()["detail"]
+    assert client.app.state.board.launcher.processes == {}
+
+
+def test_resume_refuses_an_edited_or_moved_record(board):
+    client, root, tmp = board
+    first = client.post("/api/runs", headers=AUTH_HEADER, json={
+        "kind": "eval", "paths": [str(tmp / "tasks" / "t1")], "output": "ab", "conditions": ["none"]}).json()
+    client.post(f"/api/runs/{first['id']}/cancel", headers=AUTH_HEADER)
+    client.app.state.board.launcher.processes[root / "ab"].wait(timeout=20)
+    record = json.loads((root / "ab" / launch.LAUNCH_FILE).read_text())
+    (root / "other").mkdir()
+    (root / "other" / EVAL_CONFIG).write_text("{}")
+    (root / "other" / launch.LAUNCH_FILE).write_text(json.dumps(record))  # signed, but for another folder
+    edited = record | {"request": record["request"] | {"conditions": ["library=/root"]}}
+    (root / "ab" / launch.LAUNCH_FILE).write_text(json.dumps(edited))
+    client.app.state.board.expire_runs()
+    for name in ("ab", "other"):
+        response = client.post(f"/api/runs/{run_id(root / name)}/resume", headers=AUTH_HEADER)
+        assert response.status_code == 409, name
+
+
+def test_a_launched_run_reads_no_module_or_env_file_from_a_served_folder(board):
+    client, root, tmp = board
+    (root / "json.py").write_text("open('PWNED', 'w').write('imported')\n")  # would shadow the stdlib's json
+    response = client.post("/api/runs", headers=AUTH_HEADER, json={
+        "kind": "explore", "paths": [str(tmp / "tasks" / "t1")], "output": "run"})
+    assert response.status_code == 202
+    assert wait_for(lambda: (tmp / "argv.json").exists())  # ran in the dashboard's directory, stdlib json
+    assert not (root / "PWNED").exists() and not (tmp / "PWNED").exists()
 
 
 def test_the_dashboard_only_signals_what_it_started(board):

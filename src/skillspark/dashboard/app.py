@@ -286,8 +286,7 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
         launch_guard()
 
         def go() -> dict:
-            output, args = board.launcher.argv(request)
-            pid = board.launcher.start(output, args)
+            output, args, pid = board.launcher.start(request)
             board.expire_runs()  # listed at once, before its first line is written
             return {"id": run_id(output), "pid": pid, "output": str(output), "args": args}
         return acting(go)

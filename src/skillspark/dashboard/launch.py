@@ -3,15 +3,24 @@
 Why this shape: a run is `skillspark explore|eval` as its own process (an argv list, never a shell, in
 its own process group, so a cancel reaches its sandboxes and nothing else), writing to a folder inside
 the served directories so the dashboard shows it like any other run. Only processes started here are
-ever signalled. The argv is kept beside the run (`.dashboard-launch.json`), so a resume works after the
-dashboard restarted. Cancelling one task needs no signal: the explore loop honours a `cancel` file in the
+ever signalled. Cancelling one task needs no signal: the explore loop honours a `cancel` file in the
 task's folder between attempts, and `--resume` continues the task.
+
+A served folder is not trusted (an author, a shared disk or a finished run can write into it), so:
+- the launch record beside a run (`.dashboard-launch.json`) holds the launch *form*, signed with a key
+  kept in the user's cache folder; Resume checks the signature, then rebuilds the argv through the same
+  validation as a new launch, for this run's folder only. A planted or edited record is refused.
+- the child runs in the dashboard's own working directory (not a served one: no planted `.env` is read)
+  with `python -P` (no planted module shadows an import).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,11 +30,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from skillspark.config import get_settings
 from skillspark.files import write_atomic
 
 LAUNCH_FILE = ".dashboard-launch.json"
 LOG_FILE = ".dashboard-launch.log"
-ENTRY = ["-c", "from skillspark.cli import main; main()"]
+KEY_FILE = "dashboard-launch.key"
+# -P: the child's sys.path does not start with its working directory
+ENTRY = ["-P", "-c", "from skillspark.cli import main; main()"]
 
 
 def interruptible() -> None:
@@ -55,14 +67,41 @@ class LaunchRequest(BaseModel):
     conditions: list[str] = Field(default_factory=list, max_length=20)
 
 
+def launch_key(folder: Path | None = None) -> bytes:
+    """This user's key for signing launch records, made once (0600, published by an atomic link)."""
+    folder = folder or get_settings().cache_dir
+    path = folder / KEY_FILE
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{KEY_FILE}.{os.getpid()}.{threading.get_ident()}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(descriptor, secrets.token_hex(32).encode())
+            os.fsync(descriptor)
+            os.close(descriptor)
+            os.link(temporary, path)  # a concurrent first start keeps the key that won
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_bytes()
+
+
 class Launcher:
     """The processes this dashboard started, by output folder."""
 
-    def __init__(self, roots: list[Path]):
+    def __init__(self, roots: list[Path], key: bytes | None = None):
         self.roots = [r.resolve() for r in roots]
         self.processes: dict[Path, subprocess.Popen] = {}
         self.kinds: dict[Path, str] = {}
         self._lock = threading.Lock()
+        self._key = key
+
+    def _mac(self, request: LaunchRequest, output: Path) -> str:
+        if self._key is None:
+            self._key = launch_key()
+        body = json.dumps({"request": request.model_dump(mode="json"), "output": str(output)}, sort_keys=True)
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
 
     def inside_roots(self, path: Path) -> bool:
         resolved = path.resolve()
@@ -100,32 +139,45 @@ class Launcher:
             process = self.processes.get(output)
             return process is not None and process.poll() is None
 
-    def start(self, output: Path, args: list[str]) -> int:
-        """Start `skillspark ARGS` in its own process group, its output appended to the run's launch log."""
+    def start(self, request: LaunchRequest, *, resume: bool = False) -> tuple[Path, list[str], int]:
+        """Start `skillspark ARGS` for a validated form in its own process group, its output appended to
+        the run's launch log; the signed form is recorded beside the run for a later Resume."""
+        output, args = self.argv(request)
+        request = request.model_copy(update={"paths": [str(Path(p).resolve()) for p in request.paths],
+                                             "output": str(output)})  # a resume does not depend on our cwd
+        if resume:
+            args.append("--resume")
         if self.alive(output):
             raise LaunchError(409, f"a run started here is still writing to {output}; cancel it first")
         output.mkdir(parents=True, exist_ok=True)
-        write_atomic(output / LAUNCH_FILE, json.dumps({"args": args}))
+        record = {"request": request.model_dump(mode="json"), "output": str(output), "args": args,
+                  "mac": self._mac(request, output)}
+        write_atomic(output / LAUNCH_FILE, json.dumps(record))
         with open(output / LOG_FILE, "ab") as log:
             process = subprocess.Popen([sys.executable, *ENTRY, *args], stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True, close_fds=True,
-                                       cwd=self.roots[0], env={**os.environ, "COLUMNS": "160"},
-                                       preexec_fn=interruptible)
+                                       env={**os.environ, "COLUMNS": "160"}, preexec_fn=interruptible)
         with self._lock:
             self.processes[output] = process
-            self.kinds[output] = "explore" if args[0] == "explore" else "eval"
-        return process.pid
+            self.kinds[output] = request.kind
+        return output, args, process.pid
 
     def resume(self, output: Path) -> int:
-        """Start the run's recorded command again with --resume (a run launched from a dashboard only)."""
+        """Start the run's recorded form again with --resume: only a record this user's dashboard signed,
+        for this very folder, rebuilt through the launch form's validation (never a recorded argv)."""
+        refused = LaunchError(409, f"{output / LAUNCH_FILE} is not a launch record this dashboard signed; resume "
+                                   "the run with the command that started it plus --resume")
         try:
-            args = json.loads((output / LAUNCH_FILE).read_text(encoding="utf-8"))["args"]
+            record = json.loads((output / LAUNCH_FILE).read_text(encoding="utf-8"))
+            request = LaunchRequest.model_validate(record["request"])
+            mac = record["mac"]
         except (OSError, ValueError, KeyError, TypeError):
-            raise LaunchError(409, "this run was not launched from a dashboard; resume it with the command that "
-                                   "started it plus --resume") from None
-        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-            raise LaunchError(409, f"{output / LAUNCH_FILE} is not a launch record")
-        return self.start(output, args if "--resume" in args else [*args, "--resume"])
+            raise refused from None
+        if not isinstance(mac, str) or not hmac.compare_digest(mac.encode(), self._mac(request, output).encode()):
+            raise refused
+        if self.argv(request)[0] != output:
+            raise refused  # a signed record copied into another run's folder
+        return self.start(request, resume=True)[2]
 
     def cancel(self, output: Path) -> int:
         """SIGINT to the run's process group (the CLI then keeps every finished attempt); SIGTERM when repeated."""
