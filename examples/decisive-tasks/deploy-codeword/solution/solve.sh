@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+echo quokka > /app/answer.txt

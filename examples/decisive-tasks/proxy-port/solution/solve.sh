@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+echo 873 > /app/answer.txt

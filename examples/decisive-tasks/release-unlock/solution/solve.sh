@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+/app/bin/release --unlock amber-falcon > /app/answer.txt

@@ -1,0 +1,15 @@
+"""Checks for release-unlock: /app/answer.txt holds exactly the release token."""
+
+from pathlib import Path
+
+ANSWER = Path("/app/answer.txt")
+EXPECTED = "rt-f9c82ff23720"
+
+
+def test_answer_file_exists():
+    assert ANSWER.is_file(), f"{ANSWER} was not created"
+
+
+def test_answer_is_exact():
+    text = ANSWER.read_text()
+    assert text in (EXPECTED, EXPECTED + "\n"), f"{ANSWER} holds {text[:80]!r}, not the release token"

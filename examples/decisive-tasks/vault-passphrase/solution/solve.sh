@@ -1,0 +1,3 @@
+#!/bin/bash
+set -euo pipefail
+echo marigold | /app/bin/vault > /app/answer.txt
