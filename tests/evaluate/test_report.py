@@ -100,7 +100,9 @@ def test_tables_and_verdict_in_words(page):
     # none: 0, .5, 0, 1 -> 37.5%; generated: 1, 1, .5, 1 -> 87.5%; delta 50%, all 3 moved tasks improved
     assert "37.5%" in page and "87.5%" in page and "+50.0 pp" in page
     assert "3 / 0 / 1" in page
-    assert "not shown to differ" in page and "exact test does not reach p &lt; 0.05" in page
+    # d = 1, .5, .5, 0: .5 ± 3.182446 * sqrt(1/6) / 2 = [-15.0, +115.0] pp, so the CI contains 0
+    assert "not shown to differ" in page and "the CI contains 0" in page and "[-15.0 pp, +100.0 pp]" in page
+    assert "with 4 tasks (fewer than 10) the 95% CI of Δ covered the true Δ in as few as" in page
     assert "none possible (&lt; 6 tasks)" in page
 
 

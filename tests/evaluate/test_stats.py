@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
-import statistics
 
 import pytest
 
@@ -35,64 +33,88 @@ def test_pass_at_k_and_pass_hat_k_golden_values():
         stats.pass_at_k(2, 1, 3)
 
 
-def test_sign_test_golden_and_edge_values():
-    assert stats.sign_test(8, 1) == 0.0390625  # 2 * (1 + 9) / 2^9
-    assert stats.sign_test(1, 8) == 0.0390625
-    assert stats.sign_test(0, 0) == 1.0
-    assert stats.sign_test(3, 3) == 1.0
-    assert stats.sign_test(6, 0) == 2 / 64
-    assert stats.sign_test(5, 0) == 2 / 32
+def test_mcnemar_golden_and_edge_values():
+    """With one trial per task every moved task has |d| = 1: the permutation test is McNemar's exact test."""
+    assert stats.sign_flip_test([1.0] * 8 + [-1.0]) == 0.0390625  # b=8, c=1: 2 * (1 + 9) / 2^9
+    assert stats.sign_flip_test([-1.0] * 8 + [1.0] + [0.0] * 3) == 0.0390625  # ties drop out
+    assert stats.sign_flip_test([]) == 1.0 and stats.sign_flip_test([0.0, 0.0]) == 1.0
+    assert stats.sign_flip_test([1.0, 1.0, 1.0, -1.0, -1.0, -1.0]) == 1.0
+    assert stats.sign_flip_test([1.0] * 6) == 2 / 64
+    assert stats.sign_flip_test([1.0] * 5) == 2 / 32
     assert stats.significance_test_name(1) == "mcnemar_exact"
-    assert stats.significance_test_name(5) == "sign_test"
+    assert stats.significance_test_name(5) == "paired_permutation_exact"
 
 
-def test_percentile_interpolates_like_numpy_default():
-    assert stats.percentile([0.0, 10.0], 0.25) == 2.5
-    assert stats.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.5) == 3.0
-    assert stats.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.975) == pytest.approx(4.9)
+def test_mcnemar_matches_the_comb_sum_formula():
+    for b, c in [(0, 7), (2, 9), (13, 11), (40, 25), (150, 180)]:
+        n = b + c
+        expected = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n)
+        assert stats.sign_flip_test([1.0] * b + [-1.0] * c) == pytest.approx(expected, rel=1e-9)
 
 
-def test_cluster_bootstrap_is_seeded_and_brackets_the_mean():
-    values = [0.0, 0.2, 0.4, 1.0, 1.0, 0.6, 0.0, 0.8]
-    first = stats.cluster_bootstrap_mean(values, seed=3, resamples=2000)
-    assert first == stats.cluster_bootstrap_mean(values, seed=3, resamples=2000)
-    assert first != stats.cluster_bootstrap_mean(values, seed=4, resamples=2000)
-    assert first[0] < statistics.fmean(values) < first[1]
-    assert stats.cluster_bootstrap_mean([0.5, 0.5, 0.5], seed=0, resamples=100) == (0.5, 0.5)
+def test_permutation_test_weighs_how_far_tasks_moved_by_hand():
+    # in thirds: sizes 1,2,3,3,1,1,1 (total 12), observed sum 10. |S| >= 10 needs the positive part >= 11 (all
+    # positive, or one size-1 task negative: 1 + 4 sign vectors) or <= 1 (the mirror image): 10 / 2^7
+    assert stats.sign_flip_test([1 / 3, 2 / 3, 1, 1, 1 / 3, 1 / 3, -1 / 3]) == pytest.approx(10 / 128)
+    # the sign test would count 6 up, 1 down: p = 2 * 8 / 128 = 0.125; the sizes make the difference
+
+
+def test_permutation_test_samples_when_the_grid_is_too_fine():
+    """Uneven trial counts can make the exact grid huge: seeded sign vectors estimate the same p."""
+    diffs = [1 / 997, 1 / 991, 1 / 983, 1 / 977, 1 / 971, 1 / 967]  # exact: all six positive, p = 2/64
+    p = stats.sign_flip_test(diffs, seed=1, resamples=20_000)
+    assert p == stats.sign_flip_test(diffs, seed=1, resamples=20_000)
+    assert p == pytest.approx(2 / 64, abs=0.005)
+
+
+def test_t_distribution_against_tables():
+    # Cauchy (df 1) and df 2 have closed forms: F(1) = 3/4; F(t) = 1/2 + t / (2·sqrt(t² + 2))
+    assert stats.t_cdf(1.0, 1) == pytest.approx(0.75)
+    assert stats.t_cdf(2.0, 2) == pytest.approx(0.5 + 2 / (2 * math.sqrt(6)))
+    assert stats.t_cdf(0.0, 7) == 0.5 and stats.t_cdf(-2.0, 2) == pytest.approx(0.5 - 2 / (2 * math.sqrt(6)))
+    table = {  # (q, df): printed t tables
+        (0.975, 1): 12.706205,
+        (0.975, 2): 4.302653,
+        (0.975, 3): 3.182446,
+        (0.975, 5): 2.570582,
+        (0.975, 10): 2.228139,
+        (0.975, 30): 2.042272,
+        (0.8, 7): 0.896030,
+        (0.8, 11): 0.875530,
+    }
+    for (q, df), value in table.items():
+        assert stats.t_quantile(q, df) == pytest.approx(value, abs=2e-6)
+        assert stats.t_quantile(1 - q, df) == pytest.approx(-value, abs=2e-6)
     with pytest.raises(ValueError):
-        stats.cluster_bootstrap_mean([], seed=0)
+        stats.t_quantile(1.0, 3)
 
 
-def test_bootstrap_ci_near_the_normal_approximation_for_many_tasks():
-    """Both resampling paths (multinomial counts, plain draws) agree with mean ± 1.96·sd/√n."""
-    rng = random.Random(0)
-    few_values = [rng.choice([0.0, 0.2, 0.4, 0.6, 0.8, 1.0]) for _ in range(400)]
-    distinct = [rng.random() for _ in range(400)]
-    for values in (few_values, distinct):
-        mean, se = statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
-        lo, hi = stats.cluster_bootstrap_mean(values, seed=1, resamples=4000)
-        assert lo == pytest.approx(mean - 1.96 * se, abs=0.25 * se)
-        assert hi == pytest.approx(mean + 1.96 * se, abs=0.25 * se)
+def test_mean_interval_by_hand():
+    # mean .5, sd = sqrt(0.2 / 3) = .258199, half = 3.182446 * .258199 / 2 = .410852
+    lo, hi = stats.mean_interval([0.2, 0.4, 0.6, 0.8])
+    assert (lo, hi) == pytest.approx((0.089148, 0.910852), abs=1e-6)
+    assert stats.mean_interval([0.0, 0.5, 1.0]) == (0.0, 1.0)  # half 1.242: clipped to what a rate can be
+    assert stats.mean_interval([0.5, 0.5, 0.5]) == (0.5, 0.5)
+    assert stats.mean_interval([0.3]) == (0.0, 1.0)  # one task: no spread to measure
+    with pytest.raises(ValueError):
+        stats.mean_interval([])
 
 
-def test_identical_arms_give_delta_zero_and_p_one():
-    pairs = [(0.2, 0.2), (1.0, 1.0), (0.0, 0.0), (0.6, 0.6)]
-    assert stats.paired_bootstrap_delta(pairs, seed=0, resamples=500) == (0.0, 0.0, 0.0)
-    assert stats.sign_test(0, 0) == 1.0
-
-
-def test_paired_bootstrap_delta_is_the_mean_difference():
-    pairs = [(0.0, 1.0), (0.0, 1.0), (0.5, 0.5), (1.0, 0.0)]
-    delta, lo, hi = stats.paired_bootstrap_delta(pairs, seed=7, resamples=3000)
-    assert delta == pytest.approx(0.25)
-    assert -1.0 <= lo < delta < hi <= 1.0
+def test_paired_delta_by_hand():
+    # d = .5, .5, 0, .25: mean .3125, sd = sqrt(.171875 / 3) = .239357, half = 3.182446 * .239357 / 2 = .380870
+    delta, lo, hi = stats.paired_delta([(0.0, 0.5), (0.5, 1.0), (0.5, 0.5), (0.25, 0.5)])
+    assert delta == pytest.approx(0.3125)
+    assert (lo, hi) == pytest.approx((-0.068370, 0.693370), abs=1e-6)
+    assert stats.paired_delta([(0.2, 0.2), (1.0, 1.0), (0.0, 0.0), (0.6, 0.6)]) == (0.0, 0.0, 0.0)
+    assert stats.paired_delta([(0.0, 1.0), (0.0, 1.0), (1.0, 0.0)])[1:] == (-1.0, 1.0)  # clipped to ±1
 
 
 def test_minimum_detectable_effect_formula_and_fallbacks():
     diffs = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]  # sd = sqrt(2/7)
-    z = 1.959963984540054 + 0.8416212335729143
-    assert stats.minimum_detectable_effect(diffs) == pytest.approx(z * math.sqrt(2 / 7) / math.sqrt(8))
-    assert stats.minimum_detectable_effect([0.0] * 100) == pytest.approx(z * 0.5 / 10)  # sd 0 -> 0.5
+    t = 2.364624 + 0.896030  # t_{.975, 7} + t_{.80, 7}
+    assert stats.minimum_detectable_effect(diffs) == pytest.approx(t * math.sqrt(2 / 7) / math.sqrt(8), rel=1e-6)
+    t99 = 1.984217 + 0.845267  # t_{.975, 99} + t_{.80, 99}
+    assert stats.minimum_detectable_effect([0.0] * 100) == pytest.approx(t99 * 0.5 / 10, rel=1e-6)  # sd 0 -> 0.5
     assert stats.minimum_detectable_effect([0.0, 1.0, 0.0, 1.0, 0.0]) is None  # 5 tasks: no p < 0.05
     assert stats.minimum_detectable_effect([-1.0, 1.0] * 3) == 1.0  # capped
 
@@ -108,17 +130,13 @@ def test_spearman_by_hand():
     assert stats.spearman([1, 2, 3], [5, 5, 5]) is None
 
 
-def test_bootstrap_spearman_is_seeded():
+def test_spearman_interval_by_hand():
     pairs = [(0.1, 0.0), (0.5, 0.2), (0.3, 0.4), (0.9, 1.0), (0.7, 0.6), (0.2, 0.1)]
-    rho, lo, hi = stats.bootstrap_spearman(pairs, seed=2, resamples=1000)
-    assert rho == pytest.approx(1 - 6 * 2 / (6 * 35))  # ranks x: 1 4 3 6 5 2, y: 1 3 4 6 5 2
-    assert (rho, lo, hi) == stats.bootstrap_spearman(pairs, seed=2, resamples=1000)
-    assert lo <= rho <= hi
-    assert stats.bootstrap_spearman([(1.0, 1.0), (2.0, 1.0)], seed=0, resamples=10) == (None, None, None)
-
-
-def test_sign_test_matches_the_comb_sum_formula():
-    for b, c in [(0, 7), (2, 9), (13, 11), (40, 25), (150, 180)]:
-        n = b + c
-        expected = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n)
-        assert stats.sign_test(b, c) == expected
+    rho, lo, hi = stats.spearman_interval(pairs)
+    assert rho == pytest.approx(1 - 6 * 2 / (6 * 35))  # ranks x: 1 4 3 6 5 2, y: 1 3 4 6 5 2 -> 0.942857
+    # z = atanh(.942857) = 1.763180, se = sqrt((1 + .942857²/2) / 3) = .693900, half = 1.959964 * se = 1.360018
+    assert (lo, hi) == pytest.approx((math.tanh(1.763180 - 1.360018), math.tanh(1.763180 + 1.360018)), abs=1e-5)
+    assert stats.spearman_interval([(1.0, 1.0), (2.0, 1.0), (3.0, 1.0), (4.0, 1.0)]) == (None, None, None)
+    assert stats.spearman_interval([(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]) == (pytest.approx(1.0), None, None)
+    perfect = stats.spearman_interval([(float(i), float(i)) for i in range(8)])
+    assert perfect[0] == pytest.approx(1.0) and 0.99 < perfect[1] < perfect[2] < 1.0  # finite, not [1, 1]

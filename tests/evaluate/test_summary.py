@@ -41,6 +41,8 @@ COMPARISON_KEYS = {
     "degraded",
     "unchanged",
     "mde",
+    "outcome",
+    "coverage_note",
 }
 
 MISSING_SKILL_KEYS = {"missing_skill_tasks", "n_missing_skill_tasks", "n_tasks_all", "delta_all_tasks", "ci95_all_tasks"}
@@ -106,7 +108,7 @@ def test_arms_by_hand():
     assert none["wilson95"] == pytest.approx(list(stats.wilson(3, 6)))
     assert none["pass_at_k"] == pytest.approx(2 / 3)  # B and C passed at least once
     assert none["pass_hat_k"] == pytest.approx(1 / 3)  # only C passed every trial
-    assert none["ci95"] == [0.0, 1.0]  # all-A or all-C resamples are 1/27 > 2.5% each
+    assert none["ci95"] == [0.0, 1.0]  # t-interval: .5 ± 4.302653 * .5 / sqrt(3) = .5 ± 1.242, clipped
     assert (none["tokens"], none["infra_errors"], none["skill_read_rate"]) == (660, 0, 0.0)
     assert none["cost_usd"] == pytest.approx(0.06) and none["cost_per_solve_usd"] == pytest.approx(0.02)
 
@@ -123,9 +125,12 @@ def test_comparison_by_hand():
     assert (comparison["baseline"], comparison["condition"], comparison["n_tasks"]) == ("none", "generated", 3)
     assert comparison["delta"] == pytest.approx(0.5)  # mean(1, 0.5, 0)
     assert (comparison["improved"], comparison["degraded"], comparison["unchanged"]) == (2, 0, 1)
-    assert comparison["p_value"] == 0.5 and comparison["test"] == "sign_test"  # 2 * 1/4
+    # in halves the moved tasks are 2 and 1, sum 3 = the largest: only ++ and −− reach |3|, p = 2/4
+    assert comparison["p_value"] == 0.5 and comparison["test"] == "paired_permutation_exact"
     assert comparison["normalized_gain"] == pytest.approx(1.0)  # 0.5 / (1 - 0.5)
-    assert comparison["ci95"] == [0.0, 1.0]
+    assert comparison["ci95"] == [pytest.approx(0.5 - 4.302653 * 0.5 / math.sqrt(3), abs=1e-6), 1.0]
+    assert comparison["outcome"] == "no difference shown"
+    assert "3 tasks" in comparison["coverage_note"]
     assert comparison["mde"] is None and comparison["excluded_tasks"] == []
     assert comparison["missing_skill_tasks"] == [] and comparison["n_missing_skill_tasks"] == 0
     assert comparison["delta_all_tasks"] == comparison["delta"] and comparison["n_tasks_all"] == 3
@@ -143,8 +148,10 @@ def test_mcnemar_design_k1():
     assert comparison["delta"] == pytest.approx(7 / 12)
     assert comparison["normalized_gain"] == pytest.approx((7 / 12) / (1 - 4 / 12))
     sd = math.sqrt(59 / 132)  # sum d^2 = 9, mean 7/12: (9 - 12 * 49/144) / 11
-    assert comparison["mde"] == pytest.approx(2.8015852 * sd / math.sqrt(12), rel=1e-6)
-    assert comparison["ci95"][0] > 0
+    t = 2.200985 + 0.875530  # t_{.975, 11} + t_{.80, 11}
+    assert comparison["mde"] == pytest.approx(t * sd / math.sqrt(12), rel=1e-6)
+    assert comparison["ci95"][0] == pytest.approx(7 / 12 - 2.200985 * sd / math.sqrt(12), abs=1e-6)  # .1585
+    assert comparison["outcome"] == "better" and comparison["coverage_note"] is None
     assert "does better" in comparison["verdict"] and "CI excludes 0 and p < 0.05" in comparison["verdict"]
 
 
@@ -154,6 +161,7 @@ def test_identical_arms_delta_zero_p_one():
         rows += [record(f"t{i}", "none", 0, passed), record(f"t{i}", "placebo", 0, passed)]
     (comparison,) = build_summary(rows, k=1, resamples=500)["comparisons"]
     assert comparison["delta"] == 0.0 and comparison["p_value"] == 1.0 and comparison["ci95"] == [0.0, 0.0]
+    assert comparison["outcome"] == "no difference shown"
     assert comparison["unchanged"] == 7
     assert "not shown to differ" in comparison["verdict"]
 
@@ -194,13 +202,15 @@ def test_two_models_and_missing_cost():
 
 
 def test_ci_excluding_zero_without_the_exact_test_is_not_called_better():
-    """Δ_t = 1, .5, .5, 0: the bootstrap CI excludes 0 (an all-zero resample is 1/256), but p = 2/8 = 0.25."""
+    """Δ_t = 1, 1, 1, .5, 1: the t-interval is .9 ± 2.776445 * sqrt(.05) / sqrt(5) = [.622, 1], but five tasks
+    that all moved up give the exact test only p = 2/32 = 0.0625."""
     rows = []
-    for task, (before, after) in {"a": (0, 2), "b": (1, 2), "c": (0, 1), "d": (2, 2)}.items():
+    for task, (before, after) in {"a": (0, 2), "b": (0, 2), "c": (0, 2), "d": (1, 2), "e": (0, 2)}.items():
         rows += [record(task, "none", i, i < before) for i in range(2)]
         rows += [record(task, "generated", i, i < after) for i in range(2)]
     (comparison,) = build_summary(rows, k=2, resamples=2000)["comparisons"]
-    assert comparison["ci95"][0] > 0 and comparison["p_value"] == 0.25
+    assert comparison["ci95"][0] == pytest.approx(0.9 - 2.776445 * math.sqrt(0.05) / math.sqrt(5), abs=1e-6)
+    assert comparison["p_value"] == 2 / 32 and comparison["outcome"] == "no difference shown"
     assert "not shown to differ" in comparison["verdict"] and "exact test does not reach" in comparison["verdict"]
 
 
@@ -238,7 +248,7 @@ def test_a_clearly_worse_condition_is_called_worse():
         rows += [record(f"t{i}", "none", 0, True), record(f"t{i}", "placebo", 0, i >= 9)]
     (comparison,) = build_summary(rows, k=1, resamples=2000)["comparisons"]
     assert comparison["delta"] == pytest.approx(-0.9) and comparison["degraded"] == 9
-    assert comparison["p_value"] == 2 / 2**9 and comparison["ci95"][1] < 0
+    assert comparison["p_value"] == 2 / 2**9 and comparison["ci95"][1] < 0 and comparison["outcome"] == "worse"
     assert comparison["normalized_gain"] is None  # the baseline left no room
     assert "does worse" in comparison["verdict"]
 
@@ -257,8 +267,8 @@ def test_tasks_without_a_skill_counted_as_unchanged_by_hand():
     assert comparison["delta"] == pytest.approx(0.5) and comparison["n_tasks"] == 3
     assert comparison["missing_skill_tasks"] == ["D", "E"] and comparison["n_missing_skill_tasks"] == 2
     assert comparison["n_tasks_all"] == 4 and comparison["delta_all_tasks"] == pytest.approx(0.375)
-    lo, hi = comparison["ci95_all_tasks"]
-    assert lo == 0.0 and 0.375 < hi < 1.0  # all-zero resamples: (2/4)^4 = 6.25% > 2.5%; all-one: 1/256 < 2.5%
+    # d = 1, .5, 0, 0: sd = sqrt(.6875 / 3) = .478714, half = 3.182446 * .478714 / 2 = .761740
+    assert comparison["ci95_all_tasks"] == [pytest.approx(0.375 - 0.761740, abs=1e-6), 1.0]
     assert comparison["p_value"] == 0.5  # D ties: the exact test is the same
     assert comparison["excluded_tasks"] == ["D"]
 

@@ -21,6 +21,7 @@ from skillspark.files import write_atomic
 from skillspark.llm.redact import redact
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+SPEARMAN_INTERVAL = "Fisher z with the Bonett-Wright variance"
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px}
@@ -72,7 +73,7 @@ def arms_table(summary: dict) -> str:
         "trials",
         "passes",
         "pass rate (mean over tasks)",
-        "95% CI (tasks resampled)",
+        "95% CI (over tasks)",
         "Wilson 95% (pooled trials)",
         f"solved at least once in {summary['k']}",
         f"solved in all {summary['k']}",
@@ -218,9 +219,29 @@ def pdi_analysis(summary: dict, deltas: list[dict[str, float]], pdi_rows: list[d
         for t in matched:
             by_quadrant.setdefault(pdi[t][1], []).append(diffs[t])
         pairs = [(pdi[t][0], diffs[t]) for t in matched]
-        rho, lo, hi = stats.bootstrap_spearman(pairs, summary.get("seed", 0), summary.get("resamples", 10_000))
+        rho, lo, hi = stats.spearman_interval(pairs)
         results.append({"comparison": c, "by_quadrant": by_quadrant, "pairs": pairs, "rho": rho, "ci95": [lo, hi]})
     return results
+
+
+def pdi_correlations(summary: dict, records: list[dict], pdi_rows: list[dict]) -> list[dict]:
+    """summary.json's `pdi_correlation`: per analysed comparison, Spearman ρ(PDI, Δ) over tasks and its 95% CI.
+
+    Kept in the summary (not only on the page) so a script can read whether the CI excludes 0.
+    """
+    analyses = pdi_analysis(summary, task_deltas(summary, per_task_counts(records)), pdi_rows)
+    return [
+        {
+            "model": a["comparison"]["model"],
+            "baseline": a["comparison"]["baseline"],
+            "condition": a["comparison"]["condition"],
+            "n_tasks": len(a["pairs"]),
+            "spearman_rho": a["rho"],
+            "ci95": a["ci95"],
+            "interval": SPEARMAN_INTERVAL,
+        }
+        for a in analyses
+    ]
 
 
 def _pdi_section(analyses: list[dict]) -> tuple[str, list[tuple[str, bytes]]]:
@@ -235,7 +256,7 @@ def _pdi_section(analyses: list[dict]) -> tuple[str, list[tuple[str, bytes]]]:
             f"<h3>{esc(name)}</h3>"
             + _table(["PDI quadrant", "tasks", "mean Δ pass rate"], rows)
             + f"<p>Spearman rank correlation of PDI with Δ over {len(a['pairs'])} tasks: ρ = {esc(rho)}, "
-            f"95% CI {esc(ci)} (tasks resampled). A CI that contains 0 shows no relation.</p>"
+            f"95% CI {esc(ci)} ({SPEARMAN_INTERVAL}). A CI that contains 0 shows no relation.</p>"
         )
         images.append(
             (f"Δ by PDI quadrant, {name}", plots.pdi_panels(a["by_quadrant"], a["pairs"], f"PDI vs Δ, ρ = {rho}"))
@@ -282,6 +303,12 @@ def render(summary: dict, records: list[dict], pdi_rows: list[dict] | None = Non
 
     token = secrets.token_hex(8)
     verdicts = "".join(f"<p class=verdict>{esc(c['verdict'])}</p>" for c in summary["comparisons"])
+    coverage_notes = "".join(
+        f"<p class=verdict>Note on {esc(c['model'])}: {esc(c['condition'])} vs {esc(c['baseline'])}: "
+        f"{esc(c['coverage_note'])}.</p>"
+        for c in summary["comparisons"]
+        if c.get("coverage_note")
+    )
     figures = "".join(f"<h3>{esc(title)}</h3>{_placeholder(token, i)}" for i, (title, _) in enumerate(images))
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -291,11 +318,14 @@ def render(summary: dict, records: list[dict], pdi_rows: list[dict] | None = Non
 <p>{esc(summary["n_tasks"])} tasks, {esc(summary["k"])} trials per task and arm, models: {esc(", ".join(summary["models"]))};
 conditions: {esc(", ".join(summary["conditions"]))} (baseline: {esc(summary.get("baseline", "none"))}).
 Each task counts once: a pass rate is the mean over tasks of the share of that task's trials that passed.
-Intervals resample whole tasks ({esc(summary.get("resamples", 10_000))} seeded resamples, seed {esc(summary.get("seed", 0))}).
+Intervals are over tasks, each task one observation (Student's t with tasks − 1 degrees of freedom), so they say how
+far the result could move with other tasks of the same kind.
 Trials lost to infrastructure errors are excluded from every rate and counted on their own; their cost is included.</p>
-<h2>What the comparisons show</h2>{verdicts or "<p>No comparison: the baseline arm is missing.</p>"}
+<h2>What the comparisons show</h2>{verdicts or "<p>No comparison: the baseline arm is missing.</p>"}{coverage_notes}
 <p>No condition is called better or worse when the 95% interval of its Δ contains 0, nor when the exact test on the
-tasks that changed gives p ≥ 0.05 (McNemar's exact test with one trial per task, the sign test otherwise).</p>
+tasks that changed gives p ≥ 0.05 (McNemar's exact test with one trial per task, otherwise the exact paired
+permutation test of the per-task differences). In simulation this rule called a condition better or worse when
+nothing differed in at most 5% of evals (docs/evaluation-statistics.md).</p>
 <h2>Arms</h2>{arms_table(summary)}
 <h2>Comparisons with the baseline</h2>{comparisons_table(summary)}
 <p>Δ is the mean over tasks run in both arms of the condition's pass rate minus the baseline's; normalized gain is Δ

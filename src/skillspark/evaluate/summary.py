@@ -1,8 +1,8 @@
 """summary.json of `skillspark eval`: per-arm rates and paired comparisons, computed from results records.
 
 Why tasks first: a task is what was sampled, so every rate is a mean of per-task rates p_t = passes/trials
-(infra errors dropped from both), every interval resamples tasks, and a comparison uses only tasks that
-ran in both arms. Infra errors say nothing about a skill: they are counted, never scored as failures.
+(infra errors dropped from both), every interval is over tasks (Student's t, df = tasks − 1), and a
+comparison uses only tasks that ran in both arms. Infra errors say nothing about a skill: they are counted, never scored as failures.
 Money spent on them is real, so tokens and cost add up every record.
 """
 
@@ -16,6 +16,7 @@ from skillspark.evaluate import stats
 
 INFRA_ERROR = "infra_error"
 TaskCounts = dict[str, tuple[int, int]]  # task -> (passes, trials), infra errors excluded
+INTERVAL_METHOD = "Student t over per-task values, df = tasks - 1"
 
 
 def per_task_counts(records: Iterable[dict]) -> dict[tuple[str, str], TaskCounts]:
@@ -42,7 +43,7 @@ def _known_sum(values: Iterable[float | int | None]) -> float | None:
     return sum(known) if known else None
 
 
-def _arm(model: str, condition: str, records: list[dict], tasks: TaskCounts, k: int, seed: int, resamples: int) -> dict:
+def _arm(model: str, condition: str, records: list[dict], tasks: TaskCounts, k: int) -> dict:
     """One arm's row: rates over its scored tasks, spend over all its records."""
     rates = [passes / trials for passes, trials in tasks.values()]
     passes = sum(p for p, _ in tasks.values())
@@ -63,7 +64,7 @@ def _arm(model: str, condition: str, records: list[dict], tasks: TaskCounts, k: 
         "passes": passes,
         "pass_rate": statistics.fmean(rates) if rates else None,
         "wilson95": list(stats.wilson(passes, n_trials)),
-        "ci95": list(stats.cluster_bootstrap_mean(rates, seed, resamples)) if rates else [None, None],
+        "ci95": list(stats.mean_interval(rates)) if rates else [None, None],
         # k trials drawn from the n_t a task ran (all of them when n_t <= k): ≥ 1 pass / every one passes
         "pass_at_k": statistics.fmean(stats.pass_at_k(n, p, min(k, n)) for p, n in tasks.values()) if tasks else None,
         "pass_hat_k": statistics.fmean(stats.pass_hat_k(n, p, min(k, n)) for p, n in tasks.values()) if tasks else None,
@@ -79,18 +80,30 @@ def _pct(x: float) -> str:
     return f"{100 * x:+.1f} pp"
 
 
-def verdict(comparison: dict) -> str:
-    """One sentence a reader can act on.
+def outcome(comparison: dict) -> str:
+    """better / worse / no difference shown / not compared: the verdict as a value a program can count.
 
-    An arm is called better or worse only when the CI of Δ excludes 0 and the exact test agrees (p < 0.05):
-    with few tasks a percentile bootstrap is too narrow, and the exact test guards against that.
+    An arm is called better or worse only when the CI of Δ excludes 0 and the exact test agrees
+    (p < 0.05): the exact test bounds false positives at 5% whatever the tasks look like, and the CI
+    keeps the call consistent with the interval the reader sees.
     """
-    model, base, cond = comparison["model"], comparison["baseline"], comparison["condition"]
     if comparison["n_tasks"] == 0:
+        return "not compared"
+    (lo, hi), p = comparison["ci95"], comparison["p_value"]
+    if lo <= 0 <= hi or p >= stats.ALPHA:
+        return "no difference shown"
+    return "better" if lo > 0 else "worse"
+
+
+def verdict(comparison: dict) -> str:
+    """One sentence a reader can act on (`outcome` in words, with the figures behind it)."""
+    model, base, cond = comparison["model"], comparison["baseline"], comparison["condition"]
+    called = outcome(comparison)
+    if called == "not compared":
         return f"{model}: no task ran in both '{base}' and '{cond}', so nothing can be compared."
     delta, (lo, hi), p = comparison["delta"], comparison["ci95"], comparison["p_value"]
     measured = f"Δ = {_pct(delta)}, 95% CI [{_pct(lo)}, {_pct(hi)}], p = {p:.3g} ({comparison['test']})"
-    if lo <= 0 <= hi or p >= stats.ALPHA:
+    if called == "no difference shown":
         mde = comparison["mde"]
         reach = (
             f"this design detects changes of about {100 * mde:.1f} pp or more"
@@ -103,8 +116,17 @@ def verdict(comparison: dict) -> str:
             else f"the CI excludes 0 but the exact test does not reach p < {stats.ALPHA}"
         )
         return f"{model}: '{cond}' is not shown to differ from '{base}' ({measured}; {why}); {reach}."
-    direction = "better" if lo > 0 else "worse"
-    return f"{model}: '{cond}' does {direction} than '{base}' ({measured}; the CI excludes 0 and p < {stats.ALPHA})."
+    return f"{model}: '{cond}' does {called} than '{base}' ({measured}; the CI excludes 0 and p < {stats.ALPHA})."
+
+
+def coverage_note(n_tasks: int) -> str | None:
+    """Why the stated 95% may not hold for this many tasks; None when the calibration supports it."""
+    if n_tasks >= stats.MIN_TASKS_FOR_COVERAGE:
+        return None
+    return (
+        f"with {n_tasks} tasks (fewer than {stats.MIN_TASKS_FOR_COVERAGE}) the 95% CI of Δ covered the true Δ in as "
+        "few as 83% of simulated evals; read it as a rough range and add tasks for a reliable one"
+    )
 
 
 def _comparison(
@@ -150,22 +172,24 @@ def _comparison(
         "n_tasks_all": len(all_pairs),
         "delta_all_tasks": None,
         "ci95_all_tasks": [None, None],
+        "coverage_note": coverage_note(len(shared)) if shared else None,
     }
-    if fallback:  # else the same pairs as Δ: its values below, without a second bootstrap
-        delta_all, lo_all, hi_all = stats.paired_bootstrap_delta(all_pairs, seed, resamples)
+    if fallback:  # else the same pairs as Δ: its values below
+        delta_all, lo_all, hi_all = stats.paired_delta(all_pairs)
         result |= {"delta_all_tasks": delta_all, "ci95_all_tasks": [lo_all, hi_all]}
     if pairs:
-        delta, lo, hi = stats.paired_bootstrap_delta(pairs, seed, resamples)
+        delta, lo, hi = stats.paired_delta(pairs)
         base_rate = statistics.fmean(b for b, _ in pairs)
         result |= {
             "delta": delta,
             "ci95": [lo, hi],
-            "p_value": stats.sign_test(better, worse),
+            "p_value": stats.sign_flip_test(diffs, seed, resamples),
             # room left above the baseline on the same tasks that was taken: Δ / (1 − baseline rate)
             "normalized_gain": delta / (1 - base_rate) if base_rate < 1 else None,
         }
         if not fallback:
             result |= {"delta_all_tasks": delta, "ci95_all_tasks": [lo, hi]}
+    result["outcome"] = outcome(result)
     result["verdict"] = verdict(result)
     return result
 
@@ -208,7 +232,8 @@ def build_summary(
 
     `teacher_cost_usd` maps a condition to what making its skills cost (read from its explore run); its
     comparisons then carry the `teacher_cost` block. `missing_skills` (eval.json's) maps a condition to the
-    tasks it had no skill for, so each comparison can report them and `delta_all_tasks`.
+    tasks it had no skill for, so each comparison can report them and `delta_all_tasks`. `seed` and
+    `resamples` matter only when the exact test must sample sign vectors (uneven trial counts).
     """
     by_arm: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for record in records:
@@ -217,7 +242,7 @@ def build_summary(
     models = sorted({m for m, _ in by_arm})
     conditions = ordered_conditions((c for _, c in by_arm), baseline)
     arms = [
-        _arm(m, c, by_arm[(m, c)], counts.get((m, c), {}), k, seed, resamples)
+        _arm(m, c, by_arm[(m, c)], counts.get((m, c), {}), k)
         for m in models
         for c in conditions
         if (m, c) in by_arm
@@ -254,6 +279,7 @@ def build_summary(
         "baseline": baseline,
         "seed": seed,
         "resamples": resamples,
+        "interval": INTERVAL_METHOD,
         "arms": arms,
         "comparisons": comparisons,
     }
