@@ -1,5 +1,6 @@
 """A stand-in for `python -m llama_cpp.server` in tests: answers `GET /v1/models` as `smollm2` on `--port`
-and every chat completion with "stub", until killed.
+and every chat completion with "stub", until killed. `--completion-delay S` makes each completion take S
+seconds while holding the one lock that /v1/models also needs, as llama.cpp's server does.
 
 Why: the lease and watchdog machinery (`llm.leases`, `llm.watched_server`) then runs with real client and
 server processes in about a second; the slow tests do the same with the real llama.cpp server.
@@ -9,12 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODELS = {"object": "list", "data": [{"id": "smollm2", "object": "model"}]}
 COMPLETION = {"id": "stub", "object": "chat.completion", "model": "smollm2",
               "choices": [{"index": 0, "message": {"role": "assistant", "content": "stub"}, "finish_reason": "stop"}],
               "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+
+LOCK = threading.Lock()  # llama.cpp's server serialises generations and /v1/models behind one lock
+DELAY_S = 0.0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -27,11 +34,14 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self._send(MODELS)
+        with LOCK:
+            self._send(MODELS)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._send(COMPLETION)
+        with LOCK:
+            time.sleep(DELAY_S)
+            self._send(COMPLETION)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
         return
@@ -40,5 +50,7 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    port = parser.parse_known_args()[0].port
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    parser.add_argument("--completion-delay", type=float, default=0.0)
+    args = parser.parse_known_args()[0]
+    DELAY_S = args.completion_delay
+    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()

@@ -23,6 +23,7 @@ from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnava
 from skillspark.llm.models import check_credentials, import_litellm, resolve_model
 from skillspark.llm.records import CallRecord, ChatResult
 from skillspark.llm.redact import install_log_redaction, one_line, redact, register_secret
+from skillspark.llm.structured import JsonSchema, Route
 
 __all__ = ["AuthenticationFailed", "Budget", "BudgetExceeded", "ChatResult", "CallRecord", "LLMClient",
            "LLMUnavailable"]
@@ -33,6 +34,7 @@ _NO_KEY = "no-key-required"  # OpenAI-compatible servers without auth still need
 _RETRY_STATUS = {408, 409, 425, 429}
 _AUTH_STATUS = {401, 403}
 _MALFORMED_MARKERS = ("JSONDecodeError", "Expecting value", "Invalid response object", "no 'choices'")
+_REFUSED_FORMAT_STATUS = {400, 422}  # how an endpoint says it does not take our response_format
 
 
 class _Outcome(Exception):
@@ -65,6 +67,30 @@ def _looks_malformed(exc: Exception) -> bool:
     return any(marker in text for marker in _MALFORMED_MARKERS)
 
 
+def _route_for(litellm_model: str, is_local: bool, custom_endpoint: bool) -> Route:
+    if is_local:
+        return "grammar"
+    litellm = import_litellm()
+    try:
+        litellm.get_model_info(model=litellm_model)
+    except Exception:  # noqa: BLE001 - litellm raises a plain Exception for a model it has no entry for
+        return "schema" if custom_endpoint else "tolerant"
+    if litellm.supports_response_schema(model=litellm_model):
+        return "schema"
+    try:
+        params = litellm.get_supported_openai_params(model=litellm_model) or []
+    except Exception:  # noqa: BLE001 - unknown provider: nothing is known to be supported
+        params = []
+    return "json_object" if "response_format" in params else "tolerant"
+
+
+def _refused_format(exc: Exception, kind: str, litellm: Any) -> bool:
+    """An endpoint's 400/422 (or litellm's own refusal) to a request carrying response_format."""
+    if isinstance(exc, getattr(litellm, "UnsupportedParamsError", ())):
+        return True
+    return kind == "fatal" and getattr(exc, "status_code", None) in _REFUSED_FORMAT_STATUS
+
+
 class LLMClient:
     """Chat with one model. `async with LLMClient(...) as c: r = await c.chat(messages)`.
 
@@ -85,6 +111,7 @@ class LLMClient:
         on_record: Callable[[CallRecord], None] | None = None,
         backoff_base_s: float = 1.0,
         backoff_max_s: float = 30.0,
+        route: Route | None = None,
     ) -> None:
         self.resolved = resolve_model(model, api_base)
         self.model = model
@@ -97,6 +124,7 @@ class LLMClient:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.records: list[CallRecord] = []
+        self._route = route  # None: chosen per model on the first JSON call (`structured_route`)
         self._api_base = self.resolved.api_base
         self._ready = False
         install_log_redaction()
@@ -156,6 +184,15 @@ class LLMClient:
             request["stop"] = stop
         return request
 
+    def structured_route(self) -> Route:
+        """How this model is asked for JSON: the embedded server by grammar; a model litellm knows to take
+        JSON schemas by schema; one litellm does not know, behind a custom endpoint (vLLM, a proxy), by
+        schema too (a refusal falls back); a known model without schema support by plain JSON mode where
+        it has one, else by prompt alone (the tolerant parser reads the answer)."""
+        if self._route is None:
+            self._route = _route_for(self.resolved.litellm_model, self.resolved.is_local, bool(self._api_base))
+        return self._route
+
     def _backoff(self, attempt: int, exc: Exception) -> float:
         """Exponential backoff with equal jitter; a server's Retry-After wins when it is larger."""
         cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
@@ -174,28 +211,48 @@ class LLMClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         stop: list[str] | None = None,
+        schema: JsonSchema | None = None,
     ) -> ChatResult:
-        """One completion. Empty/malformed output -> ok=False; unreachable after retries -> LLMUnavailable."""
+        """One completion. Empty/malformed output -> ok=False; unreachable after retries -> LLMUnavailable.
+
+        With `schema`, the answer is asked for as JSON of that schema by the route `structured_route`
+        picks; an endpoint that refuses the response_format is asked again without it (route "tolerant",
+        `route_fallback` set). The caller still parses (`structured.loads_object`) and validates the text.
+        """
         if self.budget is not None:
             self.budget.check()
         await self._prepare()
         litellm = import_litellm()
         request = self._request(messages, temperature, max_tokens, stop)
+        route: Route | None = self.structured_route() if schema is not None else None
+        fallback = False
+        if schema is not None and (response_format := schema.response_format(route)) is not None:
+            request["response_format"] = response_format
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
                 response = await litellm.acompletion(**request)
-                return self._finish(self._parse(response, litellm), attempt, started)
+                result = self._parse(response, litellm)
+                result.route, result.route_fallback = route, fallback
+                return self._finish(result, attempt, started)
             except _Outcome as outcome:
-                return self._finish(ChatResult(ok=False, error=outcome.error, model=self.model), attempt, started)
+                failed = ChatResult(ok=False, error=outcome.error, model=self.model, route=route, route_fallback=fallback)
+                return self._finish(failed, attempt, started)
             except Exception as exc:  # noqa: BLE001 - every provider error is classified below
                 kind = _classify(exc, litellm)
                 reason = self._reason(exc)
+                if "response_format" in request and _refused_format(exc, kind, litellm):
+                    log.warning("model %s refused response_format (%s); asking without it", self.model, reason)
+                    del request["response_format"]
+                    route, fallback = "tolerant", True
+                    continue
                 if kind in ("output", "context"):
                     error = "context window exceeded" if kind == "context" else f"malformed response: {reason}"
-                    return self._finish(ChatResult(ok=False, error=one_line(error), model=self.model), attempt, started)
+                    failed = ChatResult(ok=False, error=one_line(error), model=self.model, route=route,
+                                        route_fallback=fallback)
+                    return self._finish(failed, attempt, started)
                 if kind == "retry" and attempt <= self.max_retries:
                     delay = self._backoff(attempt, exc)
                     log.warning(
@@ -203,7 +260,8 @@ class LLMClient:
                     )
                     await asyncio.sleep(delay)
                     continue
-                self._finish(ChatResult(ok=False, error=reason, model=self.model), attempt, started)
+                given_up = ChatResult(ok=False, error=reason, model=self.model, route=route, route_fallback=fallback)
+                self._finish(given_up, attempt, started)
                 if kind == "auth":
                     raise AuthenticationFailed(self._auth_message()) from None
                 raise LLMUnavailable(self._give_up_message(reason, attempt)) from None
@@ -266,6 +324,8 @@ class LLMClient:
             completion_tokens=result.completion_tokens,
             cost_usd=result.cost_usd,
             finish_reason=result.finish_reason,
+            route=result.route,
+            route_fallback=result.route_fallback,
         )
         self.records.append(record)
         if self.budget is not None:

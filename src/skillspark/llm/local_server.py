@@ -79,14 +79,34 @@ def gguf_path() -> Path:
     return files[0]
 
 
-def is_healthy(port: int, timeout_s: float = 2.0) -> bool:
-    """True when GET /v1/models on the port answers and lists our model alias."""
+def probe(port: int, timeout_s: float = 2.0) -> bool | None:
+    """GET /v1/models: True if it lists our model alias, False if refused or another model, None if no answer
+    in time (the port took the connection but the server is busy)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=timeout_s) as response:
             models = json.load(response).get("data", [])
-    except (OSError, ValueError, urllib.error.URLError):
+    except TimeoutError:
+        return None
+    except urllib.error.URLError as exc:
+        return None if isinstance(exc.reason, TimeoutError) else False
+    except (OSError, ValueError):
         return False
-    return any(m.get("id") == LOCAL_ALIAS for m in models)
+    return any(isinstance(m, dict) and m.get("id") == LOCAL_ALIAS for m in models)
+
+
+def is_healthy(port: int, timeout_s: float = 2.0) -> bool:
+    """True when GET /v1/models on the port answers and lists our model alias (used while starting one)."""
+    return probe(port, timeout_s) is True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_state() -> ServerState | None:
@@ -97,9 +117,18 @@ def read_state() -> ServerState | None:
 
 
 def running_server() -> ServerState | None:
-    """The server named in the state file, if it is alive and healthy."""
+    """The server named in the state file, if its process lives and its port is ours (answering, or busy).
+
+    Why a busy answer counts: llama.cpp's server takes one lock for a generation and for /v1/models, so
+    during a long completion the health check waits. Treating that as "down" made `model serve` give up
+    on a working server and made a second client start another server beside the busy one. A state file
+    is only written once the server answered healthy, so a live pid on a connected port that stays
+    silent is that server at work.
+    """
     state = read_state()
-    return state if state is not None and is_healthy(state.port) else None
+    if state is None or not _alive(state.pid):
+        return None
+    return state if probe(state.port) is not False else None
 
 
 def free_port() -> int:

@@ -31,6 +31,8 @@ class CallRecord(BaseModel):
     completion_tokens: int = 0
     cost_usd: float | None = None
     finish_reason: str | None = None
+    route: str | None = None  # how a JSON answer was asked for: schema | grammar | json_object | tolerant
+    route_fallback: bool = False  # the endpoint refused the schema and the call was made again without it
 
 
 class ChatResult(BaseModel):
@@ -46,6 +48,8 @@ class ChatResult(BaseModel):
     latency_s: float = 0.0
     attempts: int = 1
     model: str
+    route: str | None = None  # see CallRecord.route
+    route_fallback: bool = False
 
 
 def jsonl_recorder(path: Path) -> Callable[[CallRecord], None]:

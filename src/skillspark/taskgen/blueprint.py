@@ -9,17 +9,15 @@ expect from the same data. No expected value is ever written where the agent can
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from skillspark.llm.structured import JsonSchema, loads_object, schema_for
 from skillspark.taskgen.idea import slugify
 
 DEFAULT_IMAGE = "python:3.11-slim-bookworm"  # stands in for the host's Debian 12 python3 in the local sandbox
-_FENCE = re.compile(r"^```(?:json)?\s*\n(.*?)\n```\s*$", re.DOTALL)
 
 
 class BlueprintError(ValueError):
@@ -69,7 +67,12 @@ class Parameter(BaseModel):
 
 
 class TaskBlueprint(BaseModel):
-    """A task before rendering. Paths are absolute paths inside the agent's machine."""
+    """A task before rendering. Paths are absolute paths inside the agent's machine.
+
+    The model checks the record's shape (what a JSON schema and a decoding grammar can enforce); whether
+    the three code fields are Python is the critique's first blocking check, so a model whose code does
+    not parse still leaves a blueprint on record and gets the syntax error back in the repair round.
+    """
 
     name: str
     title: str
@@ -104,15 +107,6 @@ class TaskBlueprint(BaseModel):
                 raise ValueError(f"{path!r} must be an absolute file path without '..'")
         return paths
 
-    @field_validator("data_generator", "oracle", "tests")
-    @classmethod
-    def _python(cls, code: str, info) -> str:
-        try:
-            compile(code, f"<{info.field_name}>", "exec")
-        except SyntaxError as exc:
-            raise ValueError(f"invalid Python at line {exc.lineno}: {exc.msg}") from None
-        return code
-
     @model_validator(mode="after")
     def _params(self) -> TaskBlueprint:
         known = {p.name: p for p in self.parameters}
@@ -129,22 +123,52 @@ class TaskBlueprint(BaseModel):
         return self.model_dump_json(indent=2)
 
 
+# Fields the pipeline sets itself: never asked of the model.
+_OURS = ("seed", "params", "agent_timeout_sec", "verifier_timeout_sec")
+# An absolute path whose segments never start with "." (so no "..") and no trailing "/": what `_absolute`
+# accepts, in the regex subset llama.cpp's grammar converter reads (anchored, no lookahead).
+_PATH = {"pattern": r"^(/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,40}){1,5}$"}
+_CODE_CHARS = 1500
+# Bounds (characters, items) so an answer always ends: a small model that repeats itself hits the bound
+# instead of max_tokens. Generous for a real model: SPARK's blueprints run to about a kilobyte per code field.
+_LIMITS = {
+    "name": {"maxLength": 48}, "title": {"maxLength": 80}, "category": {"maxLength": 32},
+    "tags": {"maxItems": 4}, "tags.[]": {"maxLength": 24},
+    "instruction": {"minLength": 20, "maxLength": 1200},
+    "environment.base_image": {"maxLength": 64}, "environment.workdir": {"maxLength": 32},
+    "environment.apt_packages": {"maxItems": 4}, "environment.pip_packages": {"maxItems": 4},
+    "input_paths": {"minItems": 1, "maxItems": 4}, "input_paths.[]": _PATH,
+    "output_paths": {"minItems": 1, "maxItems": 4}, "output_paths.[]": _PATH,
+    "data_generator": {"maxLength": _CODE_CHARS}, "oracle": {"maxLength": _CODE_CHARS},
+    "tests": {"maxLength": _CODE_CHARS},
+    "assumptions": {"maxItems": 4}, "parameters": {"maxItems": 4},
+    "parameters.name": {"pattern": r"^[a-z_][a-z0-9_]{0,31}$"}, "parameters.choices": {"maxItems": 8},
+}
+# The embedded 135M model: shorter fields, one or two paths, no parameters (it cannot keep a default
+# inside its own range; `tasks vary` still gives new instances by seed).
+_SMALL_LIMITS = {
+    "title": {"maxLength": 60}, "instruction": {"minLength": 20, "maxLength": 400},
+    "tags": {"maxItems": 2}, "environment.apt_packages": {"maxItems": 1},
+    "environment.pip_packages": {"maxItems": 1}, "input_paths": {"minItems": 1, "maxItems": 2},
+    "output_paths": {"minItems": 1, "maxItems": 1}, "data_generator": {"maxLength": 500},
+    "oracle": {"maxLength": 500}, "tests": {"maxLength": 600}, "assumptions": {"maxItems": 1},
+    "parameters": {"maxItems": 0},
+}
+
+
+def blueprint_schema() -> JsonSchema:
+    """The JSON schema a blueprint answer is asked for with (see `llm.structured`)."""
+    full = schema_for(TaskBlueprint, name="task_blueprint", exclude=_OURS, limits=_LIMITS)
+    small = schema_for(TaskBlueprint, name="task_blueprint", exclude=_OURS, limits=_LIMITS | _SMALL_LIMITS,
+                       max_string=64)
+    return full.model_copy(update={"grammar_body": small.body})
+
+
 def parse_blueprint(text: str, *, seed: int | None = None) -> TaskBlueprint:
-    """The blueprint in a model's answer (bare JSON or one fenced block); BlueprintError says what is wrong."""
-    body = text.strip()
-    fenced = _FENCE.match(body)
-    if fenced:
-        body = fenced.group(1)
-    elif not body.startswith("{"):
-        start, end = body.find("{"), body.rfind("}")
-        body = body[start : end + 1] if 0 <= start < end else body
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise BlueprintError([f"the answer is not valid JSON ({exc.msg} at line {exc.lineno}); "
-                              "answer with one JSON object only"]) from None
-    if not isinstance(data, dict):
-        raise BlueprintError(["the answer must be one JSON object"])
+    """The blueprint in a model's answer (bare JSON, fenced, or inside prose); BlueprintError says what is wrong."""
+    data, _, problem = loads_object(text)
+    if data is None:
+        raise BlueprintError([f"{problem}; answer with one JSON object only"])
     if seed is not None:
         data["seed"] = seed
     try:

@@ -10,16 +10,17 @@ model's opinion never rejects a task, the gates do.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from skillspark.llm.structured import JsonSchema, loads_object, schema_for
 from skillspark.taskgen.blueprint import TaskBlueprint
 from skillspark.taskgen.idea import TaskIdea
 
 Severity = Literal["error", "warning"]
+Area = Literal["instruction", "environment", "generator", "oracle", "tests"]
 _NETWORK_MODULES = {"requests", "urllib", "urllib3", "http", "httpx", "socket", "aiohttp", "ftplib"}
 _UNSEEDED = re.compile(r"\b(time\.time|datetime\.now|datetime\.utcnow|date\.today|os\.urandom|uuid\.uuid[14]|"
                        r"secrets\.|random\.(?:random|randint|choice|shuffle|uniform|sample|gauss)\()")
@@ -46,9 +47,24 @@ class Critique(BaseModel):
 
 def critique(bp: TaskBlueprint, idea: TaskIdea | None = None) -> list[Issue]:
     """All deterministic findings, errors first; with the idea, also where the blueprint departs from it."""
-    issues = [*_test_issues(bp), *_path_issues(bp), *_network_issues(bp), *_oracle_issues(bp),
-              *_leak_issues(bp), *_generator_issues(bp), *(_idea_issues(bp, idea) if idea else [])]
+    syntax = _syntax_issues(bp)
+    code_checks = [] if syntax else [*_test_issues(bp), *_network_issues(bp), *_leak_issues(bp)]  # need the AST
+    issues = [*syntax, *code_checks, *_path_issues(bp), *_oracle_issues(bp), *_generator_issues(bp),
+              *(_idea_issues(bp, idea) if idea else [])]
     return sorted(issues, key=lambda i: i.severity != "error")
+
+
+def _syntax_issues(bp: TaskBlueprint) -> list[Issue]:
+    issues = []
+    for area, field in (("generator", "data_generator"), ("oracle", "oracle"), ("tests", "tests")):
+        try:
+            compile(getattr(bp, field), f"<{field}>", "exec")
+        except SyntaxError as exc:
+            issues.append(_error(area, f"{field} is not valid Python (line {exc.lineno}: {exc.msg}); "
+                                       "write a complete Python script"))
+        except ValueError as exc:  # NUL bytes in the source
+            issues.append(_error(area, f"{field} is not valid Python ({exc}); write a complete Python script"))
+    return issues
 
 
 def _idea_issues(bp: TaskBlueprint, idea: TaskIdea) -> list[Issue]:
@@ -196,14 +212,26 @@ def _generator_issues(bp: TaskBlueprint) -> list[Issue]:
     return issues
 
 
+class _ReviewIssue(BaseModel):
+    area: Area
+    message: str
+
+
+class _Review(BaseModel):
+    """The shape of the LLM review's answer (its schema is sent with the request)."""
+
+    issues: list[_ReviewIssue]
+
+
+def review_schema() -> JsonSchema:
+    return schema_for(_Review, name="blueprint_review",
+                      limits={"issues": {"maxItems": 10}, "issues.message": {"maxLength": 500}})
+
+
 def parse_advisory(text: str) -> list[Issue]:
     """Issues from the LLM review's JSON answer, all downgraded to warnings; junk gives none."""
-    start, end = text.find("{"), text.rfind("}")
-    try:
-        data = json.loads(text[start : end + 1]) if 0 <= start < end else {}
-    except json.JSONDecodeError:
-        return []
-    items = data.get("issues") if isinstance(data, dict) else None
+    data, _, _ = loads_object(text)
+    items = data.get("issues") if data is not None else None
     issues = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("message"), str) and item["message"].strip():

@@ -27,10 +27,11 @@ from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnava
 from skillspark.llm.models import LOCAL_MODEL, resolve_model
 from skillspark.llm.redact import one_line
 from skillspark.taskgen.audit_result import AuditSummary, GateOutcome, GateRunner
-from skillspark.taskgen.blueprint import BlueprintError, TaskBlueprint, parse_blueprint
+from skillspark.llm.structured import JsonSchema, loads_object
+from skillspark.taskgen.blueprint import BlueprintError, TaskBlueprint, blueprint_schema, parse_blueprint
 from skillspark.taskgen.calibrate import GATE as CALIBRATE_GATE
 from skillspark.taskgen.calibrate import Calibration, calibrate
-from skillspark.taskgen.critique import Critique, critique, parse_advisory
+from skillspark.taskgen.critique import Critique, critique, parse_advisory, review_schema
 from skillspark.taskgen.idea import TaskIdea
 from skillspark.taskgen.library import Reference
 from skillspark.taskgen.promote import free_name, place_rejected, place_task
@@ -41,6 +42,8 @@ from skillspark.taskgen.run_store import RUNS_DIR, CachedCall, CandidateState, R
 
 REFERENCE_CHARS = 1500  # of each reference's instruction and tests shown to the model
 BUDGET_EXIT_CODE = 3  # as `explore`: --resume with a higher --max-cost continues
+BLUEPRINT_SCHEMA = blueprint_schema()  # sent with every blueprint and repair request (llm.structured)
+REVIEW_SCHEMA = review_schema()
 
 
 class GenerateSettings(BaseModel):
@@ -55,18 +58,18 @@ class GenerateSettings(BaseModel):
     seed: int = 0
     schema_tries: int = Field(default=2, ge=0)  # extra asks within a round when the answer is not a blueprint
     llm_critique: bool = True
-    llm_timeout_s: float | None = None  # None: 120 s for the embedded model, 300 s otherwise
+    llm_timeout_s: float | None = None  # None: 600 s for the embedded model (a bounded answer on a busy machine), 300 s otherwise
     llm_retries: int | None = None  # None: 0 for the embedded model (its server keeps decoding), 4 otherwise
     llm_backoff_s: float = 1.0
-    max_tokens: int | None = None  # None: 1024 for the embedded model, 6000 otherwise
+    max_tokens: int | None = None  # None: 4096 for the embedded model (its grammar bounds the answer), 6000 otherwise
 
     def client(self, budget: Budget) -> LLMClient:
         local = resolve_model(self.model).is_local
         return LLMClient(
             self.model, api_base=self.api_base, budget=budget, temperature=0.2,
-            timeout_s=self.llm_timeout_s or (120.0 if local else 300.0),
+            timeout_s=self.llm_timeout_s or (600.0 if local else 300.0),
             max_retries=self.llm_retries if self.llm_retries is not None else (0 if local else 4),
-            max_tokens=self.max_tokens or (1024 if local else 6000),
+            max_tokens=self.max_tokens or (4096 if local else 6000),
             backoff_base_s=self.llm_backoff_s,
         )
 
@@ -227,12 +230,12 @@ class Generator:
     def _name(self, cand: CandidateState) -> str:
         return self.idea.slug if len(self.state.candidates) == 1 else f"{self.idea.slug}-{cand.index + 1}"
 
-    async def _ask(self, key: str, messages: list[dict[str, str]]) -> CachedCall:
-        """One LLM call, or its kept answer when an earlier (interrupted) run already made it."""
+    async def _ask(self, key: str, messages: list[dict[str, str]], schema: JsonSchema) -> CachedCall:
+        """One LLM call for a JSON answer of `schema`, or its kept answer when an earlier run made it."""
         kept = self.store.cached(key)
         if kept is not None:
             return kept
-        result = await self.client.chat(messages)
+        result = await self.client.chat(messages, schema=schema)
         call = self.store.remember(key, result, self.client.records[-1].model_dump())
         self._save()
         return call
@@ -243,20 +246,29 @@ class Generator:
         messages = [{"role": "system", "content": fill("blueprint_system")}, {"role": "user", "content": prompt}]
         answer, problems = "", []
         for attempt in range(1 + self.settings.schema_tries):
-            call = await self._ask(f"c{cand.index}-v{version}-blueprint-{attempt}", messages)
+            call = await self._ask(f"c{cand.index}-v{version}-blueprint-{attempt}", messages, BLUEPRINT_SCHEMA)
             answer = call.text
             if not call.ok:
                 problems = [f"the model returned no usable answer ({call.error})"]
             else:
                 try:
                     bp = parse_blueprint(call.text, seed=cand.seed)
+                    self._answer_event(cand, version, attempt, call, problems=[])
                     return bp.model_copy(update={"name": self._name(cand)}), answer, []
                 except BlueprintError as exc:
                     problems = exc.problems
+            self._answer_event(cand, version, attempt, call, problems=problems)
             messages = [*messages, {"role": "assistant", "content": answer or "(empty)"},
                         {"role": "user", "content": "Your answer could not be used: " + "; ".join(problems)
                          + ". Answer again with the whole blueprint as one JSON object."}]
         return None, answer, problems
+
+    def _answer_event(self, cand: CandidateState, version: int, attempt: int, call: CachedCall,
+                      problems: list[str]) -> None:
+        """The audit line of one blueprint answer: its route, how its JSON was found, whether it validated."""
+        parse = loads_object(call.text)[1] if call.ok else "failed"
+        self.store.event("blueprint_answer", candidate=cand.index, version=version, attempt=attempt, route=call.route,
+                         route_fallback=call.route_fallback, parse=parse, valid=not problems, problems=problems[:3])
 
     async def _critique(self, cand: CandidateState, version: int, bp: TaskBlueprint) -> Critique:
         review = Critique(issues=critique(bp, self.idea))
@@ -266,7 +278,7 @@ class Generator:
                     {"role": "user", "content": fill("critique_user", idea=self.idea.as_prompt_text(),
                                                      blueprint=bp.to_json())}]
         try:
-            call = await self._ask(f"c{cand.index}-v{version}-critique", messages)
+            call = await self._ask(f"c{cand.index}-v{version}-critique", messages, REVIEW_SCHEMA)
         except LLMUnavailable as exc:  # advisory: its absence is recorded, it never stops the task
             review.advisory_error = str(exc)
             return review

@@ -3,7 +3,7 @@
 - `state.json`: the run's settings and each candidate's status, rewritten atomically (the commit point).
 - `events.jsonl`: one fsynced line per stage (blueprint, critique, render, gates, repair, promote).
 - `calls/<key>.json`: every finished LLM call (its text, ok flag, cost), written atomically once it
-  returned; `calls.jsonl`: the call records with cost. A call's key names its place in the pipeline
+  returned, with the route its JSON was asked by; `calls.jsonl`: the call records with cost and route. A call's key names its place in the pipeline
   (`c0-v1-repair-0`), so a resumed run that reaches the same place reads the answer instead of asking again.
 - `c<i>/v<r>/`: each blueprint version with its prompt, critique, render report, rendered task and audit.
 """
@@ -54,6 +54,8 @@ class CachedCall(BaseModel):
     ok: bool
     error: str | None = None
     cost_usd: float | None = None
+    route: str | None = None  # how JSON was asked for: schema | grammar | json_object | tolerant (llm.structured)
+    route_fallback: bool = False  # the endpoint refused the schema; the call was made again without it
 
 
 class RunStore:
@@ -103,7 +105,8 @@ class RunStore:
             return None  # torn by a crash mid-write cannot happen (atomic), but a hand edit can: ask again
 
     def remember(self, key: str, result: ChatResult, record: dict[str, Any]) -> CachedCall:
-        call = CachedCall(key=key, text=result.text, ok=result.ok, error=result.error, cost_usd=result.cost_usd)
+        call = CachedCall(key=key, text=result.text, ok=result.ok, error=result.error, cost_usd=result.cost_usd,
+                          route=result.route, route_fallback=result.route_fallback)
         write_atomic(self.calls_dir / f"{key}.json", call.model_dump_json(), make_parents=True)
         append_line(self.root / "calls.jsonl", json.dumps({"key": key, **record}, default=str))
         return call

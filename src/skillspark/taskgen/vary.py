@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field, ValidationError
 from skillspark.files import append_line, write_atomic
 from skillspark.llm.client import LLMClient
 from skillspark.llm.errors import LLMUnavailable
+from skillspark.llm.records import CallRecord
+from skillspark.llm.structured import JsonSchema, loads_object
 from skillspark.taskgen.audit_result import GateRunner
 from skillspark.taskgen.blueprint import Parameter, TaskBlueprint
 from skillspark.taskgen.critique import critique
@@ -35,6 +37,8 @@ class Instance(BaseModel):
     seed: int
     params: dict[str, int | str] = Field(default_factory=dict)
     params_from: str = "seed"  # "model", "seed", or "seed (model proposed ...)"
+    route: str | None = None  # how the model was asked for JSON, when it was (see llm.structured)
+    route_fallback: bool = False  # the endpoint refused the schema; asked again without it
     verdict: str = "pending"
     failed_gates: list[str] = Field(default_factory=list)
     reason: str | None = None
@@ -56,14 +60,19 @@ def draw_params(parameters: list[Parameter], seed: int) -> dict[str, int | str]:
             for p in parameters}
 
 
+def params_schema(parameters: list[Parameter]) -> JsonSchema:
+    """`{"params": {...}}` with one property per parameter: an int in its range or one of its choices."""
+    properties = {p.name: {"type": "integer", "minimum": p.minimum, "maximum": p.maximum} if p.kind == "int"
+                  else {"type": "string", "enum": list(p.choices)} for p in parameters}
+    inner = {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+    return JsonSchema(name="task_params", body={"type": "object", "properties": {"params": inner},
+                                                "required": ["params"], "additionalProperties": False})
+
+
 def check_proposal(parameters: list[Parameter], text: str) -> dict[str, int | str] | str:
     """The model's proposed values, or why they cannot be used."""
-    start, end = text.find("{"), text.rfind("}")
-    try:
-        data = json.loads(text[start : end + 1]) if 0 <= start < end else None
-    except json.JSONDecodeError:
-        data = None
-    values = data.get("params") if isinstance(data, dict) else None
+    data, _, _ = loads_object(text)
+    values = data.get("params") if data is not None else None
     if not isinstance(values, dict):
         return "no {\"params\": {...}} object in the answer"
     known = {p.name: p for p in parameters}
@@ -85,7 +94,9 @@ async def vary(task_dir: Path, *, n: int, seed: int, output: Path, gate_runner: 
     instances = []
     for index, instance_seed in enumerate(instance_seeds(seed, n, parent.seed)):
         instance = Instance(name=f"{parent.name}-s{instance_seed}", seed=instance_seed)
-        instance.params, instance.params_from = await _params(parent, instance_seed, index, instances, client)
+        instance.params, instance.params_from, call = await _params(parent, instance_seed, index, instances, client)
+        if call is not None:
+            instance.route, instance.route_fallback = call.route, call.route_fallback
         instances.append(instance)
         await _make(parent, instance, output, work, gate_runner)
         append_line(log, instance.model_dump_json())
@@ -93,23 +104,25 @@ async def vary(task_dir: Path, *, n: int, seed: int, output: Path, gate_runner: 
 
 
 async def _params(parent: TaskBlueprint, seed: int, index: int, earlier: list[Instance],
-                  client: LLMClient | None) -> tuple[dict[str, int | str], str]:
+                  client: LLMClient | None) -> tuple[dict[str, int | str], str, CallRecord | None]:
+    """Values, where they came from, and the record of the model's call (None: no model asked)."""
     drawn = draw_params(parent.parameters, seed)
     if client is None or not parent.parameters:
-        return drawn, "seed"
+        return drawn, "seed", None
     schema = json.dumps([p.model_dump(exclude_defaults=True) for p in parent.parameters], indent=2)
     used = json.dumps([parent.resolved_params(), *[i.params for i in earlier]])
     messages = [{"role": "system", "content": fill("vary_system")},
                 {"role": "user", "content": fill("vary_user", title=parent.title, schema=schema, used=used,
                                                  index=str(index + 1))}]
     try:
-        result = await client.chat(messages, temperature=0.0)
+        result = await client.chat(messages, temperature=0.0, schema=params_schema(parent.parameters))
     except LLMUnavailable as exc:
-        return drawn, f"seed (model unavailable: {exc})"
+        return drawn, f"seed (model unavailable: {exc})", client.records[-1] if client.records else None
+    record = client.records[-1]
     proposal = check_proposal(parent.parameters, result.text) if result.ok else (result.error or "no answer")
     if isinstance(proposal, str):
-        return drawn, f"seed (model proposal refused: {proposal})"
-    return proposal, "model"
+        return drawn, f"seed (model proposal refused: {proposal})", record
+    return proposal, "model", record
 
 
 async def _make(parent: TaskBlueprint, instance: Instance, output: Path, work: Path, gate_runner: GateRunner) -> None:

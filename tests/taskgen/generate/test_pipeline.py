@@ -39,7 +39,7 @@ async def test_good_blueprint_is_accepted_and_promoted(scripted_llm, settings, t
     assert gates.calls[0]["task_dir"].parent.name == "v0"
     assert [role(r) for r in scripted_llm.requests] == ["blueprint", "critique"]
     stages = [json.loads(line)["stage"] for line in (outcome.run_dir / "events.jsonl").read_text().splitlines()]
-    assert stages == ["run_start", "blueprint", "critique", "render", "gates", "gates", "accepted", "run_end"]
+    assert stages == ["run_start", "blueprint_answer", "blueprint", "critique", "render", "gates", "gates", "accepted", "run_end"]
     assert not (tmp_path / "out" / "_rejected").exists()
 
 
