@@ -4,16 +4,14 @@ Where it matters a positive control shows the action itself works (outside the r
 test cannot pass because the sandbox is broken in some other way.
 """
 
-import io
 import os
 import stat
-import tarfile
 import uuid
 from pathlib import Path
 
 import pytest
 
-from skillspark.sandbox.download import extract_regular_files
+from skillspark.sandbox.download import DownloadCaps, copy_dir_out
 from skillspark.sandbox.hostmask import private_entries, scrub_passwords
 from skillspark.sandbox.idmap import SANDBOX_ID_BASE
 from skillspark.sandbox.limits import Limits, open_files_cap
@@ -147,48 +145,37 @@ async def test_storage_larger_than_memory_is_on_disk_and_init_survives_oom(task_
         assert (await env.exec("cat /proc/1/oom_score_adj")).stdout.strip() == "0"  # ... never init
 
 
-def _tar(*members: tuple[tarfile.TarInfo, bytes]) -> int:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for info, data in members:
-            info.size = len(data) if info.isreg() else 0
-            archive.addfile(info, io.BytesIO(data) if info.isreg() else None)
-    read_fd, write_fd = os.pipe()
-    os.write(write_fd, buffer.getvalue())
-    os.close(write_fd)
-    return read_fd
-
-
-def _info(name: str, kind=tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.linkname = kind, link
-    return info
+def _copy(source: Path, target: Path, **kwargs):
+    root = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return copy_dir_out(root, "/", target, **kwargs)
+    finally:
+        os.close(root)
 
 
 def test_copying_out_keeps_regular_files_only(tmp_path):
     host_secret = tmp_path / "host-secret"
     host_secret.write_text("host")
+    source = tmp_path / "sandbox-logs"
+    (source / "verifier").mkdir(parents=True)
+    (source / "verifier/reward.txt").write_text("1")
+    (source / "verifier/test-stdout.txt").symlink_to(host_secret)
+    (source / "verifier/rootlink").symlink_to("/")
+    os.mkfifo(source / "fifo")  # never opened: reading it would block the host forever
+    os.mknod(source / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    (source / "trajectory.json").write_text("forged")
+    (source / "z-big.log").write_text("y" * 5000)
     target = tmp_path / "trial"
     target.mkdir()
     (target / "trajectory.json").write_text("the agent's own")
-    stream = _tar(
-        (_info("./verifier/reward.txt"), b"1"),
-        (_info("./verifier/test-stdout.txt", tarfile.SYMTYPE, str(host_secret)), b""),
-        (_info("./verifier/hard", tarfile.LNKTYPE, "verifier/reward.txt"), b""),
-        (_info("../escape.txt"), b"x"),
-        (_info("/abs.txt"), b"x"),
-        (_info("./null", tarfile.CHRTYPE), b""),
-        (_info("./trajectory.json"), b"forged"),
-        (_info("./big.log"), b"y" * 5000),
-    )
-    report = extract_regular_files(stream, target, limit=3000)
+    report = _copy(source, target, caps=DownloadCaps(bytes=3000))
     assert (target / "verifier/reward.txt").read_text() == "1"
-    assert not (target / "verifier/test-stdout.txt").exists() and not (target / "verifier/hard").exists()
-    assert not (tmp_path / "escape.txt").exists() and not Path("/abs.txt").exists() and not (target / "null").exists()
+    assert not (target / "verifier/test-stdout.txt").exists() and not (target / "verifier/rootlink").exists()
+    assert not (target / "fifo").exists() and not (target / "null").exists()
     assert (target / "trajectory.json").read_text() == "the agent's own"
-    assert (target / "big.log").stat().st_size == 2999  # cut at the cap (3000 minus reward.txt's byte)
+    assert (target / "z-big.log").stat().st_size == 2999  # cut at the cap (3000 minus reward.txt's byte)
     assert host_secret.read_text() == "host" and report.files == 2
-    assert len(report.skipped) == 7
+    assert len(report.skipped) == 6
 
 
 async def test_planted_link_in_logs_never_reaches_the_host(task_dir, cache_dir, tmp_path):
@@ -224,13 +211,16 @@ async def test_open_files_are_capped_per_process(task_dir, cache_dir, tmp_path):
 
 
 def test_a_second_download_updates_its_own_files_but_never_the_hosts(tmp_path):
-    target = tmp_path / "agent"
+    source, target = tmp_path / "sandbox", tmp_path / "agent"
+    source.mkdir()
     target.mkdir()
     (target / "trajectory.json").write_text("written by the host")
     written: set[Path] = set()
-    extract_regular_files(_tar((_info("log.txt"), b"first")), target, replaceable=written)
-    report = extract_regular_files(_tar((_info("log.txt"), b"second"), (_info("trajectory.json"), b"forged")),
-                                   target, replaceable=written)
+    (source / "log.txt").write_text("first")
+    _copy(source, target, replaceable=written)
+    (source / "log.txt").write_text("second")
+    (source / "trajectory.json").write_text("forged")
+    report = _copy(source, target, replaceable=written)
     assert (target / "log.txt").read_text() == "second"
     assert (target / "trajectory.json").read_text() == "written by the host"
     assert report.skipped == ["trajectory.json: the host already has this file"]

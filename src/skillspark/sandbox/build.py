@@ -9,7 +9,6 @@ build. A failing RUN raises Harbor's SandboxBuildFailedError naming the step.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import json
 import posixpath
@@ -24,6 +23,7 @@ from harbor.environments.definition import environment_content_hash
 from pydantic import BaseModel
 
 from skillspark.errors import UserError
+from skillspark.files import exclusive_async, publish_dir
 from skillspark.sandbox.dockerfile import BuildStep, DockerfilePlan, parse_dockerfile_text
 from skillspark.sandbox.hostfs import BASE_LAYER_VERSION, CONTEXT_MOUNT
 from skillspark.sandbox.hostmask import system_layers
@@ -146,12 +146,6 @@ async def _run_steps(sandbox: Sandbox, plan: DockerfilePlan, context: Path, wher
     return state
 
 
-async def _lock(path: Path):
-    fh = open(path, "w")
-    await asyncio.to_thread(fcntl.flock, fh, fcntl.LOCK_EX)
-    return fh
-
-
 async def ensure_layer(
     environment_dir: Path,
     cache_dir: Path,
@@ -170,11 +164,9 @@ async def ensure_layer(
     interpreter = await asyncio.to_thread(interpreter_layer, cache_dir, plan.base_image)
     key = cache_key(environment_dir, dockerfile_text, build_args or {}, interpreter.name if interpreter else "")
     final = layers / key
-    lock = await _lock(layers / f"{key}.lock")
-    try:
+    async with exclusive_async(layers / f"{key}.lock"):  # one builder per key, threads and processes alike
         if (final / "meta.json").exists() and not force:
             return BuiltLayer(path=final / "up", meta=LayerMeta.model_validate_json((final / "meta.json").read_text()), built_now=False)
-        shutil.rmtree(final, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=f".build-{key[:8]}-", dir=layers))
         started = time.monotonic()
         # Mount points live outside the cache: the sandbox's root may not traverse the host's home.
@@ -196,7 +188,5 @@ async def ensure_layer(
                          user=state.user, build_seconds=round(time.monotonic() - started, 3))
         shutil.rmtree(stage / "work", ignore_errors=True)
         (stage / "meta.json").write_text(meta.model_dump_json(indent=2))
-        stage.rename(final)
+        publish_dir(stage, final)
         return BuiltLayer(path=final / "up", meta=meta, built_now=True)
-    finally:
-        lock.close()

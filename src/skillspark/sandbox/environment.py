@@ -4,7 +4,8 @@ Load it by import path: `harbor run -e skillspark.sandbox.environment:LocalSandb
 `start` builds (or reuses) the task's Dockerfile-lite layer and mounts a per-trial writable overlay
 over it; `exec` runs `bash -c` inside (background processes it starts live on, as in Docker); `stop`
 kills everything and drops the overlay. /logs/* live inside, in the sandbox's capped storage;
-Harbor copies them to the trial dir with `download_dir`, which keeps regular files only.
+Harbor copies them to the trial dir with `download_dir`, which the host does itself from outside the
+sandbox (never with the sandbox's own tools) and which keeps regular files only, capped.
 
 Network: the task's policy is honoured per command (no-network -> the sandbox's loopback-only network
 namespace, shared by its offline commands).
@@ -30,7 +31,7 @@ from skillspark.config import get_settings
 from skillspark.errors import UserError
 from skillspark.sandbox.build import BuiltLayer, ensure_layer
 from skillspark.sandbox.dockerfile import unsupported
-from skillspark.sandbox.download import MAX_DOWNLOAD_BYTES, DownloadReport, extract_regular_files
+from skillspark.sandbox.download import DownloadCaps, DownloadError, DownloadReport, copy_dir_out, copy_file_out
 from skillspark.sandbox.hostmask import system_layers
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
@@ -60,6 +61,8 @@ class LocalSandboxEnvironment(BaseEnvironment):
         max_output_bytes: int = 1_000_000,
         pids_max: int = 1024,
         build_args: dict[str, str] | None = None,
+        max_download_bytes: int = DownloadCaps.bytes,
+        max_download_entries: int = DownloadCaps.entries,
         **kwargs,
     ):
         self.no_network = _as_bool(no_network)
@@ -68,6 +71,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self.max_output_bytes = int(max_output_bytes)
         self.pids_max = int(pids_max)
         self.build_args = dict(build_args or {})
+        self.download_caps = DownloadCaps(bytes=int(max_download_bytes), entries=int(max_download_entries))
         self.layer: BuiltLayer | None = None
         self._sandbox: Sandbox | None = None
         self._state_dir: Path | None = None
@@ -233,30 +237,22 @@ class LocalSandboxEnvironment(BaseEnvironment):
             await asyncio.to_thread(tar.wait)
 
     async def download_file(self, source_path: str, target_path: Path | str) -> None:
-        target = Path(target_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        with os.fdopen(fd, "wb") as fh:
-            await self._stream_out(["head", "-c", str(MAX_DOWNLOAD_BYTES), "--", source_path], fh,
-                                   f"download of {source_path}")
+        """Copy one sandbox file out, read by the host itself (download.py): capped, links refused."""
+        await asyncio.to_thread(self._copy_out, copy_file_out, source_path, Path(target_path), self.download_caps.bytes)
 
     async def download_dir(self, source_dir: str, target_dir: Path | str) -> DownloadReport:
-        """Copy a sandbox dir out: regular files and dirs only, capped (see download.py)."""
-        read_fd, write_fd = os.pipe()
-        extraction = asyncio.ensure_future(asyncio.to_thread(
-            extract_regular_files, read_fd, Path(target_dir), MAX_DOWNLOAD_BYTES, self._downloaded))
-        try:
-            await self._stream_out(["tar", "-C", source_dir, "-cf", "-", "."], write_fd, f"download of {source_dir}")
-        finally:
-            os.close(write_fd)
-            report = await extraction
-        return report
+        """Copy a sandbox dir out: regular files and dirs only, capped in bytes, entries and depth (download.py)."""
+        return await asyncio.to_thread(self._copy_out, copy_dir_out, source_dir, Path(target_dir),
+                                       self.download_caps, self._downloaded)
 
-    async def _stream_out(self, inner: list[str], sink, what: str) -> None:
-        """Run a command whose stdout is written straight to a host file object (not captured)."""
-        result = await self.run(inner, cwd="/", user="root", stdout=sink, max_output_bytes=20_000)
-        if result.return_code != 0:
-            raise RuntimeError(f"{what} failed (exit {result.return_code}): {result.stderr.strip()[-500:]}")
+    def _copy_out(self, copy, source: str, target: Path, *args):
+        root = self.sandbox.root_fd()
+        try:
+            return copy(root, source, target, *args)
+        except DownloadError as exc:
+            raise RuntimeError(f"download of {source} failed: {exc.why}") from None
+        finally:
+            os.close(root)
 
 
 def _as_bool(value: object) -> bool:

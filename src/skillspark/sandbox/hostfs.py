@@ -13,9 +13,9 @@ install system-wide (writes land in the overlay, never on the host), apt usable 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
+from skillspark.files import build_dir_atomically
 from skillspark.sandbox.installers import install_into as install_offline_installers
 
 # Bumped whenever the base layer's content changes, so old caches are not reused.
@@ -82,22 +82,14 @@ def _populate_base(layer: Path) -> None:
 
 
 def build_once(final: Path, populate) -> Path:
-    """`final`, made by `populate(staging dir)` and renamed into place unless it already exists.
+    """`final`, made by `populate(staging dir)` aside and renamed into place unless it already exists.
 
-    The rename is atomic, so concurrent processes never see a half-made layer; a loser of the race
-    drops its own copy (both are identical).
+    One builder at a time, across threads and processes (`files.build_dir_atomically`): the others
+    wait, then use its layer, so nobody ever sees (or copies from) a half-made one.
     """
     if final.is_dir():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    populate(staging)
-    try:
-        staging.rename(final)
-    except OSError:  # another process won the race; its layer is identical
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+    return build_dir_atomically(final, populate)
 
 
 def base_layer(cache_dir: Path) -> Path:

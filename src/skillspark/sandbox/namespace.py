@@ -125,6 +125,7 @@ class Holder:
     def __init__(self, plan: MountPlan, launcher: list[str], keep_caps: list[int],
                  wrap: Callable[[list[str]], list[str]] = lambda argv: argv):
         self.plan = plan
+        self._init_pid: int | None = None
         self.mapping = sandbox_mapping()
         plan.state_dir.mkdir(parents=True, exist_ok=True)
         if self.mapping.idmapped:  # the holder, root of its namespace, must be able to mount in here
@@ -201,16 +202,22 @@ class Holder:
         return self._proc.pid
 
     def init_pid(self) -> int:
-        """Host pid of the sandbox's init (the isolator's only child)."""
+        """Host pid of the sandbox's init (the isolator's only child); looked up once, then checked."""
+        if self._init_pid is not None and self.is_init(self._init_pid):
+            return self._init_pid
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.pid:
-                    return int(entry.name)
+            if entry.name.isdigit() and self.is_init(int(entry.name)):
+                self._init_pid = int(entry.name)
+                return self._init_pid
         raise NamespaceError("the sandbox's init is not running")
+
+    def is_init(self, pid: int) -> bool:
+        """Whether `pid` is (still) a child of this holder, i.e. the sandbox's init."""
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        return int(stat.rsplit(")", 1)[1].split()[1]) == self.pid
 
     def close(self) -> None:
         """End init (and with it every process and mount of the sandbox), then the holder."""

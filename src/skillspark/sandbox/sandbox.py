@@ -19,7 +19,7 @@ from skillspark.errors import UserError
 from skillspark.sandbox.limits import LimitEnforcer, Limits
 from skillspark.sandbox.namespace import Holder, MountPlan
 from skillspark.sandbox.network import OutboundNetwork, resolver_override, slirp_binary
-from skillspark.sandbox.process import InitChannel, ProcessResult, run_in_init
+from skillspark.sandbox.process import InitChannel, ProcessResult, SandboxInitError, run_in_init
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # The host's TLS trust store: paths, not secrets, and valid inside because /etc and /usr are overlays
@@ -167,6 +167,19 @@ class Sandbox:
         request = {"argv": self._as_user(inner, user), "env": env, "cwd": cwd}
         return await run_in_init(self.channels[offline], request, timeout_sec=timeout_sec,
                                  max_output_bytes=max_output_bytes, stdin=stdin, stdout=stdout)
+
+    def root_fd(self) -> int:
+        """An fd of the sandbox's root as its processes see it, opened by the host from outside.
+
+        Copy-out reads through it with the host's own code (download.py), never the sandbox's tools.
+        The pid is checked again after the open, so a recycled pid cannot hand over another root.
+        """
+        pid = self.holder.init_pid()
+        fd = os.open(f"/proc/{pid}/root", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        if not self.holder.is_init(pid):
+            os.close(fd)
+            raise SandboxInitError("the sandbox's init is gone")
+        return fd
 
     def close(self) -> None:
         """End init (which takes every process of the sandbox with it), drop the filesystem and cgroups."""

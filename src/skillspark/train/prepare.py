@@ -1,4 +1,4 @@
-"""GGUF → trainable safetensors folder, once, offline; and the atomic folder builds every model folder goes through.
+"""GGUF → trainable safetensors folder, once, offline (built aside and renamed in place, one builder at a time).
 
 Why a conversion: transformers loads the embedded SmolLM2 GGUF (weights dequantized to fp32 in memory) but
 keeps its GGUF quantizer attached, which marks the model neither trainable nor serializable. Dropping the
@@ -9,16 +9,13 @@ loads. The saved folder's logits are checked against the GGUF load and the diffe
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from skillspark.config import get_settings
 from skillspark.errors import UserError
-from skillspark.files import write_atomic
+from skillspark.files import build_dir_atomically, write_atomic
 from skillspark.llm.local_server import gguf_path
 
 # Model folders are local by design: no hub lookups, even for a file a folder happens to lack.
@@ -43,48 +40,6 @@ class PreparedModel(BaseModel):
     prompt_tokens: int
     max_abs_logit_diff: float
     tolerance: float
-
-
-def build_dir_atomically(target: Path, build: Callable[[Path], None], *, replace: bool = False) -> Path:
-    """Run `build` into a temp folder beside `target`, fsync it, then rename it into place.
-
-    A reader sees no folder or a complete one. When another process published `target` first, its copy
-    wins and ours is dropped; with `replace`, an existing `target` is swapped out only after the build.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    try:
-        build(temp)
-        os.chmod(temp, 0o755)  # mkdtemp's 0700 would hide a shared cache or a chosen --output from others
-        _fsync_tree(temp)
-        if replace and target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
-            os.replace(target, old)
-            os.replace(temp, target)
-            shutil.rmtree(old)
-        else:
-            try:
-                os.replace(temp, target)  # succeeds onto a missing or empty folder only
-            except OSError:
-                if not target.is_dir():
-                    raise
-                shutil.rmtree(temp)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    return target
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in [*folder.rglob("*"), folder]:
-        if path.is_dir():
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        else:
-            fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def gguf_tokenizer(gguf: Path | None = None):
@@ -162,4 +117,4 @@ def prepare_model(source: str = LOCAL_SMOLLM2, output: Path | None = None) -> Pa
         )
         write_atomic(folder / PREPARED, record.model_dump_json(indent=2) + "\n")
 
-    return build_dir_atomically(target, build)
+    return build_dir_atomically(target, build, done=lambda folder: (folder / PREPARED).is_file())

@@ -2,21 +2,20 @@
 
 `import textworld` happens only when a game is made, so specs parse (and `--help` runs) without it.
 Generation (≈ 4 s a game) builds in a private temp folder beside the cache entry and renames it into
-place: parallel processes asking for the same game never see half a game, and at worst both build it.
+place, one builder at a time (`files.build_dir_atomically`): parallel threads or processes asking for
+the same game never see half a game, and the later ones use the first one's game.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 from skillspark.config import get_settings
 from skillspark.errors import UserError
+from skillspark.files import build_dir_atomically
 from skillspark.train.envs.actions import parse_action
 from skillspark.train.envs.base import Observation, StepResult, invalid_step
 from skillspark.train.envs.spec import EnvSpec, Knob
@@ -83,19 +82,9 @@ def game_file(spec: EnvSpec, game_seed: int, cache_dir: Path | None = None) -> P
     slug = ",".join(f"{key}={value}" for key, value in sorted(spec.knobs.items())).lower()
     entry = (cache_dir or default_cache_dir()) / spec.name / slug / str(game_seed)
     path = entry / "game.z8"
-    if path.is_file():
-        return path
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    workspace = Path(tempfile.mkdtemp(dir=entry.parent, prefix=f".{game_seed}."))
-    try:
-        generate(spec, game_seed, workspace / "game" / "game.z8")
-        try:
-            os.rename(workspace / "game", entry)
-        except OSError:
-            if not path.is_file():  # not a concurrent winner: a real failure
-                raise
-    finally:
-        shutil.rmtree(workspace, ignore_errors=True)
+    if not path.is_file():
+        build_dir_atomically(entry, lambda folder: generate(spec, game_seed, folder / "game.z8"),
+                             done=lambda folder: (folder / "game.z8").is_file(), durable=False)
     return path
 
 
