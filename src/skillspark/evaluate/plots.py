@@ -41,7 +41,7 @@ def _error(values: Sequence[float | None], centre: float) -> tuple[float, float]
 
 
 def pass_rates(arms: list[dict], labels: list[str]) -> bytes:
-    """Bar per arm: pass rate (mean over tasks) with its task-bootstrap 95% CI."""
+    """Bar per arm: pass rate (mean over tasks) with its 95% CI over tasks."""
     with _plain_text():
         fig = _figure(max(4.0, 0.9 * len(arms) + 2), 3.4)
         ax = fig.subplots()
