@@ -4,6 +4,8 @@ Real trials through Harbor and the sandbox are in tests/taskgen/test_trials_sand
 """
 
 
+from pathlib import Path
+
 import pytest
 
 from skillspark.harbor.trials import AgentSpec, classify_failure, scalar_reward
@@ -82,3 +84,34 @@ def test_a_reward_harbor_read_through_a_planted_link_is_dropped(tmp_path, plante
         assert outcome.skipped_files == ["verifier/reward.txt: a symbolic link"]
     else:
         assert outcome.reward == 1.0 and outcome.passed and outcome.skipped_files == []
+
+
+@pytest.mark.parametrize(
+    ("exc_type", "phase", "expected"),
+    [
+        # a remote sandbox dropped a command or refused an upload mid-trial: not the agent's, not the verifier's
+        ("RemoteSandboxError", "agent", ("infra_error", "environment")),
+        ("RuntimeError", "verifier", ("infra_error", "environment")),
+        # ...but Harbor's own verdicts stand, whatever the traceback passed through
+        ("AgentTimeoutError", "agent", ("agent_timeout", None)),
+        ("RewardFileNotFoundError", "verifier", ("verifier_error", None)),
+        ("APIConnectionError", "agent", ("agent_error", None)),
+    ],
+)
+def test_an_exception_out_of_the_environment_is_infrastructure(exc_type, phase, expected):
+    assert classify_failure(exc_type, phase=phase, has_reward=False, from_environment=True) == expected
+    if expected[0] == "infra_error":  # the same exception raised by the agent itself stays the agent's
+        assert classify_failure(exc_type, phase=phase, has_reward=False)[0] != "infra_error"
+
+
+def test_environment_files_are_the_class_and_its_environment_bases():
+    from harbor.models.trial.config import EnvironmentConfig
+
+    from skillspark.harbor.trials import environment_source_files, raised_in
+
+    files = environment_source_files(EnvironmentConfig(import_path="tests.fakes.flaky_remote_env:FlakyRemoteEnvironment"))
+    assert [Path(f).name for f in files] == ["flaky_remote_env.py", "environment.py"]
+    assert "harbor/environments/base.py" not in " ".join(files)
+    traceback = f'Traceback (most recent call last):\n  File "{files[0]}", line 52, in exec\nRemoteSandboxError: x'
+    assert raised_in(traceback, files) and not raised_in(traceback, ()) and not raised_in(None, files)
+    assert environment_source_files(EnvironmentConfig(import_path="no.such.module:Env")) == ()

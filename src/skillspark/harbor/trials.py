@@ -26,7 +26,7 @@ from skillspark.harbor.envs import LOCAL_ENV, environment_config
 from skillspark.harbor.safe_read import TrialReader
 
 TrialStatus = Literal["ok", "infra_error", "agent_error", "agent_timeout", "verifier_error"]
-InfraKind = Literal["setup", "build", "oom", "disk", "start"]
+InfraKind = Literal["setup", "build", "oom", "disk", "start", "environment"]
 
 VERIFIER_STDOUT_MAX_CHARS = 20_000
 AGENT_OUTPUT_TAIL_CHARS = 4000
@@ -119,7 +119,8 @@ async def run_trial(
         result = await _run_harbor_trial(config)
     except Exception as exc:  # Trial.create failed (task, agent or environment unusable): nothing ran
         return _outcome_without_result(task_dir.name, trials_dir / config.trial_name, exc, time.monotonic() - started)
-    return outcome_from_result(result, trials_dir / config.trial_name, time.monotonic() - started)
+    return outcome_from_result(result, trials_dir / config.trial_name, time.monotonic() - started,
+                               environment_files=environment_source_files(env_config))
 
 
 async def _run_harbor_trial(config):
@@ -165,8 +166,13 @@ async def run_trials(
     return list(await asyncio.gather(*(one(Path(t)) for t in task_dirs for _ in range(k))))
 
 
-def outcome_from_result(result, trial_dir: Path, duration_s: float) -> TrialOutcome:
-    """Reduce Harbor's `TrialResult` (plus the files in `trial_dir`) to a `TrialOutcome`."""
+def outcome_from_result(result, trial_dir: Path, duration_s: float,
+                        environment_files: tuple[str, ...] = ()) -> TrialOutcome:
+    """Reduce Harbor's `TrialResult` (plus the files in `trial_dir`) to a `TrialOutcome`.
+
+    `environment_files`: the source files of the trial's environment class (`environment_source_files`);
+    an exception whose traceback runs through one of them was raised by the environment.
+    """
     files = TrialReader(trial_dir)
     stdout = files.text_tail("verifier/test-stdout.txt", VERIFIER_STDOUT_MAX_CHARS)
     rewards = dict(result.verifier_result.rewards) if result.verifier_result and result.verifier_result.rewards else {}
@@ -191,6 +197,7 @@ def outcome_from_result(result, trial_dir: Path, duration_s: float) -> TrialOutc
         evidence=evidence,
         agent_exit_code=exit_code,
         has_reward=bool(rewards),
+        from_environment=bool(exception) and raised_in(exception.exception_traceback, environment_files),
     )
     n_input, _cache, n_output, cost = result.compute_token_cost_totals()
     trajectory = files.json(TRAJECTORY_FILE, TRAJECTORY_MAX_BYTES)
@@ -241,6 +248,7 @@ def classify_failure(
     evidence: str = "",
     agent_exit_code: int | None = None,
     has_reward: bool = True,
+    from_environment: bool = False,
 ) -> tuple[TrialStatus, InfraKind | None]:
     """Who is to blame for how a trial ended: ("ok" | agent | verifier | "infra_error", infra kind).
 
@@ -249,7 +257,9 @@ def classify_failure(
     `evidence` is text the trial left (exception message and traceback, verifier output, agent
     logs). Resource exhaustion (exit 137, out of memory, full disk) is infrastructure wherever it
     shows up, but only counts when something actually failed: an exception, no reward, or a
-    non-zero exit of the agent's script.
+    non-zero exit of the agent's script. `from_environment`: the exception came out of the environment's
+    own code (a remote sandbox dropped a command or refused an upload mid-trial): infrastructure too,
+    unless Harbor names it a verifier or model-provider failure.
     """
     from harbor.models.trial.error_policy import FailureCause, policy_for
 
@@ -272,9 +282,40 @@ def classify_failure(
         return "infra_error", "build" if exc_type != "EnvironmentStartTimeoutError" else "start"
     if cause == FailureCause.SANDBOX_FAILED:
         return "infra_error", "start"
+    if from_environment and cause in (FailureCause.UNCLASSIFIED, FailureCause.HARBOR_FAILED):
+        return "infra_error", "environment"
     if cause == FailureCause.VERIFIER_FAILED or phase == "verifier":
         return "verifier_error", None
     return "agent_error", None
+
+
+def environment_source_files(env_config) -> tuple[str, ...]:
+    """Source files of the environment class and of its environment base classes (Harbor's own base excluded).
+
+    Empty when the class cannot be loaded here (then nothing is attributed to the environment).
+    """
+    import inspect
+
+    from harbor.environments.base import BaseEnvironment
+
+    try:
+        if env_config.import_path:
+            from harbor.utils.import_path import import_symbol
+
+            cls = import_symbol(env_config.import_path)
+        else:  # Harbor has no public lookup of a type's class; its factory's loader it is
+            from harbor.environments.factory import _load_environment_class
+
+            cls = _load_environment_class(env_config.type)
+        return tuple(inspect.getfile(base) for base in cls.__mro__
+                     if isinstance(base, type) and issubclass(base, BaseEnvironment) and base is not BaseEnvironment)
+    except Exception:  # an environment SDK missing here, a class Harbor cannot load: no attribution
+        return ()
+
+
+def raised_in(traceback_text: str | None, files: tuple[str, ...]) -> bool:
+    """Whether a formatted traceback has a frame in one of `files`."""
+    return bool(traceback_text) and any(f'File "{path}"' in traceback_text for path in files)
 
 
 def _failed_phase(result) -> str:
