@@ -228,3 +228,24 @@ async def test_candidates_in_parallel_each_get_their_own_task(scripted_llm, sett
     assert promoted == ["region-totals-1", "region-totals-2", "region-totals-3"]
     assert sorted(load_blueprint(tmp_path / "out" / name).seed for name in promoted) == [0, 1, 2]
     assert not list((tmp_path / "out").glob(".*.tmp"))  # no staging copy left behind
+
+
+async def test_every_json_request_carries_its_schema_and_the_route_is_on_record(scripted_llm, settings, tmp_path):
+    """Blueprint, repair and critique requests each send their JSON schema; the audit trail names the route."""
+    scripted_llm.responder = Script("Here is my blueprint: " + bp.answer(tests=bp.VACUOUS_TESTS), bp.answer())
+    outcome = await run(settings, tmp_path / "out", ScriptedGates(accepted()))
+    assert outcome.exit_code == 0
+    sent = [(role(r), r.body["response_format"]["json_schema"]["name"]) for r in scripted_llm.requests]
+    assert sent == [("blueprint", "task_blueprint"), ("critique", "blueprint_review"), ("repair", "task_blueprint"),
+                    ("critique", "blueprint_review")]
+    blueprint_schema = scripted_llm.requests[0].body["response_format"]["json_schema"]
+    assert blueprint_schema["strict"] is True and "seed" not in blueprint_schema["schema"]["properties"]
+    assert blueprint_schema["schema"]["required"][:2] == ["name", "title"]
+    calls = [json.loads(line) for line in (outcome.run_dir / "calls.jsonl").read_text().splitlines()]
+    assert {(c["route"], c["route_fallback"]) for c in calls} == {("schema", False)}
+    kept = json.loads((outcome.run_dir / "calls" / "c0-v0-blueprint-0.json").read_text())
+    assert kept["route"] == "schema"
+    answers = [json.loads(line) for line in (outcome.run_dir / "events.jsonl").read_text().splitlines()
+               if json.loads(line)["stage"] == "blueprint_answer"]
+    assert [(a["version"], a["route"], a["parse"], a["valid"]) for a in answers] == [
+        (0, "schema", "extracted", True), (1, "schema", "direct", True)]

@@ -64,6 +64,13 @@ async def test_model_proposals_are_checked_against_the_schema(parent, tmp_path, 
     assert made[1].params_from == "seed (model proposal refused: outside the schema: rows=5000)"
     assert 20 <= made[1].params["rows"] <= 200
     assert '"default": 40' in scripted_llm.requests[0].messages[1]["content"]
+    schemas = [r.body["response_format"]["json_schema"] for r in scripted_llm.requests]
+    rows = {"type": "integer", "minimum": 20, "maximum": 200}
+    assert all(s["name"] == "task_params" and s["schema"]["properties"]["params"]["properties"] == {"rows": rows}
+               for s in schemas) and len(schemas) == 2
+    events = [json.loads(line) for line in (tmp_path / "out" / "_runs" / "vary-region-totals-seed7" / "events.jsonl")
+              .read_text().splitlines()]
+    assert [(e["route"], e["route_fallback"]) for e in events] == [("schema", False), ("schema", False)]
 
 
 def test_check_proposal_names_what_is_wrong():
