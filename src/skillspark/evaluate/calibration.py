@@ -186,3 +186,31 @@ def binomial_bounds(rate: float, n: int, z: float = 3.0) -> tuple[float, float]:
     se = math.sqrt(rate * (1 - rate) / n)
     return (rate - z * se, rate + z * se)
 
+
+
+def simulate_pdi_eval(
+    n_tasks: int,
+    k: int,
+    delta: float,
+    linked: bool,
+    rng: numpy.random.Generator,
+    population: TaskPopulation = SKILLSBENCH_LIKE,
+    noise: float = 0.5,
+) -> tuple[list[dict], list[dict]]:
+    """An eval with a planted Δ plus a `pdi score` CSV's rows for its skills.
+
+    linked: each skill's PDI is its task's true gain p_B − p_A, standardised, plus N(0, noise²), so PDI
+    and Δ are correlated by construction; otherwise PDI is N(0, 1) drawn apart from everything else.
+    """
+    p_base = population.draw(rng, n_tasks)
+    p_cond = population.planted(rng, p_base, delta)
+    gain = p_cond - p_base
+    if linked:
+        pdi = (gain - gain.mean()) / (gain.std() or 1.0) + rng.normal(0.0, noise, n_tasks)
+    else:
+        pdi = rng.normal(0.0, 1.0, n_tasks)
+    rows = [
+        {"task": f"t{task}", "pdi": f"{value:.6f}", "quadrant": "low plan / high exec" if value > 0 else "other"}
+        for task, value in enumerate(pdi.tolist())
+    ]
+    return simulate_records(p_base, p_cond, k, rng), rows
