@@ -127,13 +127,15 @@ def write_outputs(out: Path, *, pdi_csv: Path | None = None, console: Console) -
     k = int(fingerprint.get("k") or max(r.trial for r in results) + 1)
     pdi_rows = read_pdi_csv(pdi_csv) if pdi_csv is not None else None
     records = [r.model_dump() for r in results]
-    from skillspark.evaluate.report import write_report
+    from skillspark.evaluate.report import pdi_correlations, write_report
     from skillspark.evaluate.summary import build_summary
 
     teacher = {c["label"]: c["teacher_cost_usd"] for c in config.get("conditions", [])
                if c.get("teacher_cost_usd") is not None}
     summary = build_summary(records, k=k, seed=int(fingerprint.get("seed") or 0), teacher_cost_usd=teacher,
                             missing_skills=config.get("missing_skills"))
+    if pdi_rows is not None:
+        summary["pdi_correlation"] = pdi_correlations(summary, records, pdi_rows)
     write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2), make_parents=True)
     page = write_report(out, summary, records, pdi_rows)
     console.print(summary_table(summary))
