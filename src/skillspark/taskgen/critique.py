@@ -224,8 +224,12 @@ class _Review(BaseModel):
 
 
 def review_schema() -> JsonSchema:
-    return schema_for(_Review, name="blueprint_review",
+    """The review's schema; the embedded model gets at most 3 short issues (advice, and it runs every round)."""
+    full = schema_for(_Review, name="blueprint_review",
                       limits={"issues": {"maxItems": 10}, "issues.message": {"maxLength": 500}})
+    small = schema_for(_Review, name="blueprint_review",
+                       limits={"issues": {"maxItems": 3}, "issues.message": {"maxLength": 200}})
+    return full.model_copy(update={"grammar_body": small.body})
 
 
 def parse_advisory(text: str) -> list[Issue]:

@@ -1,6 +1,7 @@
-"""`tasks generate` with the embedded model (SmolLM2-135M): it ends cleanly, never with a traceback.
+"""`tasks generate` with the embedded model (SmolLM2-135M): it ends cleanly, never with a traceback, and
+every blueprint it answers is schema-valid (grammar-constrained decoding, see llm/structured.py).
 
-A 135M model rarely writes a usable blueprint; the contract is a clean end either way: exit 1 with a
+A 135M model rarely writes a usable task; the contract is a clean end either way: exit 1 with a
 rejection record naming the failed check, or exit 0 with an accepted task that passes `tasks check`.
 """
 
@@ -13,9 +14,30 @@ from pathlib import Path
 
 import pytest
 
+from skillspark.llm.budget import Budget
+from skillspark.llm.structured import loads_object
+from skillspark.taskgen.blueprint import blueprint_schema, parse_blueprint
+from skillspark.taskgen.generate_run import GenerateSettings
+from skillspark.taskgen.idea import load_idea
+from skillspark.taskgen.prompts import fill
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 SKILLSPARK = Path(sys.executable).with_name("skillspark")
-IDEA = Path(__file__).parents[3] / "examples" / "ideas" / "region-totals.json"
+IDEAS = Path(__file__).parents[3] / "examples" / "ideas"
+IDEA = IDEAS / "region-totals.json"
+
+
+async def test_the_embedded_models_blueprint_parses_against_task_blueprint():
+    idea = load_idea(IDEAS / "weather-anomalies.json")
+    messages = [{"role": "system", "content": fill("blueprint_system")},
+                {"role": "user", "content": fill("blueprint_user", idea=idea.as_prompt_text(), variation="",
+                                                 references="(none)")}]
+    async with GenerateSettings().client(Budget(None)) as client:  # the settings `tasks generate` uses
+        result = await client.chat(messages, schema=blueprint_schema())
+    assert result.ok and (result.route, result.route_fallback, result.finish_reason) == ("grammar", False, "stop")
+    assert loads_object(result.text)[1] == "direct", result.text[:500]
+    blueprint = parse_blueprint(result.text, seed=3)  # raises BlueprintError (test fails) if not schema-valid
+    assert blueprint.seed == 3 and blueprint.input_paths and blueprint.output_paths and not blueprint.parameters
 
 
 def test_generate_with_the_embedded_model_ends_cleanly(tmp_path):
@@ -36,5 +58,9 @@ def test_generate_with_the_embedded_model_ends_cleanly(tmp_path):
         checked = subprocess.run([str(SKILLSPARK), "tasks", "check", str(out / candidate["promoted_to"])],
                                  capture_output=True, text=True, timeout=600)
         assert checked.returncode == 0, checked.stdout[-2000:]
-    events = [json.loads(line)["stage"] for line in (run / "events.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    events = [r["stage"] for r in records]
     assert events[0] == "run_start" and events[-1] == "run_end"
+    answers = [r for r in records if r["stage"] == "blueprint_answer"]
+    assert answers and all(a["valid"] and a["route"] == "grammar" and a["parse"] == "direct" for a in answers), answers
+    assert len(answers) == candidate["rounds"]  # one answer per round: never re-asked for broken JSON
