@@ -138,18 +138,26 @@ async def test_server_that_dies_is_a_clear_error() -> None:
                 pass
 
 
-@pytest.mark.slow
-def test_model_serve_runs_until_interrupted(private_cache: Path) -> None:
-    env = os.environ | {"SKILLSPARK_CACHE_DIR": str(private_cache)}
-    code = "from skillspark.llm.commands import app; app(['serve'])"
+def start_serve(cache: Path, code: str) -> tuple[subprocess.Popen[str], ServerState]:
+    """`model serve` run by `code` in a child process, once its server is up (the caller ends the child)."""
+    env = os.environ | {"SKILLSPARK_CACHE_DIR": str(cache)}
     serve = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2],
                              # SIGINT must reach it even when pytest runs in the background (SIGINT ignored there)
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while (state := running_server()) is None:
+        if serve.poll() is not None or time.monotonic() > deadline:
+            serve.kill()
+            pytest.fail("server did not come up")
+        time.sleep(0.2)
+    return serve, state
+
+
+@pytest.mark.slow
+def test_model_serve_runs_until_interrupted(private_cache: Path) -> None:
+    serve, state = start_serve(private_cache, "from skillspark.llm.commands import app; app(['serve'])")
     try:
-        deadline = time.monotonic() + 60
-        while (state := running_server()) is None:
-            assert serve.poll() is None and time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
         serve.send_signal(signal.SIGINT)
         assert serve.wait(timeout=30) == 0
         assert f"serving local/smollm2 at {state.base_url}" in serve.stdout.read()

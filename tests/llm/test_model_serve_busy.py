@@ -8,7 +8,6 @@ read that silence as "the server stopped" after 2 s and shut the server down.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from skillspark.llm.local_server import ServerState, free_port, probe, running_server, state_path
+from tests.llm.test_local_server import start_serve
 
 REPO = Path(__file__).resolve().parents[2]
 SERVE = """
@@ -47,15 +47,8 @@ def _complete(base_url: str) -> dict:
 
 
 def test_serve_survives_a_completion_longer_than_the_health_timeout(private_cache: Path) -> None:
-    env = os.environ | {"SKILLSPARK_CACHE_DIR": str(private_cache)}
-    serve = subprocess.Popen([sys.executable, "-c", SERVE.format(delay=3.0)], cwd=REPO, env=env,
-                             stdout=subprocess.PIPE, text=True,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    serve, state = start_serve(private_cache, SERVE.format(delay=3.0))
     try:
-        deadline = time.monotonic() + 60
-        while (state := running_server()) is None:
-            assert serve.poll() is None and time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
         started = time.monotonic()
         answer = _complete(state.base_url)  # 3 s during which /v1/models does not answer
         assert time.monotonic() - started >= 2.9
