@@ -125,7 +125,7 @@ def coverage_note(n_tasks: int) -> str | None:
         return None
     return (
         f"with {n_tasks} tasks (fewer than {stats.MIN_TASKS_FOR_COVERAGE}) the 95% CI of Δ covered the true Δ in as "
-        "few as 83% of simulated evals; read it as a rough range and add tasks for a reliable one"
+        "few as 84% of simulated evals; read it as a rough range and add tasks for a reliable one"
     )
 
 
