@@ -12,7 +12,7 @@ import sys
 import typer
 
 from skillspark import config as _config  # noqa: F401  (sets offline env defaults before any import)
-from skillspark.errors import UserError, print_error
+from skillspark.errors import ClickException, NoArgsIsHelpError, UsageError, UserError, print_error, usage_error_line
 
 app = typer.Typer(
     name="skillspark",
@@ -50,13 +50,26 @@ def _register() -> None:
 _register()
 
 
-def main() -> None:
-    """Entry point: run the app, turning UserError into one clear line and exit code 2."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point: run the app; a UserError or a bad flag (click's usage errors) becomes one clear line and
+    exit code 2. Click runs non-standalone so that its errors reach us instead of its boxed usage screen."""
     if not sys.stdout.isatty():
         # rich falls back to 80 columns off a terminal, which folds task names and paths in logs
         os.environ.setdefault("COLUMNS", "160")
     try:
-        app()
+        code = app(args=args, prog_name="skillspark", standalone_mode=False)
     except UserError as exc:
         print_error(str(exc))
         raise SystemExit(exc.exit_code) from None
+    except NoArgsIsHelpError:
+        raise SystemExit(2) from None  # the help is already printed
+    except UsageError as exc:
+        print_error(usage_error_line(exc))
+        raise SystemExit(2) from None
+    except ClickException as exc:
+        print_error(" ".join(exc.format_message().split()))
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        print("Aborted!", file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

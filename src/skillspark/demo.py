@@ -19,6 +19,7 @@ import typer
 
 from skillspark.config import DEFAULT_MODEL, get_settings
 from skillspark.errors import UserError
+from skillspark.limits import MAX_SEED
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -112,7 +113,7 @@ def demo(
     skip_check: Annotated[bool, typer.Option(help="Do not run oracle/nop checks first.")] = False,
     env: Annotated[str | None, typer.Option(help="Environment: local (default), docker, ...")] = None,
     student: Annotated[str, typer.Option(help="Student model of the last stage's A/B eval.")] = DEFAULT_MODEL,
-    seed: Annotated[int, typer.Option(help="Seed of the A/B eval's trial order and bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the A/B eval's trial order and bootstrap.")] = 0,
 ) -> None:
     """Check the example tasks, explore the easy ones with the embedded model, summarize, A/B the skills."""
     from rich.console import Console

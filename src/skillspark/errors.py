@@ -2,6 +2,11 @@
 
 import sys
 
+# typer 0.29 vendors click: its parser raises these, not the installed click's classes
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+__all__ = ["ClickException", "NoArgsIsHelpError", "UsageError", "UserError", "print_error", "usage_error_line"]
+
 from skillspark.llm.redact import redact
 
 
@@ -22,3 +27,11 @@ def print_error(message: str) -> None:
     path cannot carry a key to the terminal or a CI log.
     """
     print(f"error: {redact(message)}", file=sys.stderr, flush=True)
+
+
+def usage_error_line(exc: UsageError) -> str:
+    """A command-line parsing error (a value out of range, a missing or unknown option, a file where a folder
+    must go) as one line naming the command, instead of typer's boxed usage."""
+    command = exc.ctx.command_path if exc.ctx is not None else "skillspark"
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    return f"{command}: {message}; see `{command} --help`"

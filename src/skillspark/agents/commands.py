@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from skillspark.files import write_atomic
+from skillspark.limits import MAX_PARALLELISM, MAX_TRIALS_PER_TASK
 
 
 def run(
@@ -22,7 +23,7 @@ def run(
     skills: Annotated[
         Path | None, typer.Option("--skills", help="Folder of skill folders (each with SKILL.md) to inject.")
     ] = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, help="Trials per task.")] = 1,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_TRIALS_PER_TASK, help="Trials per task.")] = 1,
     env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,
     agent: Annotated[
         str | None, typer.Option("--agent", help="Run a Harbor agent (terminus-2, oracle, nop, module:Class).")
@@ -32,7 +33,7 @@ def run(
     ] = False,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per trial.")] = 30,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds per command.")] = 60.0,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Trials at once.")] = 1,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM, help="Trials at once.")] = 1,
     jobs_dir: Annotated[Path | None, typer.Option("--jobs-dir", help="Where trial directories go.")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop starting trials past $N.")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible endpoint URL.")] = None,
@@ -41,6 +42,7 @@ def run(
     from skillspark.agents.runner import RunRequest, check_request, run_tasks, summarize
     from skillspark.agents.table import progress, results_table
     from skillspark.config import get_settings
+    from skillspark.harbor.agent_names import check_agent
     from skillspark.harbor.envs import LOCAL_ENV, environment_config
     from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir, screen_tasks
     from skillspark.sandbox.dockerfile import parse_dockerfile
@@ -49,6 +51,8 @@ def run(
     env_name = env or settings.env
     jobs_dir = jobs_dir or settings.jobs_dir
     environment_config(env_name)  # a bad --env refuses the whole run, before the tasks are read
+    if agent is not None:
+        check_agent(agent)  # so is a bad --agent (Harbor would fail each trial, and the run exit 0)
     local = env_name.strip().lower() == LOCAL_ENV
     screening = screen_tasks(find_task_dirs(paths), dockerfile_check=parse_dockerfile if local else None)
     screening.announce()  # tasks left out: one line each; the rest of the batch runs

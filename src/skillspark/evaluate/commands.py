@@ -19,6 +19,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from skillspark.errors import UserError
+from skillspark.limits import MAX_PARALLELISM, MAX_SEED, MAX_TRIALS_PER_TASK
+from skillspark.params import output_folder
 
 if TYPE_CHECKING:
     from skillspark.evaluate.results import EvalResult
@@ -46,16 +48,18 @@ def run(
         list[str],
         typer.Option("--condition", "-c", help="none | generated=RUNS_DIR | curated | placebo | library=DIR (repeat)."),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for results.jsonl, eval.json, report.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for results.jsonl, eval.json, report.",
+                                         callback=output_folder)],
     model: Annotated[
         list[str] | None, typer.Option("--model", "-m", help="Student model(s), litellm strings (repeat).")
     ] = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, help="Trials per (task, arm, model).")] = 3,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_TRIALS_PER_TASK, help="Trials per (task, arm, model).")] = 3,
     agent: Annotated[str | None, typer.Option("--agent", help="A Harbor agent (module:Class) instead of ours.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue OUT: skip finished trials.")] = False,
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop starting trials past $N.")] = None,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Trials at once.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the interleaved trial order and the bootstrap.")] = 0,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM, help="Trials at once.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
+                                      help="Seed of the interleaved trial order and the bootstrap.")] = 0,
     env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,
     infra_retries: Annotated[
         int, typer.Option("--infra-retries", min=0, help="Retries of a trial the infrastructure failed.")
@@ -70,12 +74,15 @@ def run(
     from skillspark.config import get_settings
     from skillspark.evaluate.conditions import parse_conditions
     from skillspark.evaluate.runner import EvalRequest, plan_eval, run_eval
+    from skillspark.harbor.agent_names import check_agent
     from skillspark.harbor.envs import LOCAL_ENV
     from skillspark.harbor.tasks import find_task_dirs, screen_tasks
     from skillspark.sandbox.dockerfile import parse_dockerfile
 
     settings = get_settings()
     env_name = env or settings.env
+    if agent is not None:
+        check_agent(agent)
     request = EvalRequest(
         models=list(dict.fromkeys(model or [settings.model])), conditions=parse_conditions(condition), k=k,
         output=output.resolve(), agent=agent, env=env_name, seed=seed, parallelism=parallelism,

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from skillspark.errors import UserError
+from skillspark.limits import MAX_PARALLELISM, MAX_SEED
+from skillspark.params import output_folder
 
 skills_app = typer.Typer(no_args_is_help=True)
 PDI_METHODS = ("token_overlap", "js_divergence")
@@ -76,17 +78,19 @@ def explore(
     summary_model: Annotated[str | None, typer.Option(help="Model that rewrites the memo (default: --model).")] = None,
     api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL for the models.")] = None,
     max_retries: Annotated[int, typer.Option(min=1, help="Attempts per task.")] = 3,
-    parallelism: Annotated[int, typer.Option(min=1, help="Tasks explored at once.")] = 1,
+    parallelism: Annotated[int, typer.Option(min=1, max=MAX_PARALLELISM, help="Tasks explored at once.")] = 1,
     pdi: Annotated[bool, typer.Option("--pdi/--no-pdi", help="Online PDI proxy and interventions.")] = True,
     pdi_observe_only: Annotated[bool, typer.Option(help="Log PDI snapshots but never intervene.")] = False,
     pdi_method: Annotated[str, typer.Option(help="token_overlap or js_divergence.")] = "token_overlap",
     limit: Annotated[int | None, typer.Option(min=1, help="Explore at most N tasks.")] = None,
     tasks: Annotated[str | None, typer.Option(help="Only these task names, comma-separated.")] = None,
     shuffle: Annotated[bool, typer.Option(help="Shuffle the task order (its seed is recorded).")] = False,
-    seed: Annotated[int | None, typer.Option(help="Seed for --shuffle: the same seed gives the same order.")] = None,
-    timeout_multiplier: Annotated[float, typer.Option(help="Scale the tasks' timeouts.")] = 1.0,
+    seed: Annotated[int | None, typer.Option(
+        min=0, max=MAX_SEED, help="Seed for --shuffle: the same seed gives the same order.")] = None,
+    timeout_multiplier: Annotated[float, typer.Option(min=0.01, help="Scale the tasks' timeouts.")] = 1.0,
     resume: Annotated[bool, typer.Option(help="Continue a previous run in --output.")] = False,
-    output: Annotated[Path, typer.Option(help="Output folder (one subfolder per task).")] = Path("explore-out"),
+    output: Annotated[Path, typer.Option(
+        help="Output folder (one subfolder per task).", callback=output_folder)] = Path("explore-out"),
     env: Annotated[str, typer.Option(help="Environment: local (bwrap sandbox), docker, daytona, modal, ...")] = "local",
     llm_timeout: Annotated[float | None, typer.Option(
         min=1, help="Seconds per summarizer/distiller call (default 120; 60 for local/smollm2).")] = None,

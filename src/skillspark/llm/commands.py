@@ -12,7 +12,8 @@ app = typer.Typer(no_args_is_help=True)
 
 
 @app.command()
-def serve(port: int = typer.Option(None, "--port", help="Port on 127.0.0.1 (default: a free one).")) -> None:
+def serve(port: int = typer.Option(None, "--port", min=0, max=65535,
+                                   help="Port on 127.0.0.1 (default or 0: a free one).")) -> None:
     """Serve the embedded SmolLM2 model in the foreground until Ctrl-C (joins a running one on the same port)."""
     from skillspark.llm.local_server import local_model_endpoint_sync, running_server
 

@@ -26,7 +26,7 @@ def exec_command(
     task_dir: TaskDir,
     command: Annotated[list[str], typer.Argument(help="Command and arguments (put them after --).")],
     no_network: NoNetwork = False,
-    timeout: Annotated[float | None, typer.Option(help="Kill the command after this many seconds.")] = None,
+    timeout: Annotated[float | None, typer.Option(min=0.1, help="Kill the command after this many seconds.")] = None,
 ) -> None:
     """Run one command in the task's sandbox; print its output and exit with its code."""
     from skillspark.sandbox.session import task_sandbox

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from skillspark.errors import UserError
+from skillspark.limits import MAX_PARALLELISM, MAX_SEED
+from skillspark.params import output_folder
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,7 +20,8 @@ app = typer.Typer(no_args_is_help=True)
 def check(
     paths: Annotated[list[Path], typer.Argument(help="Task directories, or directories of task directories.")],
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")] = None,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Tasks checked at once.")] = 1,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM,
+                                             help="Tasks checked at once.")] = 1,
     env: Annotated[str | None, typer.Option("--env", help="local (default), docker, daytona, modal, ...")] = None,
     trials_dir: Annotated[
         Path | None, typer.Option("--trials-dir", help="Where Harbor trial dirs go (default: JOBS_DIR/tasks-check-TIME).")
@@ -75,7 +78,8 @@ def check(
 
 @app.command("audit")
 def audit(
-    paths: Annotated[list[Path], typer.Argument(help="Task directories, or directories of task directories.")],
+    paths: Annotated[list[Path], typer.Argument(
+        exists=True, help="Task directories, or directories of task directories.")],
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")] = None,
     gates: Annotated[
         str | None, typer.Option("--gates", help="Comma-separated gates to run (default: all of them).")
@@ -83,7 +87,8 @@ def audit(
     references: Annotated[
         list[Path] | None, typer.Option("--reference", help="A task (or dir of tasks) no audited task may nearly copy.")
     ] = None,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Tasks audited at once.")] = 1,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM,
+                                             help="Tasks audited at once.")] = 1,
     env: Annotated[str | None, typer.Option("--env", help="local (default), docker, daytona, modal, ...")] = None,
     trials_dir: Annotated[
         Path | None, typer.Option("--trials-dir", help="Where trial dirs go (default: JOBS_DIR/tasks-audit-TIME).")
@@ -160,7 +165,8 @@ def _references(pinned: list[Path], library: Path | None, idea, cache_dir: Path)
 @app.command("generate")
 def generate(
     prompt_file: Annotated[Path, typer.Option("--prompt-file", help="Task idea: SPARK PromptSpec JSON or ours.")],
-    output: Annotated[Path, typer.Option("--output", help="Accepted tasks go here; rejected to DIR/_rejected.")],
+    output: Annotated[Path, typer.Option("--output", help="Accepted tasks go here; rejected to DIR/_rejected.",
+                                         callback=output_folder)],
     model: Annotated[str, typer.Option("--model", help="Model that writes the blueprints.")] = "local/smollm2",
     n: Annotated[int, typer.Option("-n", min=1, help="Candidate tasks to make from the idea.")] = 1,
     library: Annotated[Path | None, typer.Option("--library", help="Folder of tasks to retrieve references from.")] = None,
@@ -170,8 +176,10 @@ def generate(
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop model calls once $N is spent "
                                                    "in this run (--resume counts earlier spend); exit code 3.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the latest run of this idea in --output.")] = False,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, help="Candidates at once.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of candidate 0 (candidate i gets seed + i).")] = 0,
+    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM,
+                                             help="Candidates at once.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
+                                      help="Seed of candidate 0 (candidate i gets seed + i).")] = 0,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible base URL.")] = None,
     env: Annotated[str | None, typer.Option("--env", help="Where the gates run: local (default), docker, ...")] = None,
     timeout_multiplier: Annotated[float, typer.Option("--timeout-multiplier", min=0.01)] = 1.0,
@@ -250,8 +258,9 @@ def _print_generate_summary(outcome, output: Path) -> None:
 def vary(
     task_dir: Annotated[Path, typer.Argument(help="A task made by `tasks generate` (it keeps its blueprint).")],
     n: Annotated[int, typer.Option("-n", min=1, help="Instances to make.")] = 3,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same instances, byte for byte.")] = 0,
-    output: Annotated[Path, typer.Option("--output", help="Accepted instances go here.")] = Path("varied-tasks"),
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Same seed, same instances, byte for byte.")] = 0,
+    output: Annotated[Path, typer.Option("--output", help="Accepted instances go here.",
+                                         callback=output_folder)] = Path("varied-tasks"),
     model: Annotated[str | None, typer.Option("--model", help="Model proposing parameter values "
                                               "(default: seeded draws).")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible base URL.")] = None,

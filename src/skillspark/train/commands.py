@@ -13,13 +13,16 @@ from typing import Annotated
 
 import typer
 
+from skillspark.params import output_folder
+
 app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("prepare-model")
 def prepare_model_command(
     model: Annotated[str, typer.Option("--model", help="The model to make trainable (the embedded GGUF).")] = "local/smollm2",
-    output: Annotated[Path | None, typer.Option("--output", help="Folder to write (default: in the cache dir).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Folder to write (default: in the cache dir).",
+                                                callback=output_folder)] = None,
 ) -> None:
     """Turn the embedded SmolLM2 GGUF into a trainable safetensors folder, once, offline."""
     from skillspark.train.model import prepare_model
@@ -61,7 +64,8 @@ def run_command(
     summarizer: Annotated[str | None, typer.Option("--summarizer", help="Model that writes bank skills (default local/smollm2).")] = None,
     seed: Annotated[int | None, typer.Option("--seed")] = None,
     save_every: Annotated[int | None, typer.Option("--save-every", help="Checkpoint every N steps (and at the end).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", help="Run folder (default train-out).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Run folder (default train-out).",
+                                                callback=output_folder)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.")] = False,
     config_file: Annotated[Path | None, typer.Option("--config", help="A TOML file with the same keys (flags win).")] = None,
 ) -> None:
@@ -116,7 +120,8 @@ def compare_command(
     lr: Annotated[float | None, typer.Option("--lr")] = None,
     skills: Annotated[Path | None, typer.Option("--skills")] = None,
     eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1, help="Validation games per final policy.")] = 20,
-    output: Annotated[Path, typer.Option("--output", help="Folder for runs/, compare.json, compare.md, compare.png.")] = Path("train-compare"),
+    output: Annotated[Path, typer.Option("--output", help="Folder for runs/, compare.json, compare.md, compare.png.",
+                                         callback=output_folder)] = Path("train-compare"),
     config_file: Annotated[Path | None, typer.Option("--config", help="A TOML file of train run settings (flags win).")] = None,
 ) -> None:
     """Train several algorithms over several seeds; table with CIs over seeds, curves, and a plain verdict."""

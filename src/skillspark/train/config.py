@@ -117,7 +117,7 @@ def build_config(flags: dict, config_file: Path | None) -> TrainConfig:
     if config_file is not None:
         try:
             values = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise UserError(f"--config {config_file}: cannot be read as TOML ({exc}); fix the file") from None
     values |= {key: value for key, value in flags.items() if value is not None}
     try:
