@@ -291,3 +291,10 @@ def test_break_even_runs_when_not_every_run_solves():
     assert block["teacher_cost_per_task_usd"] == pytest.approx(0.55)
     assert block["break_even_solves"] == pytest.approx(10.0)
     assert block["break_even_runs"] == pytest.approx(15.0)
+
+
+def test_no_shared_task_is_not_compared():
+    rows = [record("A", "none", 0, True), record("B", "generated", 0, True)]
+    (comparison,) = build_summary(rows, k=1)["comparisons"]
+    assert comparison["n_tasks"] == 0 and comparison["outcome"] == "not compared"
+    assert comparison["coverage_note"] is None and "nothing can be compared" in comparison["verdict"]
