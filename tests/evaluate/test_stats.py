@@ -140,3 +140,17 @@ def test_spearman_interval_by_hand():
     assert stats.spearman_interval([(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]) == (pytest.approx(1.0), None, None)
     perfect = stats.spearman_interval([(float(i), float(i)) for i in range(8)])
     assert perfect[0] == pytest.approx(1.0) and 0.99 < perfect[1] < perfect[2] < 1.0  # finite, not [1, 1]
+
+
+def test_many_moved_tasks_use_the_normal_law_of_the_sum():
+    """Past 1,000 moved tasks: continuity-corrected normal against the exact binomial sum (McNemar, k = 1)."""
+    better, worse = 530, 471
+    n = better + worse
+    exact = 2 * sum(math.comb(n, i) for i in range(worse + 1)) / 2**n
+    assert stats.sign_flip_test([1.0] * better + [-1.0] * worse) == pytest.approx(exact, rel=0.01)
+
+
+def test_t_quantile_for_many_degrees_of_freedom():
+    for df in (1001, 5000):
+        for q in (0.8, 0.975):
+            assert stats.t_cdf(stats.t_quantile(q, df), df) == pytest.approx(q, abs=1e-10)
