@@ -143,11 +143,9 @@ def serve_command(
     name: Annotated[str, typer.Option("--name", help="The model name clients use.")] = "student",
 ) -> None:
     """Serve a trained policy as an OpenAI-compatible endpoint on 127.0.0.1 (for `skillspark run`/`eval`)."""
-    import uvicorn
-
     from skillspark.train.evaluation import load_for_eval
-    from skillspark.train.serve import build_app
+    from skillspark.train.serve import build_app, run_server
 
     model, tokenizer = load_for_eval(checkpoint)
     typer.echo(f"serving {checkpoint} as {name}: --model openai/{name} --api-base http://127.0.0.1:{port}/v1")
-    uvicorn.run(build_app(model, tokenizer, name), host="127.0.0.1", port=port, log_level="warning")
+    run_server(build_app(model, tokenizer, name), port)

@@ -62,8 +62,10 @@ class RolloutResult:
         }
 
 
-def generate(model, tokenizer, prompts: list[list[int]], *, max_new_tokens: int, temperature: float, batch_size: int) -> list[list[int]]:
-    """Sample (temperature > 0) or decode greedily (0) one response per prompt; each ends at its first EOS."""
+def generate(model, tokenizer, prompts: list[list[int]], *, max_new_tokens: int, temperature: float, batch_size: int,
+             stopping_criteria=None) -> list[list[int]]:
+    """Sample (temperature > 0) or decode greedily (0) one response per prompt; each ends at its first EOS
+    (or where `stopping_criteria`, transformers' own, says: `train serve` stops for a client that left)."""
     from transformers import GenerationConfig
 
     eos = tokenizer.eos_token_id
@@ -83,7 +85,8 @@ def generate(model, tokenizer, prompts: list[list[int]], *, max_new_tokens: int,
         input_ids = torch.tensor([[tokenizer.pad_token_id] * (width - len(p)) + p for p in chunk])
         attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in chunk])
         with torch.no_grad():
-            output = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device), generation_config=config)
+            output = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
+                                    generation_config=config, stopping_criteria=stopping_criteria)
         for row in output[:, width:].tolist():
             responses.append(row[: row.index(eos) + 1] if eos in row else row)
     return responses
