@@ -65,3 +65,65 @@ def test_instruction_may_spell_out_words_but_not_data():
     assert find_leaks(pieces, sources) == ["'123456' (from /app/out.csv) in instruction.md"]
     sources[0].spec = False  # the same text in an image file: both count
     assert len(find_leaks(pieces, sources)) == 2
+
+
+# Issue 19, finding 8: what an attacker-minded author slipped past the gate.
+WORDS_TASK = "Count the words of `/app/words.txt` and write the most frequent one to `/app/answer.txt`."
+
+
+def _layer(tmp_path, files: dict[str, str]):
+    layer = tmp_path / "layer"
+    for image_path, text in files.items():
+        (layer / image_path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        (layer / image_path.lstrip("/")).write_text(text)
+    (tmp_path / "task" / "environment").mkdir(parents=True)
+    return tmp_path / "task", layer
+
+
+def test_a_copy_beside_a_named_input_is_not_an_input(tmp_path):
+    task, layer = _layer(tmp_path, {"/app/words.txt": "the cat the dog the end\n", "/app/.cache/last_run.txt": "the\n",
+                                    "/app/.cache/report.txt": "count 3 for the word the, then cat\n"})
+    sources = {s.label: s for s in visible_sources(task, WORDS_TASK, "/app", layer)}
+    assert sources["image /app/words.txt"].named
+    assert not sources["image /app/.cache/last_run.txt"].named  # `/app/words.txt` does not name `/app` as a folder
+    result = leak_gate({"/app/answer.txt": "the\n"}, {}, list(sources.values()), image_scanned=True)
+    assert not result.ok and "a copy of /app/answer.txt ('the') in image /app/.cache/last_run.txt" in result.detail
+    long = leak_gate({"/app/report.txt": "count 3 for the word the, then cat\n"}, {}, list(sources.values()), image_scanned=True)
+    assert not long.ok and "image /app/.cache/report.txt" in long.detail
+
+
+def test_a_folder_named_as_a_folder_is_an_input_but_not_its_hidden_files(tmp_path):
+    instruction = "Run it on `/app/corpus` and save the output to `/app/top.txt`."
+    task, layer = _layer(tmp_path, {"/app/corpus/a.txt": "x", "/app/corpus/.seen/b.txt": "x", "/app/other.txt": "x"})
+    named = {s.label: s.named for s in visible_sources(task, instruction, "/app", layer)}
+    assert named == {"instruction.md": False, "image /app/corpus/a.txt": True, "image /app/corpus/.seen/b.txt": False,
+                     "image /app/other.txt": False}
+
+
+def test_a_short_answer_stated_in_the_instruction_is_a_leak():
+    inputs = Source(label="image /app/numbers.txt", text="40\n2\n", named=True)
+    stated = Source(label="instruction.md", text="Sum `/app/numbers.txt` into `/app/total.txt` (it is 42).", spec=True)
+    result = leak_gate({"/app/total.txt": "42\n"}, {}, [stated, inputs], image_scanned=True)
+    assert not result.ok and "the answer of /app/total.txt ('42') stated in instruction.md" in result.detail
+    fine = Source(label="instruction.md", text="Sum `/app/numbers.txt` (one per line) into `/app/total.txt`.", spec=True)
+    assert leak_gate({"/app/total.txt": "42\n"}, {}, [fine, inputs], image_scanned=True).ok
+    inside = Source(label="instruction.md", text="Sum `/app/numbers.txt` into `/app/total.txt`; ids like 142 or 42.5 are data.", spec=True)
+    assert leak_gate({"/app/total.txt": "42\n"}, {}, [inside, inputs], image_scanned=True).ok  # not a token of its own
+
+
+def test_a_words_only_answer_stated_in_the_instruction_is_a_leak():
+    inputs = Source(label="image /app/words.txt", text="the cat the dog\n", named=True)
+    hinted = Source(label="instruction.md", text=WORDS_TASK + " Hint: the answer is `the`.", spec=True)
+    result = leak_gate({"/app/answer.txt": "the\n"}, {}, [hinted, inputs], image_scanned=True)
+    assert not result.ok and "stated in instruction.md" in result.detail
+
+
+def test_a_specification_or_a_choice_of_formats_is_not_a_stated_answer():
+    spec = Source(label="instruction.md", text="Create `/app/greeting.txt` containing the single word `hello`.", spec=True)
+    assert leak_gate({"/app/greeting.txt": "hello\n"}, {}, [spec], image_scanned=True).ok  # no input to derive it from
+    inputs = Source(label="image /app/data.bin", text="abc", named=True)
+    for choice in ("Write `pass` or `fail` to /app/verdict.txt after checking /app/data.bin.",
+                   "Check /app/data.bin; write pass/fail to /app/verdict.txt.",
+                   "Check /app/data.bin and write one of `fail`, `pass` to /app/verdict.txt."):
+        instruction = Source(label="instruction.md", text=choice, spec=True)
+        assert leak_gate({"/app/verdict.txt": "pass\n"}, {}, [instruction, inputs], image_scanned=True).ok, choice

@@ -7,15 +7,24 @@ each number with at least 4 significant digits, each JSON string of at least 8 c
 file the oracle changed rather than created, only the lines it changed). Shorter pieces are too
 common to mean anything ("hello", "42"), unless a file the agent can read holds exactly that output.
 
-A piece also found in an input the instruction names (a file or a folder above it) is derivable,
-not leaked: a task that extracts lines from a log legitimately outputs what the log holds. In the
-instruction itself only pieces with a digit count: it must spell out headers, keys and fixed words
-(`timestamp,sensor,temperature_c`), while a computed answer almost always holds a number.
+A piece also found in an input the instruction names is derivable, not leaked: a task that extracts
+lines from a log legitimately outputs what the log holds. An input is a file the instruction names,
+or a file in a folder the instruction names *as a folder* (`/app/corpus`, not the `/app` of
+`/app/words.txt`), with no hidden part below that folder (`/app/.cache/...` is nobody's input).
+In the instruction itself only pieces with a digit count: it must spell out headers, keys and fixed
+words (`timestamp,sensor,temperature_c`), while a computed answer almost always holds a number.
+
+Two rules catch what pieces cannot:
+- a copy: a file the agent can read, not an input, whose whole text is a short output's ("42");
+- a stated answer: the instruction holds an output's whole text (2+ characters, as a token of its
+  own) in a task that has an input to derive it from, unless the instruction offers it as one of
+  alternatives (`pass` or `fail`). A task without inputs (`write hello`) is its own specification.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from pathlib import Path
 
@@ -41,7 +50,7 @@ class Source(BaseModel):
 
     label: str
     text: str
-    named: bool = False
+    named: bool = False  # the file, or a folder holding it, is named as an input
     spec: bool = False  # the instruction: it must state formats, headers and fixed words; data has digits
 
 
@@ -125,7 +134,30 @@ def copies(outputs: dict[str, str], originals: dict[str, str | None], sources: l
         if not whole or len(whole) >= MIN_WHOLE_CHARS or path in originals:
             continue
         found += [f"a copy of {path} ({whole!r}) in {s.label}" for s in sources
-                  if s.label != "instruction.md" and not s.named and normalize(s.text) == whole]
+                  if not s.spec and s.label != "instruction.md" and not s.named and normalize(s.text) == whole]
+    return found
+
+
+# An answer offered as one of alternatives ("`pass` or `fail`", "pass/fail") is a format, not a leak.
+_ALTERNATIVE = re.compile(r"(?:\bor\b|\||/|,)\W{0,3}$|^\W{0,3}(?:\bor\b|\||/|,)")
+
+
+def stated_answers(outputs: dict[str, str], originals: dict[str, str | None], sources: list[Source]) -> list[str]:
+    """Outputs whose whole text the instruction states, in a task with an input to derive them from."""
+    if not any(s.named for s in sources):
+        return []  # no input: the instruction is the whole specification ("write hello")
+    found = []
+    for source in (s for s in sources if s.spec):
+        text = normalize(source.text)
+        for path, output in outputs.items():
+            whole = normalize(output)
+            if len(whole) < 2 or path in originals:
+                continue
+            for match in re.finditer(r"(?<![\w.\-])" + re.escape(whole) + r"(?![\w\-]|\.\w)", text):
+                before, after = text[max(0, match.start() - 6):match.start()], text[match.end():match.end() + 6]
+                if not (_ALTERNATIVE.search(before) or _ALTERNATIVE.search(after)):
+                    found.append(f"the answer of {path} ({whole[:57]!r}) stated in {source.label}")
+                    break
     return found
 
 
@@ -142,10 +174,20 @@ def _text(path: Path) -> str | None:
 
 
 def _is_named(relative: str, instruction: str) -> bool:
-    """Whether the instruction names a context file by its path in environment/ or one of its folders."""
+    """Whether the instruction names a context file: by its path in environment/, or a folder of it named as
+    a folder with no hidden part below."""
     parts = relative.split("/")
-    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return any(re.search(r"(?<![\w.\-])" + re.escape(c) + r"(?![\w.\-])", instruction) for c in candidates)
+    folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    return (bool(re.search(r"(?<![\w.\-])" + re.escape(relative) + r"(?![\w.\-])", instruction))
+            or any(_names_folder([f], relative[len(f) + 1:], instruction) for f in folders))
+
+
+def _names_folder(spellings: list[str], below: str, instruction: str) -> bool:
+    """A folder is mentioned on its own (one of `spellings`), not only as the start of a longer path, and
+    nothing on the way `below` it to the file is hidden."""
+    if any(part.startswith(".") for part in below.split("/")):
+        return False
+    return any(re.search(r"(?<![\w.\-])" + re.escape(f) + r"/?(?![\w.\-/])", instruction) for f in spellings if f)
 
 
 def visible_sources(task_dir: Path, instruction: str, workdir: str, layer_dir: Path | None) -> list[Source]:
@@ -167,17 +209,25 @@ def visible_sources(task_dir: Path, instruction: str, workdir: str, layer_dir: P
             text = _text(path)
             if text is not None:
                 budget -= len(text)
-                ancestors = [image_path.rsplit("/", i)[0] for i in range(image_path.count("/"))]
-                named = any(named_in(a, instruction, workdir) for a in ancestors if a)
+                folders = [image_path.rsplit("/", i)[0] for i in range(1, image_path.count("/"))]
+                named = named_in(image_path, instruction, workdir) or any(
+                    _image_folder_named(f, image_path, instruction, workdir) for f in folders if f)
                 sources.append(Source(label=f"image {image_path}", text=text, named=named))
     return sources
+
+
+def _image_folder_named(folder: str, path: str, instruction: str, workdir: str) -> bool:
+    """An image folder named as a folder: as written, or relative to WORKDIR."""
+    relative = posixpath.relpath(folder, workdir) if workdir not in ("", "/") else folder.lstrip("/")
+    spellings = [folder] + ([relative] if not relative.startswith("..") and relative != "." else [])
+    return _names_folder(spellings, path[len(folder) + 1:], instruction)
 
 
 def leak_gate(outputs: dict[str, str], originals: dict[str, str | None], sources: list[Source],
               *, image_scanned: bool) -> GateResult:
     """`outputs`: output path -> its text; `originals`: the text before the oracle, for files it changed."""
     pieces = {path: pieces_of(text, original=originals.get(path)) for path, text in outputs.items()}
-    leaks = find_leaks(pieces, sources) + copies(outputs, originals, sources)
+    leaks = find_leaks(pieces, sources) + copies(outputs, originals, sources) + stated_answers(outputs, originals, sources)
     scope = "instruction, build context and image" if image_scanned else \
         "instruction and build context (this environment does not expose its image)"
     if leaks:
