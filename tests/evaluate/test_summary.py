@@ -130,7 +130,7 @@ def test_comparison_by_hand():
     assert comparison["normalized_gain"] == pytest.approx(1.0)  # 0.5 / (1 - 0.5)
     assert comparison["ci95"] == [pytest.approx(0.5 - 4.302653 * 0.5 / math.sqrt(3), abs=1e-6), 1.0]
     assert comparison["outcome"] == "no difference shown"
-    assert "3 tasks" in comparison["coverage_note"]
+    assert "3 tasks" in comparison["coverage_note"] and "fewer were not simulated" in comparison["coverage_note"]
     assert comparison["mde"] is None and comparison["excluded_tasks"] == []
     assert comparison["missing_skill_tasks"] == [] and comparison["n_missing_skill_tasks"] == 0
     assert comparison["delta_all_tasks"] == comparison["delta"] and comparison["n_tasks_all"] == 3
@@ -151,7 +151,8 @@ def test_mcnemar_design_k1():
     t = 2.200985 + 0.875530  # t_{.975, 11} + t_{.80, 11}
     assert comparison["mde"] == pytest.approx(t * sd / math.sqrt(12), rel=1e-6)
     assert comparison["ci95"][0] == pytest.approx(7 / 12 - 2.200985 * sd / math.sqrt(12), abs=1e-6)  # .1585
-    assert comparison["outcome"] == "better" and comparison["coverage_note"] is None
+    assert comparison["outcome"] == "better" and "12 tasks (fewer than 20)" in comparison["coverage_note"]
+    assert "as few as 91%" in comparison["coverage_note"]
     assert "does better" in comparison["verdict"] and "CI excludes 0 and p < 0.05" in comparison["verdict"]
 
 
@@ -298,3 +299,11 @@ def test_no_shared_task_is_not_compared():
     (comparison,) = build_summary(rows, k=1)["comparisons"]
     assert comparison["n_tasks"] == 0 and comparison["outcome"] == "not compared"
     assert comparison["coverage_note"] is None and "nothing can be compared" in comparison["verdict"]
+
+
+def test_twenty_tasks_carry_no_coverage_note():
+    rows = []
+    for i in range(20):
+        rows += [record(f"t{i}", "none", 0, i % 2 == 0), record(f"t{i}", "curated", 0, i % 3 == 0)]
+    (comparison,) = build_summary(rows, k=1)["comparisons"]
+    assert comparison["n_tasks"] == 20 and comparison["coverage_note"] is None
