@@ -18,7 +18,14 @@ import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from skillspark.evaluate.calibration import Cell, CellResult, TaskPopulation, pooled_trials_method, run_cell, summary_method
+from skillspark.evaluate.calibration import (
+    Cell,
+    CellResult,
+    TaskPopulation,
+    pooled_trials_method,
+    run_cell,
+    summary_method,
+)
 
 TASKS = (6, 10, 20, 40)
 KS = (1, 3, 5)
@@ -86,9 +93,9 @@ def main() -> None:
         print(row(summary, pooled))
     nulls = [r for by in results for r in by if r.method == "summary" and r.cell.delta == 0]
     worst = max(nulls, key=lambda r: r.called_rate)
-    print(f"\nlargest false-positive rate: {100 * worst.called_rate:.1f}% at {worst.cell.n_tasks} tasks, k = {worst.cell.k}"
-          f" (Monte-Carlo SE at 5%: {100 * _se(0.05, args.evals):.1f} pp)")
-    for floor in (6, 10):
+    print(f"\nlargest false-positive rate: {100 * worst.called_rate:.1f}% at {worst.cell.n_tasks} tasks, "
+          f"k = {worst.cell.k} (Monte-Carlo SE at 5%: {100 * _se(0.05, args.evals):.1f} pp)")
+    for floor in (6, 10, 20):
         covered = [r.coverage for by in results for r in by if r.method == "summary" and r.cell.n_tasks >= floor]
         print(f"CI coverage of the population Δ with ≥ {floor} tasks: {100 * min(covered):.1f}% to "
               f"{100 * max(covered):.1f}%")

@@ -43,7 +43,10 @@ class TaskPopulation(BaseModel):
         return rng.beta(numpy.array(self.alphas)[component], numpy.array(self.betas)[component])
 
     def planted(self, rng: numpy.random.Generator, p_base: numpy.ndarray, delta: float) -> numpy.ndarray:
-        """The condition's probabilities for a population Δ of `delta` (≥ 0): p + g·(1 − p), E[g] = Δ / (1 − E[p])."""
+        """The condition's probabilities for a population Δ of `delta` (≥ 0).
+
+        p + g·(1 − p) with E[g] = Δ / (1 − E[p]), g drawn apart from p.
+        """
         if delta == 0:
             return p_base.copy()
         m = delta / (1 - self.mean())

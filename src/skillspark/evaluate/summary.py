@@ -2,7 +2,8 @@
 
 Why tasks first: a task is what was sampled, so every rate is a mean of per-task rates p_t = passes/trials
 (infra errors dropped from both), every interval is over tasks (Student's t, df = tasks − 1), and a
-comparison uses only tasks that ran in both arms. Infra errors say nothing about a skill: they are counted, never scored as failures.
+comparison uses only tasks that ran in both arms. Infra errors say nothing about a skill: they are
+counted, never scored as failures.
 Money spent on them is real, so tokens and cost add up every record.
 """
 
@@ -128,10 +129,10 @@ def coverage_note(n_tasks: int) -> str | None:
     if n_tasks >= stats.MIN_TASKS_FOR_COVERAGE:
         return None
     worst = "91%" if n_tasks >= 10 else "83%"
+    untried = " with 6 to 9 tasks, and fewer were not simulated" if n_tasks < 6 else ""
     return (
         f"with {n_tasks} tasks (fewer than {stats.MIN_TASKS_FOR_COVERAGE}) the 95% CI of Δ covered the true Δ in as "
-        f"few as {worst} of simulated evals{' with 6 to 9 tasks, and fewer were not simulated' if n_tasks < 6 else ''}; "
-        "read it as a rough range and add tasks for a reliable one"
+        f"few as {worst} of simulated evals{untried}; read it as a rough range and add tasks for a reliable one"
     )
 
 
