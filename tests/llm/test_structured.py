@@ -125,10 +125,13 @@ async def test_a_refused_schema_falls_back_to_the_tolerant_route_and_says_so(scr
     scripted_llm.responder = refuse_formats
     async with LLMClient(scripted_llm.model, api_base=scripted_llm.base_url) as client:
         result = await client.chat([{"role": "user", "content": "JSON please"}], schema=REVIEW)
-    assert ["response_format" in (r.body or {}) for r in scripted_llm.requests] == [True, False]
+        again = await client.chat([{"role": "user", "content": "JSON again"}], schema=REVIEW)
+    # asked once with the schema; after the refusal this client asks without it (no second refusal)
+    assert ["response_format" in (r.body or {}) for r in scripted_llm.requests] == [True, False, False]
+    assert (again.route, again.route_fallback, again.attempts) == ("tolerant", True, 1)
     assert result.ok and (result.route, result.route_fallback) == ("tolerant", True)
     assert loads_object(result.text) == ({"kind": "b", "tags": ["x"]}, "extracted", "")
-    record = client.records[-1]
+    record = client.records[0]
     assert (record.route, record.route_fallback, record.attempts) == ("tolerant", True, 2)
 
 

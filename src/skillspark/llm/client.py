@@ -111,7 +111,6 @@ class LLMClient:
         on_record: Callable[[CallRecord], None] | None = None,
         backoff_base_s: float = 1.0,
         backoff_max_s: float = 30.0,
-        route: Route | None = None,
     ) -> None:
         self.resolved = resolve_model(model, api_base)
         self.model = model
@@ -124,7 +123,8 @@ class LLMClient:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.records: list[CallRecord] = []
-        self._route = route  # None: chosen per model on the first JSON call (`structured_route`)
+        self._route: Route | None = None  # chosen on the first JSON call (`structured_route`)
+        self._route_fallback = False  # the endpoint refused a response_format: later calls go without one
         self._api_base = self.resolved.api_base
         self._ready = False
         install_log_redaction()
@@ -225,7 +225,7 @@ class LLMClient:
         litellm = import_litellm()
         request = self._request(messages, temperature, max_tokens, stop)
         route: Route | None = self.structured_route() if schema is not None else None
-        fallback = False
+        fallback = self._route_fallback and schema is not None
         if schema is not None and (response_format := schema.response_format(route)) is not None:
             request["response_format"] = response_format
         started = time.monotonic()
@@ -238,7 +238,8 @@ class LLMClient:
                 result.route, result.route_fallback = route, fallback
                 return self._finish(result, attempt, started)
             except _Outcome as outcome:
-                failed = ChatResult(ok=False, error=outcome.error, model=self.model, route=route, route_fallback=fallback)
+                failed = ChatResult(ok=False, error=outcome.error, model=self.model, route=route,
+                                    route_fallback=fallback)
                 return self._finish(failed, attempt, started)
             except Exception as exc:  # noqa: BLE001 - every provider error is classified below
                 kind = _classify(exc, litellm)
@@ -246,7 +247,8 @@ class LLMClient:
                 if "response_format" in request and _refused_format(exc, kind, litellm):
                     log.warning("model %s refused response_format (%s); asking without it", self.model, reason)
                     del request["response_format"]
-                    route, fallback = "tolerant", True
+                    self._route, self._route_fallback = "tolerant", True
+                    route, fallback = self._route, True
                     continue
                 if kind in ("output", "context"):
                     error = "context window exceeded" if kind == "context" else f"malformed response: {reason}"
