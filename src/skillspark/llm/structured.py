@@ -110,8 +110,8 @@ def _strict(node: Any) -> Any:
         return [_strict(v) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _strict(v) for k, v in node.items() if k not in _NOISE or k == "properties"}
-    if "properties" in out:
+    out = {k: _strict(v) for k, v in node.items() if k not in _NOISE and k != "properties"}
+    if "properties" in node:  # its keys are field names, not keywords: a field may be called "title"
         out["properties"] = {k: _strict(v) for k, v in node["properties"].items()}
         out["required"] = list(out["properties"])
         out["additionalProperties"] = False
@@ -134,7 +134,10 @@ def _at(schema: dict[str, Any], path: str) -> dict[str, Any]:
 
 def _without(node: Any, keys: tuple[str, ...]) -> Any:
     if isinstance(node, dict):
-        return {k: _without(v, keys) for k, v in node.items() if k not in keys or k == "properties"}
+        if "properties" in node:
+            return {k: ({n: _without(p, keys) for n, p in v.items()} if k == "properties" else _without(v, keys))
+                    for k, v in node.items() if k not in keys}
+        return {k: _without(v, keys) for k, v in node.items() if k not in keys}
     if isinstance(node, list):
         return [_without(v, keys) for v in node]
     return node
