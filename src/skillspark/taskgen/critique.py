@@ -59,11 +59,9 @@ def _syntax_issues(bp: TaskBlueprint) -> list[Issue]:
     for area, field in (("generator", "data_generator"), ("oracle", "oracle"), ("tests", "tests")):
         try:
             compile(getattr(bp, field), f"<{field}>", "exec")
-        except SyntaxError as exc:
-            issues.append(_error(area, f"{field} is not valid Python (line {exc.lineno}: {exc.msg}); "
-                                       "write a complete Python script"))
-        except ValueError as exc:  # NUL bytes in the source
-            issues.append(_error(area, f"{field} is not valid Python ({exc}); write a complete Python script"))
+        except SyntaxError as exc:  # also NUL bytes (no line number then)
+            where = f"line {exc.lineno}: " if exc.lineno else ""
+            issues.append(_error(area, f"{field} is not valid Python ({where}{exc.msg}); write a complete Python script"))
     return issues
 
 

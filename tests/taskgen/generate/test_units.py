@@ -97,6 +97,8 @@ def test_code_that_is_not_python_is_a_critique_error_not_a_parse_error():
     assert found[:2] == ["error: oracle is not valid Python (line 1: invalid syntax); write a complete Python script",
                          "error: tests is not valid Python (line 1: invalid syntax); write a complete Python script"]
     assert not any("assert nothing" in f for f in found)  # the AST checks wait for code that parses
+    assert messages(data_generator="x = 1\0")[0] == ("error: data_generator is not valid Python (source code string "
+                                                     "cannot contain null bytes); write a complete Python script")
 
 
 def test_good_blueprint_has_no_findings():
