@@ -83,6 +83,8 @@ def test_resume_restarts_the_recorded_command_with_resume(board):
     assert busy.status_code == 409  # still running
     client.post(f"/api/runs/{first['id']}/cancel", headers=AUTH_HEADER)
     client.app.state.board.launcher.processes[root / "ab"].wait(timeout=20)
+    client.app.state.board.expire_runs()
+    assert {r["id"]: r for r in client.get("/api/runs").json()}[first["id"]]["resumable"] is True
     (tmp / "argv.json").unlink()
     (root / "ab" / EVAL_CONFIG).write_text("{}")  # what the real eval writes first
     restarted = make_client([root], allow_launch=True)  # a new dashboard: the record, not memory, is what resumes
@@ -107,6 +109,7 @@ def test_resume_refuses_a_planted_launch_record(board):
                     "--env", "pwn:Env", "--condition", "none"])
     client.app.state.board.expire_runs()
     rid = run_id(root / "planted")
+    assert {r["id"]: r for r in client.get("/api/runs").json()}[rid]["resumable"] is False  # no Resume button
     response = client.post(f"/api/runs/{rid}/resume", headers=AUTH_HEADER)
     assert response.status_code == 409 and "not a launch record this dashboard signed" in response.json()["detail"]
     assert client.app.state.board.launcher.processes == {}

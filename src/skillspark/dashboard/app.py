@@ -21,7 +21,7 @@ from skillspark.dashboard.digest import clip_all
 from skillspark.dashboard.evalview import EvalReader
 from skillspark.dashboard.events import Event, int_cursor, pair_cursor, stream
 from skillspark.dashboard.jobs import JobReader, TrialRow
-from skillspark.dashboard.launch import LAUNCH_FILE, LaunchError, Launcher, LaunchRequest
+from skillspark.dashboard.launch import LaunchError, Launcher, LaunchRequest
 from skillspark.dashboard.runs import (
     RUNS_TTL_S,
     ExploreReader,
@@ -129,7 +129,7 @@ class Dashboard:
         reader = self.reader(run)
         alive = self.launcher.alive(run.path)
         base = {"id": run.id, "kind": run.kind, "name": run.name, "path": str(run.path), "launched": alive,
-                "resumable": not alive and (run.path / LAUNCH_FILE).is_file()}
+                "resumable": not alive and self.allow_launch and self.launcher.resumable(run.path)}
         if isinstance(reader, EvalReader):
             view = reader.view()
             return base | {"status": "running" if alive else reader.status(), "tasks": len(view["grid"]),

@@ -162,9 +162,9 @@ class Launcher:
             self.kinds[output] = request.kind
         return output, args, process.pid
 
-    def resume(self, output: Path) -> int:
-        """Start the run's recorded form again with --resume: only a record this user's dashboard signed,
-        for this very folder, rebuilt through the launch form's validation (never a recorded argv)."""
+    def signed_request(self, output: Path) -> LaunchRequest:
+        """The launch form recorded beside `output`, if this user's dashboard signed it for this very folder;
+        LaunchError(409) otherwise (a planted, edited or moved record)."""
         refused = LaunchError(409, f"{output / LAUNCH_FILE} is not a launch record this dashboard signed; resume "
                                    "the run with the command that started it plus --resume")
         try:
@@ -177,7 +177,19 @@ class Launcher:
             raise refused
         if self.argv(request)[0] != output:
             raise refused  # a signed record copied into another run's folder
-        return self.start(request, resume=True)[2]
+        return request
+
+    def resumable(self, output: Path) -> bool:
+        try:
+            self.signed_request(output)
+        except LaunchError:
+            return False
+        return True
+
+    def resume(self, output: Path) -> int:
+        """Start the run's recorded form again with --resume: only a signed record (`signed_request`),
+        rebuilt through the launch form's validation (never a recorded argv)."""
+        return self.start(self.signed_request(output), resume=True)[2]
 
     def cancel(self, output: Path) -> int:
         """SIGINT to the run's process group (the CLI then keeps every finished attempt); SIGTERM when repeated."""
