@@ -19,8 +19,9 @@ import asyncio
 import os
 import shlex
 import shutil
-import subprocess
+import tarfile
 import tempfile
+import threading
 from pathlib import Path
 
 from harbor.environments.base import BaseEnvironment, ExecResult
@@ -29,10 +30,12 @@ from harbor.models.task.config import NetworkMode, NetworkPolicy
 
 from skillspark.config import get_settings
 from skillspark.errors import UserError
+from skillspark.sandbox import wheelhouse
 from skillspark.sandbox.build import BuiltLayer, ensure_layer
 from skillspark.sandbox.dockerfile import unsupported
 from skillspark.sandbox.download import DownloadCaps, DownloadError, DownloadReport, copy_dir_out, copy_file_out
 from skillspark.sandbox.hostmask import system_layers
+from skillspark.sandbox.interpreters import requested_minor, system_minor
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.process import ProcessResult, SandboxInitError
@@ -78,6 +81,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self._storage: DiskStorage | None = None
         self._downloaded: set[Path] = set()  # host files our downloads wrote (a re-download may update them)
         self._verifying = False
+        self._verifier_env: dict[str, str] = {}  # pip's local wheels during verification (wheelhouse.py)
         super().__init__(environment_dir, environment_name, session_id, trial_paths, task_env_config, *args, **kwargs)
 
     @staticmethod
@@ -118,19 +122,34 @@ class LocalSandboxEnvironment(BaseEnvironment):
                 raise unsupported(str(self.environment_dir), f"a {mount.get('type')} mount")
             Path(mount["source"]).mkdir(parents=True, exist_ok=True)
             binds.append(Bind(Path(mount["source"]), str(mount["target"]), bool(mount.get("read_only"))))
+        binds += await asyncio.to_thread(self._verifier_wheels)
         self._state_dir = Path(tempfile.mkdtemp(prefix="skillspark-sbx-"))
         storage_mb = self.task_env_config.storage_mb or DEFAULT_STORAGE_MB
-        self._storage = await asyncio.to_thread(disk_storage, self._state_dir, storage_mb)
+        self._storage = await asyncio.to_thread(disk_storage, self._state_dir, storage_mb, self.cache_dir / "storage")
         plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, *system_layers(self.cache_dir, self.layer.meta.base_image)],
                          upper_dir=self._storage.mount_point if self._storage else None,
                          storage_mb=storage_mb, binds=binds)
         limits = Limits(cpus=self.task_env_config.cpus, memory_mb=self.task_env_config.memory_mb, pids_max=self.pids_max)
         try:
-            self._sandbox = await asyncio.to_thread(Sandbox, plan, limits, self.isolator)
+            online = self.task_env_config.network_mode != NetworkMode.NO_NETWORK
+            self._sandbox = await asyncio.to_thread(Sandbox, plan, limits, self.isolator, online)
         finally:
             if self._storage:
                 self._storage.release_host_mount()  # the sandbox holds its own mount of it now
         await self._upload_environment_dir_after_start()
+
+    def _verifier_wheels(self) -> list[Bind]:
+        """The local wheels of the verifier's `pip install` (wheelhouse.py), bound read-only; none if not made."""
+        tests_dir = self.environment_dir.parent / "tests"
+        if not tests_dir.is_dir() or self.layer is None:
+            return []
+        wanted = wheelhouse.verifier_requirements(tests_dir)
+        minor = requested_minor(self.layer.meta.base_image) or system_minor()
+        folder = wheelhouse.ensure_wheelhouse(wheelhouse.default_root(), minor, wanted) if minor else None
+        if folder is None:
+            return []
+        self._verifier_env = wheelhouse.verifier_pip_env(wanted)
+        return [Bind(folder, wheelhouse.WHEELS_MOUNT, read_only=True)]
 
     async def stop(self, delete: bool) -> None:
         if self._sandbox is not None:
@@ -139,8 +158,8 @@ class LocalSandboxEnvironment(BaseEnvironment):
         if self._storage is not None:
             self._storage.release_host_mount()
             self._storage = None
-        if self._state_dir is not None:
-            shutil.rmtree(self._state_dir, ignore_errors=True)
+        if self._state_dir is not None:  # mount points and the image: removed off the trial's path
+            threading.Thread(target=shutil.rmtree, args=(self._state_dir, True), name="sandbox-cleanup").start()
             self._state_dir = None
 
     async def _apply_network_policy(self, network_policy: NetworkPolicy) -> None:
@@ -164,8 +183,9 @@ class LocalSandboxEnvironment(BaseEnvironment):
     def _command_env(self, env: dict[str, str] | None) -> dict[str, str]:
         """Only what the task defines: never the host's environment (its secrets stay outside)."""
         meta_env = self.layer.meta.env if self.layer else {}
+        verifier_env = self._verifier_env if self._verifying else {}
         return {"PATH": DEFAULT_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm", **host_trust_env(),
-                **meta_env, **(self._merge_env(env) or {})}
+                **meta_env, **verifier_env, **(self._merge_env(env) or {})}
 
     def _user(self, user: str | int | None) -> str | None:
         resolved = self._resolve_user(user)
@@ -183,13 +203,13 @@ class LocalSandboxEnvironment(BaseEnvironment):
 
     async def run(self, inner: list[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
                   timeout_sec: float | None = None, user: str | int | None = None, stdin=None, stdout=None,
-                  max_output_bytes: int | None = None) -> ProcessResult:
+                  max_output_bytes: int | None = None, needs_network: bool = True) -> ProcessResult:
         """Run an argv inside the sandbox with the task's env, workdir, user and network."""
         try:
             return await self.sandbox.run(
                 inner, env=self._command_env(env), cwd=self._cwd(cwd), offline=self.offline, user=self._user(user),
                 timeout_sec=timeout_sec, stdin=stdin, stdout=stdout,
-                max_output_bytes=max_output_bytes or self.max_output_bytes,
+                max_output_bytes=max_output_bytes or self.max_output_bytes, needs_network=needs_network,
             )
         except SandboxInitError:
             kills = self.sandbox.limits.oom_kills()
@@ -211,7 +231,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
     # ---- file transfer (streamed as tar through the sandbox, so overlay semantics hold) ---------
 
     async def _checked(self, inner: list[str], what: str, stdin=None) -> ProcessResult:
-        result = await self.run(inner, cwd="/", user="root", stdin=stdin, max_output_bytes=None)
+        result = await self.run(inner, cwd="/", user="root", stdin=stdin, max_output_bytes=None, needs_network=False)
         if result.return_code != 0:
             raise RuntimeError(f"{what} failed (exit {result.return_code}): {result.stderr.strip()[-500:]}")
         return result
@@ -227,14 +247,14 @@ class LocalSandboxEnvironment(BaseEnvironment):
         if target_dir.rstrip("/") == _TESTS_DIR:
             self._verifying = True  # Harbor uploads the tests when verification starts
         q = shlex.quote(target_dir)
-        tar = subprocess.Popen(["tar", "-C", str(source_dir), "-cf", "-", "."], stdout=subprocess.PIPE)
+        read_fd, write_fd = os.pipe()
+        packing = asyncio.ensure_future(asyncio.to_thread(_tar_into, Path(source_dir), write_fd))
         try:
-            await self._checked(["/bin/sh", "-c", f"mkdir -p {q} && tar --no-same-owner -xf - -C {q}"],
-                                f"upload of {source_dir}", stdin=tar.stdout)
+            with open(read_fd, "rb") as stream:
+                await self._checked(["/bin/sh", "-c", f"mkdir -p {q} && tar --no-same-owner -xf - -C {q}"],
+                                    f"upload of {source_dir}", stdin=stream)
         finally:
-            if tar.stdout:
-                tar.stdout.close()
-            await asyncio.to_thread(tar.wait)
+            await packing
 
     async def download_file(self, source_path: str, target_path: Path | str) -> None:
         """Copy one sandbox file out, read by the host itself (download.py): capped, links refused."""
@@ -253,6 +273,15 @@ class LocalSandboxEnvironment(BaseEnvironment):
             raise RuntimeError(f"download of {source} failed: {exc.why}") from None
         finally:
             os.close(root)
+
+
+def _tar_into(source_dir: Path, write_fd: int) -> None:
+    """Stream a tar of a host dir into a pipe (in-process: no host `tar` per upload)."""
+    try:
+        with open(write_fd, "wb") as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
+            archive.add(source_dir, arcname=".")
+    except BrokenPipeError:  # the sandbox's tar stopped reading; its own error says why
+        pass
 
 
 def _as_bool(value: object) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import socket
 import subprocess
 from collections.abc import Callable
@@ -43,7 +42,7 @@ class MountPlan:
     """Everything the holder mounts: lower layers (top first), where uppers live, and binds.
 
     With `attach_dir` set (an idmapped sandbox), every host dir the plan names is attached under it
-    by the holder (see idmap.py), and the script reads them from there instead of the host path.
+    by the holder (see idmap.py), and the operations read them from there instead of the host path.
     """
 
     state_dir: Path  # host dir for mount points; empty on the host side
@@ -71,15 +70,16 @@ class MountPlan:
         index = [path for path, _ in self.host_dirs()].index(host_dir)
         return self.attach_dir / str(index)
 
-    def script(self) -> str:
+    def operations(self) -> list[list]:
+        """What the holder does in its namespace, in order, with its own syscalls (no process per step):
+        ["mkdir", path] and ["mount", source, target, fstype, flags, data]."""
         for path in [self.state_dir, *self.layers, *([self.upper_dir] if self.upper_dir else [])]:
             if any(ch in str(path) for ch in ",:\n"):
                 raise NamespaceError(f"path {path} contains ',' or ':' which overlayfs cannot take; use another cache dir")
-        q = shlex.quote
         upper = self._source(self.upper_dir) if self.upper_dir else self.state_dir / "upper"
-        lines = ["set -e", f"mkdir -p {q(str(upper))} {q(str(self.root))}"]
+        ops: list[list] = [["mkdir", str(upper)], ["mkdir", str(self.root)]]
         if self.upper_dir is None:
-            lines.append(f"mount -t tmpfs -o size={int(self.storage_mb)}m,mode=755 skillspark-upper {q(str(upper))}")
+            ops.append(["mount", "skillspark-upper", str(upper), "tmpfs", 0, f"size={int(self.storage_mb)}m,mode=755"])
         for name in [ROOT, *system_dirs()]:
             lowers = [str(self._source(layer) / name) for layer in self.layers]
             if name != ROOT:
@@ -87,14 +87,20 @@ class MountPlan:
             up, work = upper / "up" / name, upper / "work" / name
             target = self.root if name == ROOT else self.root / name
             options = f"lowerdir={':'.join(lowers)},upperdir={up},workdir={work},userxattr"
-            lines += [f"mkdir -p {q(str(up))} {q(str(work))}", f"mount -t overlay -o {q(options)} skillspark {q(str(target))}"]
+            ops += [["mkdir", str(up)], ["mkdir", str(work)], ["mount", "skillspark", str(target), "overlay", 0, options]]
         for bind in self.binds:
-            target = q(str(self.root) + bind.target)
-            lines += [f"mkdir -p {target}", f"mount --bind {q(str(self._source(bind.source)))} {target}"]
+            target = str(self.root) + bind.target
+            ops += [["mkdir", target], ["mount", str(self._source(bind.source)), target, None, MS_BIND, None]]
             if bind.read_only:
-                lines.append(f"mount -o remount,bind,ro {target}")
-        lines += self.extra_mounts
-        return "\n".join(lines)
+                ops.append(["remount-ro", target])
+        return ops
+
+    def script(self) -> str | None:
+        """Shell lines run after the operations (the fallback's /dev, a resolver bind); None when there are none."""
+        return "\n".join(["set -e", *self.extra_mounts]) if self.extra_mounts else None
+
+
+MS_BIND = 0x1000
 
 
 def _write_id_maps(pid: int, mapping: IdMapping) -> None:
@@ -131,14 +137,15 @@ class Holder:
         if self.mapping.idmapped:  # the holder, root of its namespace, must be able to mount in here
             plan.attach_dir = plan.state_dir / "host"
             os.chown(plan.state_dir, self.mapping.outside_uid, self.mapping.outside_gid)
-        script = plan.script() + '\nexec "$@"'
+        script = plan.script()
+        then = ["/bin/sh", "-c", script + '\nexec "$@"', "sh"] if script else []
         control, holder_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(2)]
         self.online, self.offline = (ours for ours, _ in pairs)
         theirs = [their.fileno() for _, their in pairs]
         self._log = open(plan.state_dir / "init.log", "w+b")
         argv = [HOST_PYTHON, "-I", "-S", "-c", HOLDER_SOURCE.read_text(), str(holder_end.fileno()),
-                "/bin/sh", "-c", script, "sh", *launcher, *map(str, theirs), ",".join(map(str, keep_caps))]
+                json.dumps(plan.operations()), *then, *launcher, *map(str, theirs), ",".join(map(str, keep_caps))]
         self._proc = subprocess.Popen(
             wrap(argv), stdin=subprocess.PIPE, stdout=self._log, stderr=self._log,
             pass_fds=[*theirs, holder_end.fileno()],
@@ -205,6 +212,14 @@ class Holder:
         """Host pid of the sandbox's init (the isolator's only child); looked up once, then checked."""
         if self._init_pid is not None and self.is_init(self._init_pid):
             return self._init_pid
+        try:  # the kernel's list of the holder's children (CONFIG_PROC_CHILDREN), else a scan of /proc
+            children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        for child in children:
+            if self.is_init(int(child)):
+                self._init_pid = int(child)
+                return self._init_pid
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit() and self.is_init(int(entry.name)):
                 self._init_pid = int(entry.name)

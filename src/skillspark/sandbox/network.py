@@ -17,6 +17,7 @@ import os
 import select
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from skillspark.sandbox.namespace import NamespaceError
@@ -49,10 +50,14 @@ def host_resolver_on_loopback(resolv_conf: Path = Path("/etc/resolv.conf")) -> b
 
 
 class OutboundNetwork:
-    """slirp4netns attached to the network namespace of `pid`; ends when closed or when we die."""
+    """slirp4netns attached to the network namespace of `pid`; ends when closed or when we die.
+
+    Started without waiting: `wait_ready` (before the first command that may use the network)
+    waits for slirp's ready signal, so its start overlaps the host's other work.
+    """
 
     def __init__(self, binary: str, pid: int):
-        ready_r, ready_w = os.pipe()
+        self._ready_r, ready_w = os.pipe()
         self._exit_r, self._exit_w = os.pipe()  # slirp4netns exits when our end closes (even on SIGKILL)
         self._proc = subprocess.Popen(
             [binary, "--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox",
@@ -62,13 +67,27 @@ class OutboundNetwork:
         )
         os.close(ready_w)
         os.close(self._exit_r)
+        self.ready = False
+        self._lock = threading.Lock()
+
+    def wait_ready(self) -> None:
+        """Block until slirp has configured the namespace (at once when it already has)."""
+        with self._lock:
+            self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        if self.ready:
+            return
+        fd, self._ready_r = self._ready_r, -1
         try:
-            ready = _read_with_timeout(ready_r, _READY_TIMEOUT_S)
+            answer = _read_with_timeout(fd, _READY_TIMEOUT_S) if fd >= 0 else b""
         finally:
-            os.close(ready_r)
-        if ready != b"1":
+            if fd >= 0:
+                os.close(fd)
+        if answer != b"1":
             self.close()
             raise NamespaceError(f"cannot give the sandbox its network: slirp4netns: {self._stderr_tail()}")
+        self.ready = True
 
     def _stderr_tail(self) -> str:
         try:
@@ -77,10 +96,17 @@ class OutboundNetwork:
             return "no answer"
         return (err or b"").decode(errors="replace").strip()[-300:] or f"exit {self._proc.returncode}"
 
-    def close(self) -> None:
+    def signal_exit(self) -> None:
+        """Tell slirp to exit (it watches the exit fd); `close` waits for it."""
         if self._exit_w >= 0:
             os.close(self._exit_w)
             self._exit_w = -1
+
+    def close(self) -> None:
+        if self._ready_r >= 0:
+            os.close(self._ready_r)
+            self._ready_r = -1
+        self.signal_exit()
         try:
             self._proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

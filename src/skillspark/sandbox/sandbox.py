@@ -9,6 +9,7 @@ container. If bwrap is missing, util-linux `unshare` gives the same namespaces w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -92,7 +93,9 @@ def choose_isolator(preferred: str = "auto") -> str:
 class Sandbox:
     """A running sandbox (filesystem, init, limits) and how commands run in it."""
 
-    def __init__(self, plan: MountPlan, limits: Limits, isolator: str = "auto"):
+    def __init__(self, plan: MountPlan, limits: Limits, isolator: str = "auto", network: bool = True):
+        """`network`: the task allows the network, so slirp starts with the sandbox; otherwise only
+        when an online command first needs it (the namespace is the sandbox's own either way)."""
         self.isolator = choose_isolator(isolator)
         unshare = find_tool("unshare")
         self._nsenter = find_tool("nsenter")
@@ -120,14 +123,20 @@ class Sandbox:
             self.limits.close()
             raise
         self.network: OutboundNetwork | None = None
-        if slirp:
+        self._slirp = slirp
+        if slirp and network:  # started now, waited for only by the first command that may use it
             try:
-                self.network = OutboundNetwork(slirp, self.holder.init_pid())
+                self._network()
             except Exception:
                 self.holder.close()
                 self.limits.close()
                 raise
         self.channels = {False: InitChannel(self.holder.online), True: InitChannel(self.holder.offline)}
+
+    def _network(self) -> OutboundNetwork | None:
+        if self.network is None and self._slirp:
+            self.network = OutboundNetwork(self._slirp, self.holder.init_pid())
+        return self.network
 
     @staticmethod
     def _as_user(inner: list[str], user: str | None) -> list[str]:
@@ -141,6 +150,8 @@ class Sandbox:
         Used by `skillspark sandbox shell`: a TTY needs the caller's session, which a command that
         init forks cannot have, so this one path still joins with `nsenter` (its speed does not matter).
         """
+        if not offline and (network := self._network()) is not None:
+            network.wait_ready()
         pid = self.holder.init_pid()
         net = [f"--net=/proc/{pid}/fd/{self.holder.offline_fd}" if offline else "--net"]
         caps = ",".join(f"+{name}" for name in COMMAND_CAPS)
@@ -162,8 +173,14 @@ class Sandbox:
         max_output_bytes: int = 1_000_000,
         stdin: IO[bytes] | int | None = None,
         stdout: IO[bytes] | int | None = None,
+        needs_network: bool = True,
     ) -> ProcessResult:
-        """Run argv inside; `stdout` given: written there directly instead of captured."""
+        """Run argv inside; `stdout` given: written there directly instead of captured.
+
+        `needs_network=False` (the host's own file uploads) does not wait for the network's start.
+        """
+        if not offline and needs_network and (network := self._network()) is not None and not network.ready:
+            await asyncio.to_thread(network.wait_ready)
         request = {"argv": self._as_user(inner, user), "env": env, "cwd": cwd}
         return await run_in_init(self.channels[offline], request, timeout_sec=timeout_sec,
                                  max_output_bytes=max_output_bytes, stdin=stdin, stdout=stdout)
@@ -182,7 +199,12 @@ class Sandbox:
         return fd
 
     def close(self) -> None:
-        """End init (which takes every process of the sandbox with it), drop the filesystem and cgroups."""
+        """End init (which takes every process of the sandbox with it), drop the filesystem and cgroups.
+
+        slirp is told to exit first, so it and the sandbox wind down at the same time.
+        """
+        if self.network is not None:
+            self.network.signal_exit()
         self.holder.close()
         if self.network is not None:
             self.network.close()
