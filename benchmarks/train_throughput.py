@@ -1,20 +1,27 @@
-"""Training throughput: our update step vs TRL's GRPOTrainer on the same model, batch and lengths.
+"""Training throughput: our GRPO update vs TRL's GRPOTrainer, on the same model and batch, equal maths first.
 
-Protocol (research/training.md): both sides load the same safetensors folder through `load_policy` (fp32,
-sdpa), torch uses 2 threads (fewer when the cores are busy; `--threads`), single-turn prompts (text-game
-turn prompts in SmolLM2's chat template), a constant reward, B prompts × G completions per step, every completion exactly `--completion`
-tokens (end-of-text suppressed), no KL (beta = 0), one optimizer step per generation (num_iterations = 1),
-token-mean loss (TRL's `dapo` = ours), no entropy term, max grad norm 1, AdamW (torch) at lr 1e-6, no
-gradient checkpointing, no bf16, no logging. The steps interleave: after each TRL step our side generates
-the same shape and runs a GRPO update and an SDAR update (the teacher scoring with a skill prepended).
-The first round is a warm-up and is dropped; figures are medians of the others.
+Protocol (research/training.md, issue 18): both sides load the same safetensors folder (`train prepare-model`)
+through `load_policy` (fp32, sdpa); torch uses `--threads` threads; B prompts × G completions per step,
+every completion exactly `--completion` tokens (end-of-text suppressed); rewards are not constant (a
+function of the completion's text, so advantages are not all zero); no KL (TRL beta 0, ours kl_coef 0), no
+entropy term, one optimizer step per batch (TRL num_iterations 1; ours ppo_mini_batch ≥ batch), token-mean
+loss (TRL `dapo` = ours), max grad norm 1, torch AdamW at lr 1e-6, no gradient checkpointing, no bf16.
 
-Update phase = a step minus its generation (TRL: `training_step` + optimizer step minus
-`_generate_and_score_completions`; ours: `update_step`). Tokens/s count completion tokens, the ones
-trained on (every sequence has the same prompt on both sides, so the ratio is the same counted either way).
+Before any timing, the loss and the gradient norm of both sides are computed on one TRL-generated batch
+and must agree (`check_parity`): our side gets TRL's prompts, completions and advantages (each sample its
+own group: a singleton keeps its reward, as in the reference, so TRL's advantages pass through unchanged).
+The log-prob paths are pinned: TRL 1.16 always scores through its fused, tiled LM head
+(`add_fused_lm_head`); ours takes the response window's full logits and a log-softmax.
 
-    uv sync --group bench   # TRL: a benchmark-only dependency
-    uv run --frozen python benchmarks/train_throughput.py [--model tiny-random|local/smollm2|PATH] [--steps 5]
+TRL's side runs TRL's own code (`_generate_and_score_completions`, `compute_loss`), driven step by step as
+the Trainer's inner loop does (backward, clip, AdamW step), so that both sides are timed by the same clock.
+Runs interleave (TRL step, our step, ...); the first round is a warm-up; figures are min/median/max of the
+others. Phases: generation; forward (forwards with gradient); backward; optimizer (AdamW's step). Peak
+memory: the largest RSS above the pre-step level, sampled every 5 ms. The update's FLOP rate is compared
+with the machine's fp32 matmul rate measured by a micro-benchmark in the same run.
+
+    uv sync --all-extras --group bench   # TRL: a benchmark-only dependency
+    uv run --frozen python benchmarks/train_throughput.py [--model local/smollm2] [--prompts 8 --group-size 4 --completion 128]
 """
 
 from __future__ import annotations
@@ -25,200 +32,293 @@ import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-TARGET_RATIO = 1.2
 PROTOCOL_THREADS = 2
 OBJECTIVE = "Find the golden key and unlock the chest in the cellar."
 ADMISSIBLE = ["go north", "go south", "open door", "take key", "look", "inventory"]
-SKILL = (
-    "# Text-game exploration\n"
-    "1. Read the objective and list the objects it names.\n"
-    "2. Prefer 'take' on every named object you see before moving on; 'look' after entering a room.\n"
-    "3. Doors: 'open door' before 'go'; a locked door needs the key named in the objective.\n"
-    "4. Never repeat an action that produced no change twice in a row; try an unexplored exit instead.\n"
-    "5. Answer with exactly one admissible action.\n"
-)
+PHASES = ("generation", "forward", "backward", "optimizer", "update")
+INSTALL_TRL = "uv sync --all-extras --group bench"
 
 
-def build_prompts(tokenizer, count: int) -> tuple[list[list[int]], list[list[int]]]:
-    """`count` student turn prompts (different rooms) and the same prompts with the skill prepended."""
+def build_prompts(tokenizer, count: int) -> list[list[int]]:
+    """`count` distinct student turn prompts (different rooms), in SmolLM2's chat template."""
     from skillspark.train.prompts import build_turn_prompt
 
-    students, teachers = [], []
-    for index in range(count):
-        prompt = build_turn_prompt(
-            tokenizer,
-            objective=OBJECTIVE,
-            history=[],
+    return [
+        build_turn_prompt(
+            tokenizer, objective=OBJECTIVE, history=[], admissible=ADMISSIBLE, history_turns=0, skill=None, max_prompt_tokens=4096,
             observation=f"You are in room {index + 1}. It is dusty; an old door leads north and a key lies on the floor.",
-            admissible=ADMISSIBLE,
-            history_turns=0,
-            skill=SKILL,
-            max_prompt_tokens=4096,
-        )
-        students.append(prompt.student_ids)
-        teachers.append(prompt.teacher_ids)
-    return students, teachers
+        ).student_ids
+        for index in range(count)
+    ]
 
 
-class Ours:
-    """Our side: batched left-padded generation, then `update.update_step` for GRPO and for SDAR."""
-
-    def __init__(self, path: Path, args) -> None:
-        import torch
-
-        from skillspark.train.algorithms import AlgoConfig
-        from skillspark.train.model import load_policy
-
-        self.model, self.tokenizer = load_policy(path, device="cpu", seed=args.seed)
-        self.prompts, self.teacher_prompts = build_prompts(self.tokenizer, args.prompts)
-        self.args = args
-        sequences = args.prompts * args.group_size
-        self.grpo = AlgoConfig(algo="grpo", entropy_coef=0.0, micro_batch_size=sequences)
-        self.sdar = AlgoConfig(algo="sdar", entropy_coef=0.0, micro_batch_size=sequences)
-        self.optimizer = torch.optim.AdamW([p for p in self.model.parameters() if p.requires_grad], lr=1e-6, weight_decay=0.0)
-        self.rounds: list[dict[str, float]] = []
-
-    def generate(self) -> list[list[int]]:
-        import torch
-        from transformers import GenerationConfig
-
-        prompts = [p for p in self.prompts for _ in range(self.args.group_size)]
-        width = max(len(p) for p in prompts)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
-        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
-        length = self.args.completion
-        config = GenerationConfig(max_new_tokens=length, min_new_tokens=length, do_sample=True, temperature=1.0,
-                                  top_k=None, top_p=None, pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id)
-        with torch.no_grad():
-            output = self.model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=config)
-        return output[:, width:].tolist()
-
-    def round(self) -> None:
-        from skillspark.train.batch import TurnSample
-        from skillspark.train.update import update_step
-
-        started = time.perf_counter()
-        completions = self.generate()
-        generation_s = time.perf_counter() - started
-        g = self.args.group_size
-        samples = [
-            TurnSample(self.prompts[i // g], completion, 1.0, f"prompt-{i // g}", f"prompt-{i // g}/{i % g}", self.teacher_prompts[i // g])
-            for i, completion in enumerate(completions)
-        ]
-        pad = self.tokenizer.pad_token_id
-        started = time.perf_counter()
-        update_step(self.model, self.optimizer, samples, self.grpo, pad_id=pad)
-        grpo_s = time.perf_counter() - started
-        started = time.perf_counter()
-        stats = update_step(self.model, self.optimizer, samples, self.sdar, pad_id=pad)
-        sdar_s = time.perf_counter() - started
-        self.rounds.append({
-            "tokens": float(sum(len(c) for c in completions)),
-            "generation_s": generation_s,
-            "update_s": grpo_s,
-            "sdar_update_s": sdar_s,
-            "teacher_s": stats["teacher_forward_s"],
-        })
-        print(f"round {len(self.rounds) - 1}: ours generation {generation_s:.2f} s, GRPO update {grpo_s:.2f} s, "
-              f"SDAR update {sdar_s:.2f} s", file=sys.stderr, flush=True)
+def text_reward(text: str) -> float:
+    """A deterministic, non-constant reward of a completion's text (its length modulo 13, scaled to [0, 1])."""
+    return (len(text) % 13) / 12
 
 
-def trl_trainer(path: Path, prompts_text: list[str], args, after_step, output_dir: str):
-    """TRL's GRPOTrainer set to the protocol, timing its generation phase and whole steps."""
+def parity_samples(batch: dict):
+    """TRL's generated batch as our turn samples: TRL's prompt and completion tokens (padding dropped) and
+    TRL's advantage as each sample's reward in a group of its own (a singleton keeps its reward)."""
+    from skillspark.train.batch import TurnSample
+
+    samples = []
+    for row in range(batch["prompt_ids"].shape[0]):
+        prompt = batch["prompt_ids"][row][batch["prompt_mask"][row].bool()].tolist()
+        completion = batch["completion_ids"][row][batch["completion_mask"][row].bool()].tolist()
+        samples.append(TurnSample(prompt, completion, float(batch["advantages"][row]), f"row-{row}", f"row-{row}"))
+    return samples
+
+
+def grpo_config(sequences: int):
+    """Our side of the protocol: GRPO, no KL, no entropy, one optimizer step over the whole batch."""
+    from skillspark.train.algorithms import AlgoConfig
+
+    return AlgoConfig(algo="grpo", entropy_coef=0.0, kl_coef=0.0, micro_batch_size=sequences, ppo_mini_batch=sequences, max_grad_norm=1.0)
+
+
+def ours_loss_and_grad_norm(model, samples, pad_id: int) -> tuple[float, float]:
+    """Our update's loss and pre-clip gradient norm on `samples`, the weights left unchanged (SGD at lr 0)."""
+    import torch
+
+    from skillspark.train.update import update_step
+
+    stats = update_step(model, torch.optim.SGD(model.parameters(), lr=0.0), samples, grpo_config(len(samples)), pad_id=pad_id)
+    return stats["loss"], stats["grad_norm"]
+
+
+def trl_loss_and_grad_norm(trainer, batch: dict) -> tuple[float, float]:
+    """TRL's loss on its own batch and the gradient norm it produces; the gradients are then dropped."""
+    import torch
+
+    model = trainer.model
+    model.train()
+    loss = trainer.compute_loss(model, batch)
+    loss.backward()
+    norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+    model.zero_grad(set_to_none=True)
+    return loss.item(), float(norm)
+
+
+def check_parity(ours_model, trainer, batch: dict, pad_id: int, rel: float = 1e-4) -> dict[str, float]:
+    """Both sides' loss and gradient norm on the same batch; SystemExit when they differ beyond `rel`."""
+    ours_loss, ours_norm = ours_loss_and_grad_norm(ours_model, parity_samples(batch), pad_id)
+    trl_loss, trl_norm = trl_loss_and_grad_norm(trainer, batch)
+    figures = {"ours_loss": ours_loss, "trl_loss": trl_loss, "ours_grad_norm": ours_norm, "trl_grad_norm": trl_norm}
+    if abs(ours_loss - trl_loss) > rel * max(1.0, abs(trl_loss)) or abs(ours_norm - trl_norm) > rel * max(1e-3, trl_norm):
+        raise SystemExit(f"the two sides do not compute the same update: {figures}; no timing is meaningful")
+    return figures
+
+
+def make_trl_trainer(path: Path, prompt_texts: list[str], args, output_dir: str):
+    """TRL's GRPOTrainer set to the protocol (its generation and loss; we drive the steps)."""
     import torch
     from datasets import Dataset
-    from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from skillspark.train.model import load_policy
 
     model, tokenizer = load_policy(path, device="cpu", seed=args.seed)
     config = GRPOConfig(
-        output_dir=output_dir,
-        per_device_train_batch_size=args.prompts * args.group_size,
-        num_generations=args.group_size,
-        steps_per_generation=1,
-        gradient_accumulation_steps=1,
-        num_iterations=1,
-        max_completion_length=args.completion,
-        generation_kwargs={"min_new_tokens": args.completion},
-        temperature=1.0,
-        top_k=0,
-        top_p=1.0,
-        beta=0.0,
-        loss_type="dapo",
-        mask_truncated_completions=False,
-        learning_rate=1e-6,
-        weight_decay=0.0,
-        max_grad_norm=1.0,
-        optim="adamw_torch",
-        gradient_checkpointing=False,
-        bf16=False,
-        fp16=False,
-        use_cpu=not torch.cuda.is_available(),
-        max_steps=args.steps + 1,
-        shuffle_dataset=False,
-        logging_strategy="no",
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        log_completions=False,
-        dataloader_num_workers=0,
-        seed=args.seed,
+        output_dir=output_dir, per_device_train_batch_size=args.prompts * args.group_size, num_generations=args.group_size,
+        steps_per_generation=1, gradient_accumulation_steps=1, num_iterations=1, max_completion_length=args.completion,
+        generation_kwargs={"min_new_tokens": args.completion}, temperature=1.0, top_k=0, top_p=1.0, beta=0.0,
+        loss_type="dapo", mask_truncated_completions=False, learning_rate=1e-6, weight_decay=0.0, max_grad_norm=1.0,
+        optim="adamw_torch", bf16=False, fp16=False, use_cpu=not torch.cuda.is_available(),
+        logging_strategy="no", save_strategy="no", report_to="none", disable_tqdm=True, log_completions=False,
+        dataloader_num_workers=0, seed=args.seed,
     )
-    rounds: list[dict[str, float]] = []
     trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=lambda completions, **_: [1.0] * len(completions),
-        args=config,
-        train_dataset=Dataset.from_dict({"prompt": prompts_text}),
-        processing_class=tokenizer,
+        model=model, args=config, processing_class=tokenizer, train_dataset=Dataset.from_dict({"prompt": prompt_texts}),
+        reward_funcs=lambda completions, **_: [text_reward(c) for c in completions],
     )
-    generate = trainer._generate_and_score_completions
-    current: dict[str, float] = {}
+    trainer.create_optimizer()
+    trainer.current_gradient_accumulation_steps = 1  # what Trainer's loop sets before each step
+    return trainer
 
-    def timed_generate(inputs):
+
+class PhaseClock:
+    """Seconds per phase of one side's step, from hooks: forwards with gradient, Tensor.backward, optimizer.step."""
+
+    def __init__(self, model, optimizer) -> None:
+        import torch
+
+        self.seconds: dict[str, float] = {}
+        self.model, self.optimizer, self.torch = model, optimizer, torch
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+
+    @contextmanager
+    def phase(self, name: str):
         started = time.perf_counter()
-        output = generate(inputs)
-        current["generation_s"] = time.perf_counter() - started
-        current["tokens"] = float(output["completion_mask"].sum())
-        return output
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - started)
 
-    trainer._generate_and_score_completions = timed_generate
+    @contextmanager
+    def hooks(self):
+        torch, starts = self.torch, []
+        pre = self.model.register_forward_pre_hook(lambda *_: starts.append(time.perf_counter()) if torch.is_grad_enabled() else None)
+        post = self.model.register_forward_hook(lambda *_: self.add("forward", time.perf_counter() - starts.pop()) if torch.is_grad_enabled() else None)
+        backward, step = torch.Tensor.backward, self.optimizer.step
 
-    class Interleave(TrainerCallback):
-        def on_step_begin(self, *_, **__):
-            current.clear()
-            current["started"] = time.perf_counter()
+        def timed_backward(tensor, *a, **k):
+            with self.phase("backward"):
+                return backward(tensor, *a, **k)
 
-        def on_step_end(self, *_, **__):
-            step_s = time.perf_counter() - current.pop("started")
-            rounds.append(current | {"update_s": step_s - current["generation_s"]})
-            print(f"round {len(rounds) - 1}: TRL generation {current['generation_s']:.2f} s, "
-                  f"update {step_s - current['generation_s']:.2f} s", file=sys.stderr, flush=True)
-            after_step()
+        def timed_step(*a, **k):
+            with self.phase("optimizer"):
+                return step(*a, **k)
 
-    trainer.add_callback(Interleave())
-    return trainer, rounds
+        torch.Tensor.backward, self.optimizer.step = timed_backward, timed_step
+        try:
+            yield
+        finally:
+            torch.Tensor.backward, self.optimizer.step = backward, step
+            pre.remove()
+            post.remove()
 
 
-def median(rounds: list[dict[str, float]], key: str) -> float:
-    return statistics.median(r[key] for r in rounds[1:])  # round 0 is the warm-up
+@contextmanager
+def peak_rss(into: dict):
+    """The largest resident set size above the level at entry, sampled every 5 ms, into into['peak_mb']."""
+    import psutil
+
+    process, stop = psutil.Process(), threading.Event()
+    base = peak = process.memory_info().rss
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(0.005):
+            peak = max(peak, process.memory_info().rss)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        into["peak_mb"] = (max(peak, process.memory_info().rss) - base) / 2**20
+
+
+class Ours:
+    """Our side: fixed-length batched generation, then `update.update_step` (GRPO, one optimizer step)."""
+
+    def __init__(self, path: Path, args) -> None:
+        import torch
+
+        from skillspark.train.model import load_policy
+
+        self.model, self.tokenizer = load_policy(path, device="cpu", seed=args.seed)
+        self.prompts, self.args = build_prompts(self.tokenizer, args.prompts), args
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=1e-6, weight_decay=0.0)
+        self.cfg = grpo_config(args.prompts * args.group_size)
+
+    def generate(self) -> list[list[int]]:
+        import torch
+        from transformers import GenerationConfig
+
+        prompts = [p for p in self.prompts for _ in range(self.args.group_size)]
+        width, pad = max(len(p) for p in prompts), self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        length = self.args.completion
+        config = GenerationConfig(max_new_tokens=length, min_new_tokens=length, do_sample=True, temperature=1.0, top_k=None,
+                                  top_p=None, pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id)
+        with torch.no_grad():
+            output = self.model.generate(input_ids=input_ids, attention_mask=attention_mask, generation_config=config)
+        return output[:, width:].tolist()
+
+    def step(self) -> dict[str, float]:
+        from skillspark.train.batch import TurnSample
+        from skillspark.train.update import update_step
+
+        clock, memory, g = PhaseClock(self.model, self.optimizer), {}, self.args.group_size
+        with peak_rss(memory):
+            with clock.phase("generation"):
+                completions = self.generate()
+            samples = [
+                TurnSample(self.prompts[i // g], c, text_reward(self.tokenizer.decode(c, skip_special_tokens=True)), f"p{i // g}", f"p{i // g}/{i}")
+                for i, c in enumerate(completions)
+            ]
+            with clock.hooks(), clock.phase("update"):
+                update_step(self.model, self.optimizer, samples, self.cfg, pad_id=self.tokenizer.pad_token_id)
+        padded = max(len(s.prompt_ids) + len(s.response_ids) for s in samples)
+        return clock.seconds | memory | {"sequence_tokens": float(padded * len(samples)), "rewards": len({s.reward for s in samples})}
+
+
+class Trl:
+    """TRL's side: its generation-and-scoring, then its loss, backward, clip and AdamW step."""
+
+    def __init__(self, trainer, prompt_texts: list[str], args) -> None:
+        self.trainer, self.args = trainer, args
+        self.rows = [{"prompt": text} for text in prompt_texts for _ in range(args.group_size)]
+
+    def step(self) -> dict[str, float]:
+        import torch
+
+        trainer = self.trainer
+        clock, memory = PhaseClock(trainer.model, trainer.optimizer), {}
+        with peak_rss(memory):
+            with clock.phase("generation"):
+                batch = trainer._generate_and_score_completions(self.rows)
+            with clock.hooks(), clock.phase("update"):
+                trainer.model.train()
+                loss = trainer.compute_loss(trainer.model, batch)
+                trainer.accelerator.backward(loss)
+                torch.nn.utils.clip_grad_norm_(trainer.model.parameters(), trainer.args.max_grad_norm)
+                trainer.optimizer.step()
+                trainer.optimizer.zero_grad(set_to_none=True)
+        tokens = float(batch["prompt_ids"].numel() + batch["completion_ids"].numel())
+        return clock.seconds | memory | {"sequence_tokens": tokens, "rewards": len(set(batch["advantages"].tolist()))}
+
+
+def matmul_gflops(size: int = 1024, repeats: int = 8) -> float:
+    """The machine's fp32 matmul rate now: the best of `repeats` size×size products (2·n³ FLOP each)."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best / 1e9
+
+
+def update_flops(model, sequence_tokens: float, kept_tokens: float, sequences: int, length: float) -> float:
+    """FLOPs of one forward + backward (3× the forward): 2·N_body per token, the LM head on the kept
+    positions only, attention 4·L·S²·d per sequence (sdpa with a padding mask computes the full square)."""
+    config = model.config
+    embedding = model.get_input_embeddings().weight.numel()
+    body = sum(p.numel() for p in model.parameters()) - embedding
+    forward = 2 * body * sequence_tokens + 2 * embedding * kept_tokens
+    forward += 4 * config.num_hidden_layers * sequences * length**2 * config.hidden_size
+    return 3 * forward
+
+
+def spread(rounds: list[dict[str, float]], key: str) -> tuple[float, float, float]:
+    values = [r.get(key, 0.0) for r in rounds]
+    return min(values), statistics.median(values), max(values)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny-random", help="tiny-random | local/smollm2 | a local HF folder")
-    parser.add_argument("--prompts", type=int, default=2, help="B: distinct prompts per step")
-    parser.add_argument("--group-size", type=int, default=2, help="G: completions per prompt")
-    parser.add_argument("--completion", type=int, default=16, help="tokens per completion (fixed)")
-    parser.add_argument("--steps", type=int, default=5, help="measured steps per side, after one warm-up")
-    parser.add_argument("--threads", type=int, default=None,
-                        help=f"torch threads (default: {PROTOCOL_THREADS}, fewer when cores are busy)")
+    parser.add_argument("--model", default="local/smollm2", help="local/smollm2 (default) | tiny-random | a local HF folder")
+    parser.add_argument("--prompts", type=int, default=8, help="B: distinct prompts per step")
+    parser.add_argument("--group-size", type=int, default=4, help="G: completions per prompt")
+    parser.add_argument("--completion", type=int, default=128, help="tokens per completion (fixed)")
+    parser.add_argument("--runs", type=int, default=5, help="measured steps per side, after one warm-up")
+    parser.add_argument("--threads", type=int, default=PROTOCOL_THREADS, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -228,57 +328,61 @@ def main() -> None:
     try:
         import trl
     except ImportError:
-        raise SystemExit("TRL is missing: it is the baseline of this benchmark; run `uv sync --group bench` first") from None
-    from skillspark.llm.local_server import default_threads
+        raise SystemExit(f"error: TRL is missing (it is this benchmark's baseline); install it with: {INSTALL_TRL}") from None
     from skillspark.train.model import resolve_model
 
     transformers.utils.logging.disable_progress_bar()
-    # torch's OpenMP threads spin while they wait for each other: on a 2-core box at load 10, 2 threads
-    # generated 5-16x slower than 1 (measured), so by default only idle cores are used, as llama.cpp's are
-    args.threads = args.threads or min(PROTOCOL_THREADS, default_threads())
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     path = resolve_model(args.model)
-    ours = Ours(path, args)
-    tokenizer, students, teachers = ours.tokenizer, ours.prompts, ours.teacher_prompts
-    texts = [tokenizer.decode(ids) for ids in students]
-    if [tokenizer.encode(t, add_special_tokens=False) for t in texts] != students:
-        raise SystemExit("the prompt texts TRL gets do not re-encode to our prompt ids; the sides would differ")
-    load_at_start = os.getloadavg()[0]
-
+    load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as output_dir:
-        trainer, trl_rounds = trl_trainer(path, texts, args, ours.round, output_dir)
-        trainer.train()
+        ours = Ours(path, args)
+        prompts = ours.prompts
+        texts = [ours.tokenizer.decode(ids) for ids in prompts]
+        if [ours.tokenizer.encode(t, add_special_tokens=False) for t in texts] != prompts:
+            raise SystemExit("the prompt texts TRL gets do not re-encode to our prompt ids; the sides would differ")
+        trainer = make_trl_trainer(path, texts, args, output_dir)
+        side = Trl(trainer, texts, args)
+        parity = check_parity(ours.model, trainer, trainer._generate_and_score_completions(side.rows), ours.tokenizer.pad_token_id)
+        print(f"parity: loss ours {parity['ours_loss']:.6f} TRL {parity['trl_loss']:.6f}; grad norm ours "
+              f"{parity['ours_grad_norm']:.6f} TRL {parity['trl_grad_norm']:.6f}", flush=True)
+        peak = matmul_gflops()
+        rounds: dict[str, list[dict[str, float]]] = {"TRL": [], "ours": []}
+        for index in range(args.runs + 1):
+            for name, runner in (("TRL", side), ("ours", ours)):
+                result = runner.step()
+                rounds[name].append(result)
+                print(f"round {index} {name}: " + ", ".join(f"{k} {result.get(k, 0.0):.2f} s" for k in PHASES), file=sys.stderr, flush=True)
+        peak = max(peak, matmul_gflops())
+    load_at_end = os.getloadavg()
 
-    load = f"{load_at_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
-    sequences = args.prompts * args.group_size
+    sequences, completion_tokens = args.prompts * args.group_size, args.prompts * args.group_size * args.completion
     params = sum(p.numel() for p in ours.model.parameters())
-    prompt_tokens = statistics.mean(len(p) for p in students)
-    skill_tokens = statistics.mean(len(t) - len(s) for s, t in zip(students, teachers))
-    print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
-          f"({args.threads} threads), transformers {transformers.__version__}, TRL {trl.__version__}, load average {load}")
-    print(f"model: {args.model} ({params / 1e6:.1f} M parameters, fp32, sdpa) from {path}")
-    print(f"batch: {args.prompts} prompts x {args.group_size} = {sequences} sequences, prompt {prompt_tokens:.0f} tokens, "
-          f"completion {args.completion} tokens (fixed); teacher prompt +{skill_tokens:.0f} skill tokens; "
-          f"median of {len(ours.rounds) - 1} interleaved steps after 1 warm-up")
-    tokens = {side: {r["tokens"] for r in rounds} for side, rounds in (("ours", ours.rounds), ("TRL", trl_rounds))}
-    if tokens["ours"] != tokens["TRL"] or len(tokens["ours"]) != 1:
-        print(f"WARNING: completion tokens per step differ: {tokens}")
-    completion_tokens = sequences * args.completion
-
-    ours_update = completion_tokens / median(ours.rounds, "update_s")
-    trl_update = completion_tokens / median(trl_rounds, "update_s")
-    ratio = ours_update / trl_update
-    verdict = "PASS" if ratio >= TARGET_RATIO else "BELOW TARGET"
-    print(f"update phase: ours {ours_update:.1f} tok/s ({median(ours.rounds, 'update_s'):.2f} s/step), "
-          f"TRL GRPOTrainer {trl_update:.1f} tok/s ({median(trl_rounds, 'update_s'):.2f} s/step): "
-          f"{ratio:.2f}x [target >= {TARGET_RATIO}x: {verdict}]")
-    print(f"generation: ours {completion_tokens / median(ours.rounds, 'generation_s'):.1f} tok/s "
-          f"({median(ours.rounds, 'generation_s'):.2f} s/step), TRL {completion_tokens / median(trl_rounds, 'generation_s'):.1f} tok/s "
-          f"({median(trl_rounds, 'generation_s'):.2f} s/step)")
-    grpo_s, sdar_s, teacher_s = (median(ours.rounds, k) for k in ("update_s", "sdar_update_s", "teacher_s"))
-    print(f"SDAR: update {sdar_s:.2f} s/step vs GRPO {grpo_s:.2f} s/step (+{(sdar_s / grpo_s - 1) * 100:.0f}%); "
-          f"teacher forward {teacher_s:.2f} s/step ({teacher_s / grpo_s * 100:.0f}% of a GRPO update)")
+    print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} ({args.threads} threads), "
+          f"transformers {transformers.__version__}, TRL {trl.__version__}; load average {load_at_start[0]:.1f} at start, {load_at_end[0]:.1f} at end")
+    print(f"model: {args.model} ({params / 1e6:.1f} M parameters, fp32, sdpa); batch: {args.prompts} prompts x {args.group_size} = "
+          f"{sequences} sequences, prompt {statistics.mean(len(p) for p in prompts):.0f} tokens, completion {args.completion} tokens (fixed); "
+          f"{args.runs} interleaved runs after 1 warm-up; distinct rewards per batch: ours {rounds['ours'][-1]['rewards']}, TRL {rounds['TRL'][-1]['rewards']}")
+    print(f"fp32 matmul peak (1024², best of 8, this run): {peak:.1f} GFLOP/s")
+    print("| side | phase | min s | median s | max s |")
+    print("|---|---|---|---|---|")
+    for name, measured in rounds.items():
+        for phase in PHASES:
+            low, mid, high = spread(measured[1:], phase)
+            print(f"| {name} | {phase} | {low:.2f} | {mid:.2f} | {high:.2f} |")
+    for name, measured in rounds.items():
+        kept = measured[1:]
+        update = statistics.median(r["update"] for r in kept)
+        compute = statistics.median(r.get("forward", 0.0) + r.get("backward", 0.0) for r in kept)
+        length = statistics.median(r["sequence_tokens"] for r in kept) / sequences
+        flops = update_flops(ours.model, length * sequences, completion_tokens, sequences, length)
+        print(f"{name}: update {completion_tokens / update:.1f} completion tok/s (median {update:.2f} s/step), generation "
+              f"{completion_tokens / statistics.median(r['generation'] for r in kept):.1f} tok/s; peak RSS above the step's start "
+              f"{statistics.median(r['peak_mb'] for r in kept):.0f} MB (median); forward+backward {flops / compute / 1e9:.1f} GFLOP/s "
+              f"= {flops / compute / 1e9 / peak:.0%} of the matmul peak")
+    ratio = statistics.median(r["update"] for r in rounds["TRL"][1:]) / statistics.median(r["update"] for r in rounds["ours"][1:])
+    print(f"update phase: ours is {ratio:.2f}x TRL's speed (median over median)")
 
 
 if __name__ == "__main__":

@@ -71,14 +71,24 @@ def test_the_teacher_prompt_holds_the_skill_and_the_student_prompt_does_not(tiny
     assert _prompt(tokenizer, None).teacher_ids is None
 
 
-def test_history_is_shortened_before_the_skill_is_touched_and_a_skill_too_long_is_an_error(tiny):
+def test_the_teacher_prompt_is_left_truncated_and_the_student_prompt_never_depends_on_the_skill(tiny):
     _, tokenizer = tiny
     history = [Turn(f"room {i} " + "dust " * 30, "go north") for i in range(3)]
     full = _prompt(tokenizer, SKILL, history=history)
-    limit = len(full.teacher_ids) - 5
-    shorter = _prompt(tokenizer, SKILL, limit=limit, history=history)
-    assert len(shorter.teacher_ids) <= limit
-    assert SKILL in tokenizer.decode(shorter.teacher_ids)
+    assert not full.teacher_truncated
+    limit = len(full.teacher_ids) - 5  # the student prompt fits, the teacher's does not
+    cut = _prompt(tokenizer, SKILL, limit=limit, history=history)
+    assert cut.student_ids == full.student_ids == _prompt(tokenizer, None, limit=limit, history=history).student_ids
+    assert cut.teacher_ids == full.teacher_ids[5:]  # the reference's rule: keep the last `limit` tokens
+    assert cut.teacher_truncated and len(cut.teacher_ids) == limit
+
+
+def test_history_is_shortened_for_the_students_own_budget_only_and_a_bare_prompt_too_long_is_an_error(tiny):
+    _, tokenizer = tiny
+    history = [Turn(f"room {i} " + "dust " * 30, "go north") for i in range(3)]
+    full = _prompt(tokenizer, None, history=history)
+    shorter = _prompt(tokenizer, SKILL, limit=len(full.student_ids) - 5, history=history)
     assert "room 1" not in tokenizer.decode(shorter.student_ids)  # the oldest kept turn went first
-    with pytest.raises(UserError, match="never cut silently"):
-        _prompt(tokenizer, SKILL * 40, limit=200)
+    assert "room 2" in tokenizer.decode(shorter.student_ids)
+    with pytest.raises(UserError, match="raise --max-prompt-tokens"):
+        _prompt(tokenizer, SKILL, limit=20)

@@ -39,11 +39,36 @@ def test_grpo_advantages_over_all_turns_of_a_group_use_the_unbiased_std():
     assert adv[2].item() == pytest.approx(-0.7303, abs=1e-4)
 
 
-def test_grpo_groups_are_normalized_separately_and_a_singleton_gets_zero():
+def test_grpo_groups_are_normalized_separately_and_a_singleton_keeps_its_reward_as_the_reference_does():
     adv = grpo_turn_advantages([1.0, 3.0, 7.0, 5.0, 5.0], ["a", "a", "b", "c", "c"])
     assert adv[:2].tolist() == pytest.approx([-1 / (math.sqrt(2) + 1e-6), 1 / (math.sqrt(2) + 1e-6)], abs=1e-6)
-    assert adv[2].item() == 0.0  # one sample in group b
+    assert adv[2].item() == pytest.approx(7.0 / (1.0 + 1e-6))  # one sample in group b: mean 0, std 1
     assert adv[3:].tolist() == [0.0, 0.0]  # equal rewards: no signal
+
+
+def test_grpo_group_ids_may_be_a_tensor_or_any_hashable_and_anything_else_is_one_error():
+    rewards = [1.0, 3.0, 7.0, 5.0, 5.0]
+    expected = grpo_turn_advantages(rewards, ["a", "a", "b", "c", "c"])
+    assert grpo_turn_advantages(rewards, torch.tensor([4, 4, 9, 2, 2])).tolist() == expected.tolist()
+    assert grpo_turn_advantages(rewards, [(0, "x"), (0, "x"), 1, None, None]).tolist() == expected.tolist()
+    with pytest.raises(TypeError, match=r"group_ids\[0\]: list is not hashable"):
+        grpo_turn_advantages([1.0, 2.0], [[1], [1]])
+    with pytest.raises(ValueError, match="one id per reward"):
+        grpo_turn_advantages([1.0, 2.0], torch.tensor([1]))
+
+
+def test_ppo_clip_chooses_the_clipped_term_only_where_the_ratio_left_the_band_in_the_advantages_direction():
+    old = torch.zeros(1, 3)
+    logp = torch.tensor([[0.5, -0.5, -0.5]], requires_grad=True)  # ratios e^0.5 = 1.6487, e^-0.5 = 0.6065 (twice)
+    advantages = torch.tensor([[1.0, 1.0, -1.0]])
+    loss, stats = ppo_clip_loss(logp, old, advantages, torch.ones(1, 3))
+    # token 1: max(−1.6487, −1.2) = −1.2, clipped; token 2: max(−0.6065, −0.8) = −0.6065, not clipped (the
+    # ratio fell against a positive advantage); token 3: max(0.6065, 0.8) = 0.8, clipped, below the dual bound 3
+    assert loss.item() == pytest.approx((-1.2 - math.exp(-0.5) + 0.8) / 3, abs=1e-6)
+    assert stats["clip_frac"] == pytest.approx(2 / 3)
+    assert stats["ppo_kl"] == pytest.approx((-0.5 + 0.5 + 0.5) / 3)
+    loss.backward()
+    assert logp.grad.tolist()[0] == pytest.approx([0.0, -math.exp(-0.5) / 3, 0.0], abs=1e-6)
 
 
 def test_sdar_loss_and_gradient_match_the_hand_computed_values():
@@ -109,7 +134,7 @@ def test_ppo_loss_on_policy_is_minus_advantage_and_its_gradient_is_minus_advanta
     assert loss.item() == pytest.approx((-2 - 2 + 1 + 1) / 4)
     loss.backward()
     assert logp.grad.tolist() == [[-0.5, -0.5], [0.25, 0.25]]
-    assert stats["clip_share"] == 0.0
+    assert stats["clip_frac"] == 0.0
 
 
 def test_ppo_clip_and_dual_clip_bound_the_surrogate():

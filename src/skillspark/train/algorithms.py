@@ -18,22 +18,36 @@ DISTILL_DEFAULTS = {"opsd": 0.01, "grpo_opsd": 0.01, "sdar": 0.01, "skillsd": 0.
 
 
 class AlgoConfig(BaseModel):
-    """Loss coefficients for one update; the defaults are the reference scripts' values."""
+    """Loss coefficients and the update schedule for one batch; the defaults are the reference scripts'
+    values (ZJU-REAL/SDAR, examples/*_trainer/run_alfworld_*.sh), each with its reason in
+    docs/training-updates.md."""
 
     model_config = ConfigDict(frozen=True)
 
     algo: str = "grpo"
-    clip: float = 0.2  # PPO ratio clip
-    dual_clip: float = 3.0  # bound on −A·r when A < 0
+    clip: float = 0.2  # PPO ratio clip ε (verl's clip_ratio)
+    dual_clip: float = 3.0  # bound on −A·r when A < 0 (verl's clip_ratio_c)
     entropy_coef: float = 0.001
-    kl_coef: float = 0.0  # low-variance KL to the reference (LoRA: the disabled adapter); reference scripts use 0.01
+    kl_coef: float = 0.01  # low_var_kl to the reference policy, clamped ±10: the scripts' use_kl_loss, 0.01
+    log_kl: bool = False  # compute and log the KL even when kl_coef is 0 (costs a reference forward per batch)
     distill_coef: float | None = None  # λ of the distillation term; None: the algorithm's default above
     beta: float = 5.0  # SDAR gate sharpness; forced to 0 for grpo_opsd
     rlsd_lambda: float = 0.5  # RLSD's initial mixing weight
     rlsd_warmdown: int = 100  # steps over which it decays linearly to 0 (scripts 100, code 50)
     rlsd_eps: float = 0.2
     max_grad_norm: float = 1.0
-    micro_batch_size: int = 8  # turn samples per forward; gradients accumulate to one optimizer step
+    micro_batch_size: int = 8  # turn samples per forward; gradients accumulate within a mini-batch
+    # turn samples per optimizer step, all processes together: the scripts' 256 per 16 games x 8 episodes is
+    # two turn samples per episode, and our default batch is 2 games x 4 episodes; a batch of 64 turn
+    # samples then gets 4 optimizer steps, and from the second on the PPO ratio leaves 1 and the clip can bind
+    ppo_mini_batch: int = 16
+    ppo_epochs: int = 1  # passes over the batch (verl's ppo_epochs, 1 in the reference)
+    temperature: float = 1.0  # the sampling temperature: logits are divided by it before log-probs
+
+    @property
+    def computes_kl(self) -> bool:
+        """Whether a reference forward runs at all: only for a KL in the loss, or when asked to log it."""
+        return self.kl_coef > 0 or self.log_kl
 
     @property
     def pg_coef(self) -> float:

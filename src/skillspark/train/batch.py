@@ -18,7 +18,10 @@ class TurnSample:
     """What the policy saw (prompt), what it wrote (response) and what its episode earned (reward).
 
     `teacher_prompt_ids` is the same prompt with the privileged skill text prepended; None when the
-    algorithm has no teacher. Samples of one group (G episodes of the same game) share `group_id`.
+    algorithm has no teacher or the episode was given no skill (its distillation terms are then masked
+    out). `teacher_truncated`: that prompt was left-truncated to the prompt budget, as the reference
+    does, so the teacher saw only the end of its skill. Samples of one group (G episodes of the same
+    game) share `group_id`.
     """
 
     prompt_ids: list[int]
@@ -27,6 +30,7 @@ class TurnSample:
     group_id: str
     episode_id: str
     teacher_prompt_ids: list[int] | None = None
+    teacher_truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,18 +65,37 @@ def collate(prompts: list[list[int]], responses: list[list[int]], pad_id: int) -
     return TokenBatch(input_ids, attention_mask, position_ids, input_ids[:, length - window :], response_mask)
 
 
-def response_logits(model, batch: TokenBatch) -> torch.Tensor:
-    """Logits predicting each token of the response window, (B, R, V), in float32."""
+def response_logits(model, batch: TokenBatch, temperature: float = 1.0) -> torch.Tensor:
+    """Logits predicting each token of the response window, (B, R, V), in float32, divided by the
+    sampling temperature: the log-probs are then those of the distribution the tokens were drawn from
+    (the reference divides by it too). Greedy decoding (temperature 0) is scored at temperature 1."""
+    device = next(model.parameters()).device
     output = model(
-        input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
-        position_ids=batch.position_ids,
+        input_ids=batch.input_ids.to(device),
+        attention_mask=batch.attention_mask.to(device),
+        position_ids=batch.position_ids.to(device),
         logits_to_keep=batch.response_window + 1,
         use_cache=False,
     )
-    return output.logits[:, :-1].float()
+    logits = output.logits[:, :-1].float()
+    return logits / temperature if temperature > 0 and temperature != 1.0 else logits
 
 
 def token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """log π(token) of each target token, (B, R)."""
-    return torch.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    return torch.log_softmax(logits, dim=-1).gather(-1, targets.to(logits.device).unsqueeze(-1)).squeeze(-1)
+
+
+def response_rows(values: list[torch.Tensor], window: int) -> torch.Tensor:
+    """Per-sample response vectors (each as long as its response) laid out as a (B, window) batch, right-
+    aligned like `collate`'s response window; log-probs computed once per batch re-enter any micro-batch."""
+    rows = torch.zeros((len(values), window), dtype=torch.float32)
+    for row, value in enumerate(values):
+        rows[row, window - value.shape[0] :] = value
+    return rows
+
+
+def response_values(rows: torch.Tensor, responses: list[list[int]]) -> list[torch.Tensor]:
+    """The inverse of `response_rows`: each sample's own response positions of a (B, window) tensor."""
+    window = rows.shape[1]
+    return [rows[row, window - len(response) :].detach().cpu() for row, response in enumerate(responses)]

@@ -57,7 +57,10 @@ class TrainConfig(BaseModel):
     reward: str = "won"
     lr: float = 1e-5
     entropy_coef: float = 0.001
-    kl_coef: float = 0.0
+    kl_coef: float = 0.01  # low_var_kl to the starting weights: the reference scripts' 0.01 (use_kl_loss)
+    log_kl: bool = False  # with --kl-coef 0: still compute and log the KL (one reference forward per batch)
+    ppo_mini_batch: int = 16  # turn samples per optimizer step; see algorithms.AlgoConfig for the reason
+    ppo_epochs: int = 1  # passes over each rollout batch (the reference's 1)
     distill_coef: float | None = None  # None: the algorithm's own default (algorithms.DISTILL_DEFAULTS)
     beta: float = 5.0
     rlsd_warmdown: int = 100
@@ -81,6 +84,13 @@ class TrainConfig(BaseModel):
             raise ValueError(f"unknown value {value!r}; choose one of {', '.join(allowed)}")
         return value
 
+    @field_validator("kl_coef", "temperature")
+    @classmethod
+    def _not_negative_float(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
+
     @field_validator("teacher_sync", "rlsd_warmdown")
     @classmethod
     def _not_negative(cls, value: int) -> int:
@@ -88,7 +98,7 @@ class TrainConfig(BaseModel):
             raise ValueError("must be 0 or more")
         return value
 
-    @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank")
+    @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank", "ppo_mini_batch", "ppo_epochs")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
@@ -99,7 +109,8 @@ class TrainConfig(BaseModel):
         return AlgoConfig(
             algo=self.algo, entropy_coef=self.entropy_coef, kl_coef=self.kl_coef,
             distill_coef=self.distill_coef, beta=self.beta, rlsd_warmdown=self.rlsd_warmdown,
-            micro_batch_size=self.micro_batch_size,
+            micro_batch_size=self.micro_batch_size, log_kl=self.log_kl, ppo_mini_batch=self.ppo_mini_batch,
+            ppo_epochs=self.ppo_epochs, temperature=self.temperature,
         )
 
     def rollout_config(self) -> RolloutConfig:

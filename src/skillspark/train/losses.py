@@ -8,7 +8,7 @@ the metrics. Defaults are the reference code's (ZJU-REAL/SDAR, verl-agent); see 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import torch
 
@@ -20,22 +20,36 @@ def token_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (values * mask).sum() / mask.sum().clamp_min(1.0)
 
 
-def grpo_turn_advantages(rewards: Sequence[float] | torch.Tensor, group_ids: Sequence[str], eps: float = 1e-6) -> torch.Tensor:
+def grpo_turn_advantages(
+    rewards: Sequence[float] | torch.Tensor, group_ids: Sequence[Hashable] | torch.Tensor, eps: float = 1e-6
+) -> torch.Tensor:
     """Multi-turn GRPO: A_i = (r_i − mean_g) / (std_g + ε) over all turn samples of group g.
 
-    One sample per active turn, each carrying its episode's reward; std is the unbiased one. A group of
-    one sample gets advantage 0 (verl-agent sets mean = r, std = 1 for it).
+    One sample per active turn, each carrying its episode's reward; std is the unbiased one. A group of one
+    sample uses mean 0 and std 1, as the reference does (core_algos.compute_grpo_outcome_advantage), so
+    its advantage is r / (1 + ε) ≈ r. Group ids may be any hashable values or a 1-D tensor (compared by
+    value: a tensor's elements would otherwise each hash as a group of their own).
     """
     rewards = torch.as_tensor(rewards, dtype=torch.float32)
-    advantages = torch.zeros_like(rewards)
-    members: dict[str, list[int]] = {}
+    if isinstance(group_ids, torch.Tensor):
+        if group_ids.dim() != 1:
+            raise ValueError(f"group_ids: a tensor of group ids must be 1-D, got shape {tuple(group_ids.shape)}")
+        group_ids = group_ids.tolist()
+    if len(group_ids) != len(rewards):
+        raise ValueError(f"group_ids: {len(group_ids)} ids for {len(rewards)} rewards; give one id per reward")
+    members: dict[Hashable, list[int]] = {}
     for index, group in enumerate(group_ids):
+        if not isinstance(group, Hashable):
+            raise TypeError(f"group_ids[{index}]: {type(group).__name__} is not hashable; use str, int or a 1-D tensor")
         members.setdefault(group, []).append(index)
+    advantages = torch.empty_like(rewards)
     for indices in members.values():
-        if len(indices) < 2:
-            continue
         group_rewards = rewards[indices]
-        advantages[indices] = (group_rewards - group_rewards.mean()) / (group_rewards.std(unbiased=True) + eps)
+        if len(indices) == 1:
+            mean, std = torch.tensor(0.0), torch.tensor(1.0)
+        else:
+            mean, std = group_rewards.mean(), group_rewards.std(unbiased=True)
+        advantages[indices] = (group_rewards - mean) / (std + eps)
     return advantages
 
 
@@ -60,8 +74,9 @@ def ppo_clip_loss(
     surrogate = torch.maximum(unclipped, clipped)
     dual = torch.minimum(surrogate, -advantages * dual_clip)
     per_token = torch.where(advantages < 0, dual, surrogate)
-    clip_share = token_mean((clipped > unclipped).float(), mask)
-    return token_mean(per_token, mask), {"clip_share": clip_share.item()}
+    clip_frac = token_mean((clipped > unclipped).float(), mask)  # verl's pg_clipfrac: the clipped term was chosen
+    ppo_kl = token_mean(old_logp - logp, mask)  # how far the policy has moved from the sampler (verl's ppo_kl)
+    return token_mean(per_token, mask), {"clip_frac": clip_frac.item(), "ppo_kl": ppo_kl.detach().item()}
 
 
 def low_var_kl(logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -90,6 +105,7 @@ def sdar_loss(
     gate = torch.sigmoid(beta * delta).detach()
     loss = token_mean(gate * (teacher_logp.detach() - student_logp), mask)
     return loss, {
+        "distill_grad_abs": token_mean(gate, mask).item(),  # |∂(per-token term)/∂S| = g
         "gate_mean": token_mean(gate, mask).item(),
         "gate_open_share": token_mean((gate > 0.5).float(), mask).item(),
         "delta_mean": token_mean(delta, mask).item(),
@@ -102,13 +118,18 @@ def skillsd_loss(
     """Skill-SD's importance-weighted reverse KL on sampled tokens (seed 003).
 
     ℓ = S − sg(T); k3 = exp(−ℓ) − 1 + ℓ (exponent capped at 20); ρ = exp(min(S − sg(O), 10)), and ρ
-    carries gradient (as in the reference code), so ∂/∂S (ρ·k3) = ρ·(k3 + 1 − exp(−ℓ)).
+    carries gradient (as in the reference code), so ∂/∂S (ρ·k3) = ρ·(k3 + 1 − exp(−ℓ)) (caps aside).
     """
     log_ratio = student_logp - teacher_logp.detach()
     k3 = torch.exp(torch.clamp(-log_ratio, max=20.0)) - 1.0 + log_ratio
     rho = torch.exp(torch.clamp(student_logp - old_logp.detach(), max=10.0))
     loss = token_mean(rho * k3, mask)
-    return loss, {"k3_mean": token_mean(k3, mask).item(), "rho_mean": token_mean(rho, mask).item()}
+    grad = (rho * (k3 + 1.0 - torch.exp(torch.clamp(-log_ratio, max=20.0)))).detach()
+    return loss, {
+        "distill_grad_abs": token_mean(grad.abs(), mask).item(),
+        "k3_mean": token_mean(k3, mask).item(),
+        "rho_mean": token_mean(rho, mask).item(),
+    }
 
 
 def rlsd_advantages(

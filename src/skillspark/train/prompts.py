@@ -1,10 +1,11 @@
-"""Turn prompts for the student and the teacher, kept within the prompt budget without dropping the skill.
+"""Turn prompts: the student's fitted to the prompt budget, the teacher's left-truncated as the reference does.
 
 Student prompt = task + the last H turns + the current observation + the numbered admissible actions,
 in the tokenizer's chat template. Teacher prompt = "[Privileged Skill Information]\\n{skill}\\n\\n" + the
-student prompt text, as the SDAR reference builds it. The reference left-truncates the teacher prompt, so
-a long prompt silently loses the skill first; here the student's history is shortened until both fit,
-and a skill that cannot fit even then is an error.
+student prompt text, as the SDAR reference builds it. Only the student's own length decides how much
+history it keeps, so every algorithm trains on the same student prompts; a teacher prompt over the budget
+is left-truncated as the reference does (rlsd_ray_trainer.build_teacher_batch), which cuts the skill
+first: such prompts are flagged and counted in the metrics (`teacher_truncated`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def teacher_text(student_text: str, skill: str) -> str:
 class TurnPrompt:
     student_ids: list[int]
     teacher_ids: list[int] | None
+    teacher_truncated: bool = False  # the teacher prompt lost its beginning (the skill's) to the budget
 
 
 def build_turn_prompt(
@@ -62,19 +64,21 @@ def build_turn_prompt(
     skill: str | None,
     max_prompt_tokens: int,
 ) -> TurnPrompt:
-    """The longest recent history with which the student prompt (and the teacher's, with the skill) fits."""
+    """The longest recent history with which the student prompt fits; the teacher's is that prompt with the
+    skill prepended, left-truncated to the same budget when longer (the reference's rule)."""
     kept = history[-history_turns:] if history_turns > 0 else []
     while True:
         student = chat_prompt(tokenizer, _user_message(objective, kept, observation, admissible), free_text=not admissible)
         student_ids = tokenizer.encode(student, add_special_tokens=False)
-        teacher_ids = tokenizer.encode(teacher_text(student, skill), add_special_tokens=False) if skill else None
-        longest = max(len(student_ids), len(teacher_ids or ()))
-        if longest <= max_prompt_tokens:
-            return TurnPrompt(student_ids, teacher_ids)
+        if len(student_ids) <= max_prompt_tokens:
+            break
         if not kept:
-            what = "the teacher prompt (skill text + observation)" if skill else "the prompt (task + observation)"
             raise UserError(
-                f"{what} needs {longest} tokens but --max-prompt-tokens is {max_prompt_tokens}: "
-                "raise --max-prompt-tokens or shorten the skill (it is never cut silently)"
+                f"the prompt (task + observation) needs {len(student_ids)} tokens but --max-prompt-tokens is "
+                f"{max_prompt_tokens}: raise --max-prompt-tokens"
             )
         kept = kept[1:]
+    if not skill:
+        return TurnPrompt(student_ids, None)
+    teacher_ids = tokenizer.encode(teacher_text(student, skill), add_special_tokens=False)
+    return TurnPrompt(student_ids, teacher_ids[-max_prompt_tokens:], len(teacher_ids) > max_prompt_tokens)

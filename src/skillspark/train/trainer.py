@@ -75,15 +75,18 @@ def _keep_metrics_before(path: Path, step: int) -> None:
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> Path:
-    from accelerate import Accelerator
+    from accelerate import Accelerator, DistributedType
 
     parse_env_spec(config.env)  # a bad --env is one line before any model loads
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world = accelerator.process_index, accelerator.num_processes
+    if accelerator.distributed_type == DistributedType.FSDP:
+        raise UserError(
+            "FSDP: this trainer's checkpoints and its teacher/reference weight copies are not shard-aware yet "
+            "(docs/training-updates.md); launch with src/skillspark/train/accelerate/ddp.yaml"
+        )
     if config.games < world:
         raise UserError(f"--games {config.games} is smaller than the {world} processes; give each process at least one game")
-    if config.kl_coef and not config.lora:
-        raise UserError("--kl-coef needs --lora: the reference policy is the LoRA model with its adapter disabled")
     algo, rollout_cfg = config.algo_config(), config.rollout_config()
     if (algo.uses_teacher or algo.skill_in_policy_prompt) and config.skills is None and not config.skills_from_rollouts:
         raise UserError(f"--algo {config.algo} needs --skills DIR (or --skills-from-rollouts): the skill text it conditions on")
@@ -94,6 +97,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     seed_everything(config.seed)
     model, tokenizer = load_policy(resolve_model(config.model), lora=config.lora, lora_rank=config.lora_rank, seed=config.seed)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
+    # π_ref of the KL = the weights --model names: LoRA switches its adapter off; full weights keep a copy,
+    # taken before a resume overwrites them
+    reference = TeacherWeights(model, "frozen") if algo.computes_kl and not hasattr(model, "disable_adapter") else None
     start, extra = 0, {}
     last = checkpoints.latest_checkpoint(config.output) if resume else None
     if last is not None:
@@ -116,7 +122,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         generated = time.perf_counter()
         stats = update_step(
             policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
-            teacher=teacher, step=step,
+            teacher=teacher, reference=reference, step=step,
         )
         updated = time.perf_counter()
         teacher.after_step(model, step + 1)
@@ -135,6 +141,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         keys = sorted(row)  # every process logs the same keys: one all-reduce carries them all
         means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64), reduction="mean")
         row = dict(zip(keys, means.tolist()))
+        if row.get("advantage_abs"):  # how far the teacher moves each token's weight, relative to |A|
+            row["distill_pg_ratio"] = row["teacher_grad_abs"] / row["advantage_abs"]
         if not math.isfinite(row["loss"]):
             kept = checkpoints.latest_checkpoint(config.output)
             raise NonFiniteLoss(
