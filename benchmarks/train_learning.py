@@ -1,39 +1,44 @@
-"""Do the algorithms learn? Success on fixed validation games before and after N steps, several seeds each.
+"""Do teacher-side methods learn faster where the teacher knows more? Sample-efficiency curves on fake:codeword.
 
-    .venv/bin/python benchmarks/train_learning.py                        # SmolLM2 (LoRA) on fake:choice
-    .venv/bin/python benchmarks/train_learning.py --algos grpo,sdar,skillsd,rlsd
-    .venv/bin/python benchmarks/train_learning.py --model tiny-random --steps 2 --seeds 1   # a smoke run
+    .venv/bin/python benchmarks/train_learning.py                       # tiny-random, the 7 variants, 3 seeds
+    .venv/bin/python benchmarks/train_learning.py --model local/smollm2 --algos grpo,sdar:1 --steps 6
+    .venv/bin/python benchmarks/train_learning.py --steps 2 --seeds 1 --algos grpo,sdar   # a smoke run
 
-"Before" is the untrained policy on the validation games (greedy, so one number), alone and with the
-skill in its prompt (what the teacher sees). "After" is `train compare`: each (algorithm, seed) trains,
-then its final checkpoint plays the same games; the table has 95% t-intervals over seeds and the
-verdicts compare each algorithm with the first one, paired by seed. The seed paper's claim
-(SDAR > GRPO) is contested (research/training.md): this prints what it measures.
+The game (docs/training-decisive.md): each password is a rule whose SKILL.md names the door; validation
+games use passwords never seen in training, so a validation gain is transfer of the procedure the skills
+teach, not memorised passwords. First the teacher check: the untrained policy with each game's skill
+(keyword retrieval) and without it, on validation games, with Wilson intervals. Then `train compare`:
+each (variant, seed) trains; every `--val-every` steps it plays the validation games greedily; the curves
+are means over seeds with a pooled Wilson band; the verdicts compare final success with GRPO, paired by
+seed; the diagnostics (gate, Δ, |λ·g|/|A|, clip fraction, KL; means over steps) say why a method moved.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import tempfile
 import time
 from pathlib import Path
 
+VARIANTS = "grpo,sdar:0.01,sdar:0.1,sdar:1,skillsd,rlsd,opsd"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="local/smollm2")
-    parser.add_argument("--env", default="fake:choice?turns=1&options=3")
-    parser.add_argument("--algos", default="grpo,sdar")
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--model", default="tiny-random", help="tiny-random (fits 30 min on 2 cores) or local/smollm2 (LoRA)")
+    parser.add_argument("--env", default="fake:codeword?options=4&rules=8&held_out=8")
+    parser.add_argument("--algos", default=VARIANTS, help="the first is the baseline; ALGO:λ sets the distillation weight")
+    parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--games", type=int, default=2)
     parser.add_argument("--group-size", type=int, default=4)
     parser.add_argument("--max-turns", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--eval-episodes", type=int, default=30)
-    parser.add_argument("--retrieval-ablation", action="store_true",
-                        help="also run --ablation-algo with each retrieval strategy (keyword, full, random, ucb)")
-    parser.add_argument("--ablation-algo", default="sdar")
+    parser.add_argument("--lr", type=float, default=None, help="default: 1e-3 (tiny-random, full weights), 1e-3 (LoRA)")
+    parser.add_argument("--val-every", type=int, default=4)
+    parser.add_argument("--val-games", type=int, default=16)
+    parser.add_argument("--teacher-check-games", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out" / "train_learning")
     args = parser.parse_args()
 
@@ -41,43 +46,34 @@ def main() -> None:
 
     from skillspark.train.compare import parse_algos, render_table, run_compare
     from skillspark.train.config import TrainConfig
-    from skillspark.train.envs.fake import write_fake_skill
-    from skillspark.train.evaluation import evaluate_policy
-    from skillspark.train.model import load_policy, resolve_model
+    from skillspark.train.envs.codeword import write_codeword_skills
+    from skillspark.train.envs.registry import parse_env_spec
 
     torch.set_num_threads(2)
-    family, name = args.env.split("?")[0].split(":")
-    if family != "fake":
-        raise SystemExit("this benchmark writes the skill of a fake game; pass --env fake:choice or fake:corridor")
+    spec = parse_env_spec(args.env)
+    if (spec.family, spec.name) != ("fake", "codeword"):
+        raise SystemExit("this benchmark writes the skills of fake:codeword; pass --env fake:codeword?...")
     skills = Path(tempfile.mkdtemp(prefix="train-learning-")) / "skills"
-    write_fake_skill(name, skills)
-    for other in ("choice", "corridor"):  # a second, irrelevant skill gives the retrieval strategies a choice
-        if other != name:
-            write_fake_skill(other, skills)
-    started = time.perf_counter()
+    write_codeword_skills(spec, skills)
+    started, load_before = time.perf_counter(), os.getloadavg()
 
-    model, tokenizer = load_policy(resolve_model(args.model))
-    plain = evaluate_policy(model, tokenizer, args.env, args.eval_episodes, max_turns=args.max_turns, skills=None)
-    skilled = evaluate_policy(model, tokenizer, args.env, args.eval_episodes, max_turns=args.max_turns, skills=skills)
-    del model
-    print(f"{args.model} on {args.env}, {args.eval_episodes} validation games")
-    print(f"before training: success {plain['success_rate']:.3f} {plain['wilson_95']}, invalid actions {plain['invalid_rate']:.2f}; "
-          f"with the skill in its prompt: {skilled['success_rate']:.3f} {skilled['wilson_95']}", flush=True)
-
+    lora = args.model != "tiny-random"
     base = TrainConfig(
-        env=args.env, model=args.model, lora=args.model != "tiny-random", steps=args.steps, games=args.games,
-        group_size=args.group_size, max_turns=args.max_turns, max_new_tokens=8, lr=args.lr, skills=skills,
+        env=args.env, model=args.model, lora=lora, steps=args.steps, games=args.games, group_size=args.group_size,
+        max_turns=args.max_turns, max_new_tokens=8, lr=args.lr or 1e-3, skills=skills, retrieval="keyword",
+        teacher_check_games=args.teacher_check_games, val_every=args.val_every, val_games=args.val_games,
         save_every=args.steps, output=args.out,
     )
-    if args.algos:  # --algos "" runs only the retrieval ablation
-        summary = run_compare(base, parse_algos(args.algos), args.seeds, args.eval_episodes, args.out)
-        print(render_table(summary))
-    if args.retrieval_ablation:
-        ablation = base.model_copy(update={"algo": args.ablation_algo})
-        summary = run_compare(ablation, ["keyword", "full", "random", "ucb"], args.seeds, args.eval_episodes,
-                              args.out / "retrieval", vary="retrieval")
-        print(render_table(summary))
-    print(f"curves: {args.out / 'compare.png'}; total {time.perf_counter() - started:.0f} s")
+    summary = run_compare(base, parse_algos(args.algos), args.seeds, args.val_games, args.out)
+    check = json.loads((args.out / "teacher_check.json").read_text())
+    print(f"{args.model} on {args.env}: {args.steps} steps × {args.games} games × {args.group_size} episodes, "
+          f"lr {base.lr}, {'LoRA' if lora else 'full weights'}, {args.seeds} seeds")
+    print(f"teacher check: with the skill {check['teacher']['rate']:.3f} {check['teacher']['wilson_95']}, "
+          f"without {check['student']['rate']:.3f} {check['student']['wilson_95']}, passed: {check['passed']}")
+    print(render_table(summary))
+    load_after = os.getloadavg()
+    print(f"curves: {args.out / 'validation_curves.png'}; total {time.perf_counter() - started:.0f} s; "
+          f"load average {load_before[0]:.1f} at start, {load_after[0]:.1f} at the end ({os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def test_a_verdict_is_called_only_when_the_interval_excludes_zero():
 
 
 def test_bad_algorithm_lists_are_one_line_errors():
-    for text in ("grpo", "grpo,grpo", "grpo,ppo"):
+    for text in ("grpo", "grpo,grpo", "grpo,ppo", "grpo,sdar:x", "grpo,sdar:-1", "sdar:0.1,sdar:0.1"):
         with pytest.raises(UserError, match="--algos"):
             parse_algos(text)
 

@@ -2,7 +2,7 @@
 
 Skills come from `--skills` (only SKILL.md files are read) and, with `--skills-from-rollouts`, from the
 skill bank that summarizes each batch's wins and recurring failures (Skill-SD). A retriever (keyword,
-full, random, UCB) picks the skills of each episode; it learns from episode success (UCB) and is rebuilt,
+full, random, UCB) picks the skills of each episode; UCB learns from a reward per episode and is rebuilt,
 statistics kept, when the bank grows. An episode given no skill is its own teacher (update.py).
 """
 
@@ -32,12 +32,17 @@ class SkillSource:
             return None
         return render_skills(self.retriever.select(episode_key, text)) or None
 
-    def observe(self, episodes) -> None:
-        """After a batch: tell the retriever who won, let the bank learn, follow the bank's growth."""
+    def observe(self, episodes, rewards: dict[str, float] | None = None) -> None:
+        """After a batch: reward the retriever's choices, let the bank learn, follow the bank's growth.
+
+        `rewards`: per episode id, the teacher-side signal of skill_reward.py (½, no information, for an
+        episode it lacks); None: episode success.
+        """
         if self.retriever is not None:
             for episode in episodes:
                 if episode.skill is not None:
-                    self.retriever.update(episode.episode_id, episode.won)
+                    reward = float(episode.won) if rewards is None else rewards.get(episode.episode_id, 0.5)
+                    self.retriever.update(episode.episode_id, reward)
         if self.bank is None:
             return
         summaries = [

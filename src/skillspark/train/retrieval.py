@@ -8,9 +8,13 @@ task and are always given. Task skills are chosen per episode:
 - `random`: one task skill drawn from `Random(f"{seed}/{episode_key}")`, so a draw depends on the seed
   and the episode only, not on how many episodes came before (a resumed run draws the same).
 - `ucb`: UCB1 over task skills. Untried skills first, in list order; then argmax μ_i + c·√(ln N / n_i),
-  n_i = times skill i was chosen, N = Σ n_i, μ_i = its share of successful episodes among those reported
-  through `update`; ties go to the earlier skill. Counting a pull at `select` spreads one batch of
-  episodes over the untried skills instead of giving them all the first one.
+  n_i = times skill i was chosen, N = Σ n_i, μ_i = the mean reward in [0, 1] reported through `update`
+  for the episodes it was chosen for; ties go to the earlier skill. Counting a pull at `select` spreads
+  one batch of episodes over the untried skills instead of giving them all the first one.
+
+What the reward is, is the caller's choice: episode success (0/1) by default; the trainer reports the
+teacher's agreement with the outcome (`skill_reward.py`) for algorithms whose skill reaches only the
+teacher, since a skill the student never sees cannot change the student's success.
 
 Every retriever keeps pulls and mean reward per skill for the metrics, and a `state_dict` keyed by skill
 name: a resumed run continues its statistics, and a retriever rebuilt over a grown skill list (the skill
@@ -100,13 +104,13 @@ def render_skills(skills: list[Skill]) -> str:
 class Retriever(Protocol):
     def select(self, episode_key: str, text: str) -> list[Skill]: ...
 
-    def update(self, episode_key: str, success: bool) -> None: ...
+    def update(self, episode_key: str, reward: float) -> None: ...
 
     def stats(self) -> dict[str, float]: ...
 
 
 class TallyRetriever(ABC):
-    """Pulls and successes per skill, shared by every strategy; a subclass only says what to choose."""
+    """Pulls and reward sums per skill, shared by every strategy; a subclass only says what to choose."""
 
     def __init__(self, skills: list[Skill]) -> None:
         self.skills = list(skills)
@@ -114,7 +118,7 @@ class TallyRetriever(ABC):
         self.task = [s for s in self.skills if not s.general]
         self.pulls = {s.name: 0 for s in self.skills}
         self.rewarded = {s.name: 0 for s in self.skills}
-        self.wins = {s.name: 0 for s in self.skills}
+        self.reward_sum = {s.name: 0.0 for s in self.skills}
         self._pending: dict[str, deque[list[str]]] = {}
 
     @abstractmethod
@@ -128,20 +132,23 @@ class TallyRetriever(ABC):
         self._pending.setdefault(episode_key, deque()).append([s.name for s in chosen])
         return chosen
 
-    def update(self, episode_key: str, success: bool) -> None:
-        """Credit the skills chosen for `episode_key` (its oldest unreported selection) with the outcome."""
+    def update(self, episode_key: str, reward: float) -> None:
+        """Credit the skills chosen for `episode_key` (its oldest unreported selection) with `reward` in [0, 1]
+        (success as 0/1, or a teacher-side signal)."""
+        if not 0.0 <= reward <= 1.0:
+            raise ValueError(f"update({episode_key!r}, {reward}): the reward must lie in [0, 1]")
         queue = self._pending.get(episode_key)
         if not queue:
             raise ValueError(f"update({episode_key!r}): no selection of that episode awaits its outcome")
         for name in queue.popleft():
             self.rewarded[name] += 1
-            self.wins[name] += int(success)
+            self.reward_sum[name] += float(reward)
         if not queue:
             del self._pending[episode_key]
 
     def mean_reward(self, name: str) -> float:
-        """Share of reported episodes with this skill that succeeded; 0 before the first report."""
-        return self.wins[name] / self.rewarded[name] if self.rewarded[name] else 0.0
+        """Mean reward of the reported episodes with this skill; 0 before the first report."""
+        return self.reward_sum[name] / self.rewarded[name] if self.rewarded[name] else 0.0
 
     def stats(self) -> dict[str, float]:
         row: dict[str, float] = {}
@@ -150,15 +157,15 @@ class TallyRetriever(ABC):
             row[f"mean_reward/{name}"] = self.mean_reward(name)
         return row
 
-    def state_dict(self) -> dict[str, dict[str, int]]:
-        return {"pulls": dict(self.pulls), "rewarded": dict(self.rewarded), "wins": dict(self.wins)}
+    def state_dict(self) -> dict[str, dict[str, float]]:
+        return {"pulls": dict(self.pulls), "rewarded": dict(self.rewarded), "reward_sum": dict(self.reward_sum)}
 
-    def load_state_dict(self, state: dict[str, dict[str, int]]) -> None:
+    def load_state_dict(self, state: dict[str, dict[str, float]]) -> None:
         """Continue saved statistics; skills the state does not know start untried."""
-        for table in ("pulls", "rewarded", "wins"):
+        for table, kind in (("pulls", int), ("rewarded", int), ("reward_sum", float)):
             mine, saved = getattr(self, table), state.get(table, {})
             for name in mine:
-                mine[name] = int(saved.get(name, 0))
+                mine[name] = kind(saved.get(name, 0))
 
 
 class KeywordRetriever(TallyRetriever):
