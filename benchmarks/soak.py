@@ -86,7 +86,7 @@ class Segment:
     done_before: int
     done_after: int
     samples: list[Sample] = field(default_factory=list)
-    orphans_killed: int = 0
+    orphans: list[str] = field(default_factory=list)  # names of processes the killed eval left behind
 
 
 @dataclass
@@ -152,9 +152,9 @@ def sample(pid: int) -> tuple[int, int] | None:
         return None
 
 
-def session_members(sid: int) -> list[int]:
-    """Processes still in session `sid` (what a killed eval left behind: sandboxes, servers)."""
-    pids = []
+def session_members(sid: int) -> dict[int, str]:
+    """Processes still in session `sid` (what a killed eval left behind: sandboxes, servers), by pid: name."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -162,10 +162,15 @@ def session_members(sid: int) -> list[int]:
             stat = (entry / "stat").read_text()
             fields = stat[stat.rindex(")") + 2:].split()
             if int(fields[3]) == sid:  # after state, ppid, pgrp: session
-                pids.append(int(entry.name))
+                found[int(entry.name)] = stat[stat.index("(") + 1:stat.rindex(")")]
         except (OSError, ValueError, IndexError):
             continue
-    return pids
+    return found
+
+
+def sandbox_state_dirs() -> set[str]:
+    """The local sandbox's per-trial state folders in the temp dir (a trial cut off by a kill leaves its own)."""
+    return {p.name for p in Path(tempfile.gettempdir()).glob("skillspark-sbx-*")}
 
 
 def run_segment(setup: SoakSetup, *, resume: bool, kill_at: int | None, rng: random.Random,
@@ -203,7 +208,7 @@ def run_segment(setup: SoakSetup, *, resume: bool, kill_at: int | None, rng: ran
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        segment.orphans_killed = len(leftovers)
+        segment.orphans = sorted(leftovers.values())
     segment.wall_s = time.monotonic() - started
     segment.done_after = len(result_lines(setup.out))
     if not segment.killed and child.returncode != 0:
@@ -221,6 +226,7 @@ class SoakReport:
     attempts: int
     injected: Counter
     segments: list[Segment]
+    state_dirs_left: int  # sandbox state folders made during the soak and still there at its end
 
     @property
     def wall_s(self) -> float:
@@ -233,6 +239,7 @@ def soak(setup: SoakSetup, *, n_tasks: int, kills: int, seed: int, log, timeout_
     planned = n_tasks * len(CONDITIONS) * setup.k
     kill_points = sorted(rng.sample(range(max(1, planned // 20), planned * 17 // 20), kills))
     segments: list[Segment] = []
+    state_dirs_before = sandbox_state_dirs()
     committed: dict[tuple, dict] = {}
     run_twice = changed = 0
     for i in range(kills + 1):
@@ -254,7 +261,8 @@ def soak(setup: SoakSetup, *, n_tasks: int, kills: int, seed: int, log, timeout_
     return SoakReport(planned=planned, lost=len(expected - got), run_twice=run_twice, changed_by_resume=changed,
                       statuses=Counter(line["status"] for line in final),
                       attempts=sum(1 for p in trials_dir.iterdir() if p.is_dir()) if trials_dir.exists() else 0,
-                      injected=injected, segments=segments)
+                      injected=injected, segments=segments,
+                      state_dirs_left=len(sandbox_state_dirs() - state_dirs_before))
 
 
 def quarters(segments: list[Segment], planned: int) -> list[tuple[str, int, int]]:
@@ -291,7 +299,10 @@ def print_report(report: SoakReport, setup: SoakSetup, student: BurstyStudent) -
         peak_fds = max((s.fds for s in seg.samples), default=0)
         end = "killed" if seg.killed else "finished"
         print(f"  process {i + 1}: {seg.done_before} -> {seg.done_after} results in {seg.wall_s:.1f} s, {end}; "
-              f"peak RSS {peak_rss} MiB, peak fds {peak_fds}; leftover processes killed: {seg.orphans_killed}")
+              f"peak RSS {peak_rss} MiB, peak fds {peak_fds}; processes left behind: {len(seg.orphans)} "
+              f"{sorted(set(seg.orphans))}")
+    print(f"sandbox state folders left in {tempfile.gettempdir()} (trials cut off by a kill; other users' "
+          f"sandboxes running at the end count too): {report.state_dirs_left}")
     print("peak RSS / fds of the eval process by trials done:")
     for window, rss, fds in quarters(report.segments, report.planned):
         print(f"  trials {window}: {rss} MiB, {fds} fds")

@@ -1,5 +1,6 @@
-"""Shared helpers for the sandbox tests: fixture task dirs and a per-test layer cache."""
+"""Shared helpers for the sandbox tests: fixture task dirs and a layer cache shared by the whole run."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,5 +15,13 @@ def task_dir():
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
-    """One layer cache for the whole session: builds happen once, like on a user's machine."""
-    return tmp_path_factory.mktemp("sandbox-cache")
+    """One layer cache for the whole run: builds happen once, like on a user's machine.
+
+    Under pytest-xdist every worker is a session of its own; they share the cache (one folder beside the
+    workers' temp roots) instead of each building every layer again, as processes on one machine do.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return tmp_path_factory.mktemp("sandbox-cache")
+    shared = tmp_path_factory.getbasetemp().parent / "sandbox-cache"
+    shared.mkdir(exist_ok=True)
+    return shared
