@@ -3,8 +3,11 @@
 It checks the bundled example tasks (static checks, build, oracle 1.0, nop below 1.0), explores the
 easy ones with the embedded model (three attempts each), and ends with what a user needs to judge the run:
 per task the attempts, the reward path, the PDI snapshots and interventions, and where its SKILL.md
-is, or why none was made. Last, it asks whether those skills help: `skillspark eval` of the embedded
-student on the tasks that got a SKILL.md, `none` against `generated`, k trials each.
+is, or why none was made. Last, a positive control of the whole measuring path: `skillspark eval` of the
+embedded student on the decisive-skill suite (examples/decisive-tasks: each task is solvable only with
+the fact its curated skill holds), `none` against `curated` (and `generated` where exploration made a
+skill for one of those tasks), skills inline in the prompt. A path that cannot find that planted effect
+cannot be trusted to find a real one.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from skillspark.agents.skill_context import SkillsMode
 from skillspark.config import DEFAULT_MODEL, get_settings
 from skillspark.errors import UserError
 from skillspark.limits import MAX_SEED
@@ -25,17 +29,20 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "tasks"
+DECISIVE_DIR = Path(__file__).resolve().parents[2] / "examples" / "decisive-tasks"
 DEFAULT_DIFFICULTIES = "trivial,easy"
-EVAL_K = 3
+EVAL_K = 2
+# One command solves a decisive task; a few steps leave room to check and submit, and keep 2 x k x 8 trials short.
+EVAL_MAX_STEPS = 4
 
 
-def _examples_dir(tasks_dir: Path | None) -> Path:
-    """The bundled example tasks (from a source checkout), or the folder the user named."""
-    for candidate in ([tasks_dir] if tasks_dir else [EXAMPLES_DIR, Path.cwd() / "examples" / "tasks"]):
+def _examples_dir(tasks_dir: Path | None, bundled: Path = EXAMPLES_DIR, flag: str = "--tasks-dir") -> Path:
+    """The bundled tasks (from a source checkout), or the folder the user named."""
+    for candidate in ([tasks_dir] if tasks_dir else [bundled, Path.cwd() / "examples" / bundled.name]):
         if candidate.is_dir():
             return candidate
-    where = tasks_dir or EXAMPLES_DIR
-    raise UserError(f"example tasks not found at {where}; run from a skillspark checkout or pass --tasks-dir DIR")
+    where = tasks_dir or bundled
+    raise UserError(f"tasks not found at {where}; run from a skillspark checkout or pass {flag} DIR")
 
 
 def _difficulty(task_dir: Path) -> str:
@@ -79,27 +86,26 @@ def _summary_lines(summaries: list) -> list[str]:
     return lines
 
 
-def _eval_stage(summaries: list, task_dirs: list[Path], explore_dir: Path, out: Path, *, student: str,
-                env: str, seed: int, console: Console) -> None:
-    """A/B the student on the tasks that got a SKILL.md, through `skillspark eval run` itself (no copy).
+def _eval_stage(task_dirs: list[Path], explore_dir: Path, out: Path, *, student: str, env: str, seed: int,
+                console: Console) -> None:
+    """A/B the student on the decisive suite, through `skillspark eval run` itself (no copy of its logic).
 
-    Only skilled tasks run (a task without one has nothing to compare); the previous demo's eval in
-    `out` is replaced, since its skills came from the previous exploration.
+    `none` against `curated`, plus `generated` when exploration made a SKILL.md for one of these tasks;
+    skills inline, every arm with the same steps and prompts. The previous demo's eval in `out` is replaced.
     """
     from skillspark.evaluate.commands import run as eval_run
-    from skillspark.explore.loop import LOCAL_AGENT_MAX_STEPS, is_local
+    from skillspark.evaluate.conditions import generated_folder
+    from skillspark.harbor.tasks import load_task
 
-    skilled = {s.task_name for s in summaries if s.skill_path}
-    paths = [d for d in task_dirs if d.resolve().name in skilled]
-    if not paths:
-        console.print("4. no task produced a SKILL.md, so there is no skill to evaluate: A/B stage skipped")
-        return
-    console.rule(f"4. does the skill help? {student} on {len(paths)} task(s): none vs generated, k = {EVAL_K}")
+    conditions = ["none", "curated"]
+    if any(generated_folder(explore_dir, load_task(d).name, d) for d in task_dirs):
+        conditions.append(f"generated={explore_dir}")
+    arms = " vs ".join(c.split("=")[0] for c in conditions)
+    console.rule(f"4. positive control: {student} on {len(task_dirs)} decisive-skill task(s), {arms}, "
+                 f"skills inline, k = {EVAL_K}")
     shutil.rmtree(out, ignore_errors=True)
-    # the embedded model gets the step cap explore gives it (both arms alike), so 2 x k trials stay short
-    steps = {"max_steps": LOCAL_AGENT_MAX_STEPS} if is_local(student) else {}
-    eval_run(paths, condition=["none", f"generated={explore_dir}"], output=out, model=[student], k=EVAL_K,
-             seed=seed, env=env, **steps)
+    eval_run(task_dirs, condition=conditions, output=out, model=[student], k=EVAL_K, seed=seed, env=env,
+             max_steps=EVAL_MAX_STEPS, skills_mode=SkillsMode.inline)
 
 
 def demo(
@@ -114,8 +120,10 @@ def demo(
     env: Annotated[str | None, typer.Option(help="Environment: local (default), docker, ...")] = None,
     student: Annotated[str, typer.Option(help="Student model of the last stage's A/B eval.")] = DEFAULT_MODEL,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the A/B eval's trial order and bootstrap.")] = 0,
+    ab_tasks_dir: Annotated[Path | None, typer.Option(
+        help="Tasks of the last stage's A/B eval instead of the bundled decisive-skill suite.")] = None,
 ) -> None:
-    """Check the example tasks, explore the easy ones with the embedded model, summarize, A/B the skills."""
+    """Check the example tasks, explore the easy ones with the embedded model, summarize, run the positive control."""
     from rich.console import Console
 
     from skillspark.explore.loop import ExploreSettings, explore_tasks
@@ -130,6 +138,7 @@ def demo(
     env_name = env or get_settings().env
     preflight_environment(env_name)
     task_dirs = find_task_dirs([_examples_dir(tasks_dir)])
+    ab_dirs = find_task_dirs([_examples_dir(ab_tasks_dir, DECISIVE_DIR, "--ab-tasks-dir")])
     started = time.monotonic()
 
     if not skip_check:
@@ -171,7 +180,7 @@ def demo(
         "(any litellm model string) for real skills."
     )
     eval_started = time.monotonic()
-    _eval_stage(summaries, task_dirs, settings.output.resolve(), (output / "eval").resolve(), student=student,
-                env=env_name, seed=seed, console=console)
+    _eval_stage(ab_dirs, settings.output.resolve(), (output / "eval").resolve(), student=student, env=env_name,
+                seed=seed, console=console)
     now = time.monotonic()
     console.print(f"demo done in {now - started:.0f} s (A/B stage {now - eval_started:.0f} s)")

@@ -27,6 +27,15 @@ from skillspark import config as _config  # noqa: F401  (offline litellm default
 from skillspark.agents import prompts
 from skillspark.agents.actions import Action, FormatError, cap_output, parse_action
 from skillspark.agents.history import trim_messages
+from skillspark.agents.skill_context import (
+    INLINE_SKILL_MAX_CHARS,
+    INLINE_TOTAL_MAX_CHARS,
+    SKILLS_MODES,
+    InlineSkills,
+    inline_skills,
+    read_environment_skills,
+    read_host_skills,
+)
 from skillspark.agents.skills import PRIMARY_SKILLS_DIR, SKILLS_DIRS, inject_skills
 from skillspark.agents.trajectory import TrajectoryRecorder
 from skillspark.errors import UserError
@@ -87,6 +96,9 @@ class SkillsparkAgent(BaseAgent):
         max_context_chars: int = 12_000,
         max_output_chars: int = 3_000,
         demonstration: bool = True,
+        skills_mode: str = "pointer",
+        inline_max_skill_chars: int = INLINE_SKILL_MAX_CHARS,
+        inline_max_total_chars: int = INLINE_TOTAL_MAX_CHARS,
         **kwargs: Any,
     ):
         super().__init__(logs_dir=logs_dir, model_name=model_name, **kwargs)
@@ -102,6 +114,12 @@ class SkillsparkAgent(BaseAgent):
         self.max_context_chars = int(max_context_chars)
         self.max_output_chars = int(max_output_chars)
         self.demonstration = bool(demonstration)
+        if skills_mode not in SKILLS_MODES:
+            raise ValueError(f"skills_mode={skills_mode!r}: use one of {', '.join(SKILLS_MODES)}")
+        self.skills_mode = skills_mode
+        self.inline_max_skill_chars = int(inline_max_skill_chars)
+        self.inline_max_total_chars = int(inline_max_total_chars)
+        self._inline: InlineSkills | None = None
         self.messages: list[dict[str, str]] = []
         self.n_calls = 0
         self._format_errors = 0
@@ -117,9 +135,19 @@ class SkillsparkAgent(BaseAgent):
 
     @override
     async def setup(self, environment: BaseEnvironment) -> None:
-        """Place the skills (if any) where agents look for them."""
+        """Place the skills (if any) where agents look for them; in inline mode, also read them for the prompt."""
         if self.skills_dir:
             await inject_skills(environment, self.skills_dir)
+            if self.skills_mode == "inline":
+                self._inline = await self._read_inline(environment, self.skills_dir)
+
+    async def _read_inline(self, environment: BaseEnvironment, source: str) -> InlineSkills:
+        cap = self.inline_max_skill_chars
+        host = Path(source)
+        found = read_host_skills(host, cap) if host.is_dir() else \
+            await read_environment_skills(environment, PRIMARY_SKILLS_DIR, cap)
+        return inline_skills(found, path=PRIMARY_SKILLS_DIR, others=list(SKILLS_DIRS[1:]), max_skill_chars=cap,
+                             max_total_chars=self.inline_max_total_chars)
 
     @override
     async def run(self, instruction: str, environment: BaseEnvironment, context: AgentContext) -> None:
@@ -132,10 +160,15 @@ class SkillsparkAgent(BaseAgent):
             model_name=self.model_name,
             session_id=self.session_id,
         )
+        self._recorder.extra["skills_mode"] = self.skills_mode
+        if self._inline is not None:
+            self._recorder.extra["skills_inline"] = self._inline.record()
         self._add_message("system", prompts.system_prompt(self.command_timeout_s))
         if self.demonstration:  # prior turns for the model, not steps of this run: kept out of the steps
-            self.messages += [{"role": role, "content": text} for role, text in prompts.DEMONSTRATION]
-            self._recorder.extra["demonstration_turns"] = len(prompts.DEMONSTRATION)
+            turns = prompts.DEMONSTRATION if self.skills_mode == "pointer" else \
+                prompts.skill_demonstration(PRIMARY_SKILLS_DIR, list(SKILLS_DIRS[1:]))
+            self.messages += [{"role": role, "content": text} for role, text in turns]
+            self._recorder.extra["demonstration_turns"] = len(turns)
         self._head = len(self.messages) + 1  # ... and the task message below
         self._add_message("user", prompts.instance_prompt(instruction, self._extra_blocks()))
         exit_status, reason = "finished", ""
@@ -262,7 +295,9 @@ class SkillsparkAgent(BaseAgent):
 
     def _extra_blocks(self) -> list[str]:
         blocks = []
-        if self.skills_dir:
+        if self._inline is not None:
+            blocks.append(self._inline.text)
+        elif self.skills_dir:
             blocks.append(prompts.skills_line(PRIMARY_SKILLS_DIR, list(SKILLS_DIRS[1:])))
         blocks.append(self.extra_prompt)
         return blocks

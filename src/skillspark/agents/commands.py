@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from skillspark.agents.skill_context import SkillsMode
 from skillspark.files import write_atomic
 from skillspark.limits import MAX_PARALLELISM, MAX_TRIALS_PER_TASK
 
@@ -23,6 +24,9 @@ def run(
     skills: Annotated[
         Path | None, typer.Option("--skills", help="Folder of skill folders (each with SKILL.md) to inject.")
     ] = None,
+    skills_mode: Annotated[SkillsMode, typer.Option(
+        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the system prompt.")
+    ] = SkillsMode.pointer,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_TRIALS_PER_TASK, help="Trials per task.")] = 1,
     env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,
     agent: Annotated[
@@ -63,6 +67,7 @@ def run(
         env=env_name,
         agent=agent,
         skills=skills,
+        skills_mode=skills_mode,
         no_task_skills=no_task_skills,
         max_steps=max_steps,
         command_timeout_s=command_timeout,

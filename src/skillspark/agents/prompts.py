@@ -57,6 +57,31 @@ DEMONSTRATION: tuple[tuple[str, str], ...] = (
     ("assistant", "The file is written. I check nothing else, so I am done.\n\n```bash\nsubmit\n```"),
 )
 
+# `--skills-mode inline`: the SKILL.md texts, in the task message before the task (agents/skill_context.py
+# bounds them and says why there rather than in the system message).
+INLINE_SKILLS_TEMPLATE = """\
+Skills for this task follow: the SKILL.md files in {path} (also in {others}). When a skill says how to do
+the task, follow it exactly.
+
+{skills}{left_out}"""
+
+INLINE_SKILL_TEMPLATE = """<skill name="{name}">
+{text}
+</skill>
+"""
+
+SKILL_CUT_MARKER = "[... the rest of this SKILL.md is cut here; read it whole in {path} ...]"
+SKILLS_LEFT_OUT_LINE = "\nMore skills, not shown here (the prompt's budget is spent): {paths}\n"
+
+# The demonstration of inline mode (every arm of an inline eval gets it, the no-skill arm too): the same toy
+# task, with a toy skill in the place real skills take, and the reply running the skill's command as given.
+# Why: with the plain demonstration the embedded model copied its `echo bob` into 5 of 8 decisive tasks
+# instead of the skill's command (measured, docs/skills-in-context.md).
+_TOY_SKILL = "---\nname: name-file\ndescription: The team's name.\n---\nThe name is `bob`. Record it with:\n\n" \
+             "```bash\necho bob > /tmp/name.txt\n```"
+_TOY_TASK = "Create the file `/tmp/name.txt` containing the team's name.\n" \
+            "The name is documented in the team's skills, if any are available to you."
+
 SKILLS_LINE = (
     "Skills that may help are available as folders with a SKILL.md each in {path} "
     "(also in {others}); read the relevant SKILL.md first."
@@ -89,6 +114,13 @@ ELIDED_OBSERVATION = "(output of an earlier step elided to save context)"
 def system_prompt(command_timeout_s: float) -> str:
     """The system message: reply format, shell semantics and the completion marker."""
     return SYSTEM_TEMPLATE.format(command_timeout_s=_seconds(command_timeout_s), submit=SUBMIT_COMMAND)
+
+
+def skill_demonstration(path: str, others: list[str]) -> tuple[tuple[str, str], ...]:
+    """DEMONSTRATION for inline mode: the toy task with a toy skill shown as real skills are, the skill followed."""
+    block = inline_skills_block(path, others, [inline_skill("name-file", _TOY_SKILL)], [])
+    reply = "The skill gives the command; I run it exactly.\n\n```bash\necho bob > /tmp/name.txt\n```"
+    return (("user", instance_prompt(_TOY_TASK, [block])), ("assistant", reply), *DEMONSTRATION[2:])
 
 
 def instance_prompt(instruction: str, extra_blocks: list[str]) -> str:
@@ -125,6 +157,19 @@ def format_error_message(problem: str) -> str:
 
 def skills_line(path: str, others: list[str]) -> str:
     return SKILLS_LINE.format(path=path, others=", ".join(others))
+
+
+def inline_skill(name: str, text: str) -> str:
+    return INLINE_SKILL_TEMPLATE.format(name=name, text=text)
+
+
+def skill_cut_marker(path: str) -> str:
+    return SKILL_CUT_MARKER.format(path=path)
+
+
+def inline_skills_block(path: str, others: list[str], skills: list[str], left_out: list[str]) -> str:
+    more = SKILLS_LEFT_OUT_LINE.format(paths=", ".join(left_out)) if left_out else ""
+    return INLINE_SKILLS_TEMPLATE.format(path=path, others=", ".join(others), skills="\n".join(skills), left_out=more)
 
 
 def _seconds(value: float) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from skillspark.agents.skill_context import SkillsMode
 from skillspark.agents.skills import skill_folders, strip_task_skills
 from skillspark.config import DEFAULT_MODEL
 from skillspark.errors import UserError
@@ -39,6 +40,7 @@ class RunRequest(BaseModel):
     env: str = "local"
     agent: str | None = None  # a Harbor agent name or import path instead of ours
     skills: Path | None = None
+    skills_mode: SkillsMode = SkillsMode.pointer  # how our agent shows skills: a line naming /skills, or their text inline
     no_task_skills: bool = False
     max_steps: int = Field(default=30, ge=1)
     command_timeout_s: float = Field(default=60.0, gt=0)
@@ -106,6 +108,9 @@ def check_request(request: RunRequest) -> None:
                 f"--skills with --agent {request.agent}: skill injection is done by the skillspark agent; "
                 "drop --agent, or bake the skills into the task's environment"
             )
+    if request.skills_mode != "pointer" and request.agent is not None:
+        raise UserError(f"--skills-mode {request.skills_mode} with --agent {request.agent}: only the skillspark agent "
+                        "puts skills into its prompt; drop --agent, or use --skills-mode pointer")
     if request.agent not in MODEL_FREE_AGENTS:
         check_credentials(resolve_model(request.model, request.api_base))
 
@@ -165,6 +170,7 @@ def agent_spec(request: RunRequest, *, api_base: str | None, max_cost_usd: float
             "command_timeout_s": request.command_timeout_s,
             "api_base": api_base,
             "max_cost_usd": max_cost_usd,
+            "skills_mode": request.skills_mode.value,
         }
         if request.skills is not None:
             kwargs["skills_dir"] = str(request.skills.resolve())

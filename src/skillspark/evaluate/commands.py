@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from skillspark.agents.skill_context import SkillsMode
 from skillspark.errors import UserError
 from skillspark.limits import MAX_PARALLELISM, MAX_SEED, MAX_TRIALS_PER_TASK
 from skillspark.params import output_folder
@@ -65,6 +66,9 @@ def run(
         int, typer.Option("--infra-retries", min=0, help="Retries of a trial the infrastructure failed.")
     ] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per trial.")] = 30,
+    skills_mode: Annotated[SkillsMode, typer.Option(
+        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the system prompt.")
+    ] = SkillsMode.pointer,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds per command.")] = 60.0,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible endpoint URL.")] = None,
     dashboard: Annotated[bool, typer.Option(
@@ -87,7 +91,7 @@ def run(
         models=list(dict.fromkeys(model or [settings.model])), conditions=parse_conditions(condition), k=k,
         output=output.resolve(), agent=agent, env=env_name, seed=seed, parallelism=parallelism,
         max_cost_usd=max_cost, infra_retries=infra_retries, max_steps=max_steps,
-        command_timeout_s=command_timeout, api_base=api_base, resume=resume,
+        command_timeout_s=command_timeout, skills_mode=skills_mode, api_base=api_base, resume=resume,
     )
     local = env_name.strip().lower() == LOCAL_ENV
     screening = screen_tasks(find_task_dirs(paths), dockerfile_check=parse_dockerfile if local else None)
@@ -141,6 +145,7 @@ def write_outputs(out: Path, *, pdi_csv: Path | None = None, console: Console) -
                if c.get("teacher_cost_usd") is not None}
     summary = build_summary(records, k=k, seed=int(fingerprint.get("seed") or 0), teacher_cost_usd=teacher,
                             missing_skills=config.get("missing_skills"))
+    summary["skills_mode"] = fingerprint.get("skills_mode", SkillsMode.pointer.value)
     if pdi_rows is not None:
         summary["pdi_correlation"] = pdi_correlations(summary, records, pdi_rows)
     write_atomic(out / SUMMARY_FILE, json.dumps(summary, indent=2), make_parents=True)

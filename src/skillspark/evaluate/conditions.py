@@ -9,6 +9,7 @@ one fixed unrelated skill (placebo), or one shared library.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -112,7 +113,7 @@ def generated_folder(runs_dir: Path, task_name: str, task_path: Path) -> Path | 
     digest = hashlib.sha256(str(task_path.resolve()).encode()).hexdigest()[:DIGEST_CHARS]
     suffixed = f"{plain[: MAX_NAME - DIGEST_CHARS - 1].rstrip('-')}-{digest}"
     for name in (plain, suffixed):
-        if (runs_dir / name / SKILL_FILE).is_file():
+        if _has_skill_file(runs_dir / name):
             return runs_dir / name
     return None
 
@@ -132,7 +133,16 @@ def explore_cost_usd(condition: Condition) -> float | None:
 def _skill_dirs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and (p / SKILL_FILE).is_file())
+    return sorted(p for p in root.iterdir() if _has_skill_file(p))
+
+
+def _has_skill_file(folder: Path) -> bool:
+    """A real folder (not a link) with something named SKILL.md, which is not followed if it is a link.
+
+    A SKILL.md that is a link or not a regular file counts, so that staging refuses it by name
+    (`evaluate.staging`) rather than it being skipped in silence or followed.
+    """
+    return folder.is_dir() and not folder.is_symlink() and os.path.lexists(folder / SKILL_FILE)
 
 
 def _library_folders(root: Path) -> list[Path]:

@@ -38,6 +38,7 @@ class EvalResult(BaseModel):
     skill_sha256: str | None
     skill_read: bool
     trial_dir: str
+    skills_mode: str = "pointer"  # how the agent was shown the skills (results written before the flag: pointer)
 
     @property
     def key(self) -> tuple[str, str, str, int]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from skillspark.agents.skill_context import SkillsMode
 from skillspark.config import DEFAULT_MODEL
 from skillspark.errors import UserError
 from skillspark.evaluate.conditions import Condition, explore_cost_usd, skill_sources
@@ -59,6 +60,7 @@ class EvalRequest(BaseModel):
     infra_retries: int = Field(default=2, ge=0)
     max_steps: int = Field(default=30, ge=1)
     command_timeout_s: float = Field(default=60.0, gt=0)
+    skills_mode: SkillsMode = SkillsMode.pointer  # every arm alike, placebo included
     api_base: str | None = None
     resume: bool = False
 
@@ -164,6 +166,9 @@ def _check_agent(request: EvalRequest) -> None:
 
     environment_config(request.env)
     skill_arms = [c.label for c in request.conditions if c.has_skills]
+    if request.agent is not None and request.skills_mode != SkillsMode.pointer:
+        raise UserError(f"--skills-mode {request.skills_mode} with --agent {request.agent}: only the skillspark agent "
+                        "puts skills into its prompt; drop --agent, or use --skills-mode pointer")
     if request.agent is not None and ":" not in request.agent and skill_arms:
         raise UserError(
             f"--agent {request.agent} with --condition {skill_arms[0]}: a Harbor agent by name reads skills "
@@ -183,6 +188,7 @@ def _config(request: EvalRequest, tasks: list[TaskInfo], labels: list[str],
     fingerprint = {
         "k": request.k, "seed": request.seed, "models": request.models, "agent": request.agent,
         "env": request.env, "max_steps": request.max_steps, "command_timeout_s": request.command_timeout_s,
+        "skills_mode": request.skills_mode.value,
         "conditions": {c.label: f"{c.kind}={c.source}" if c.source else c.kind for c in request.conditions},
         "tasks": task_digests,
         "skills": {f"{arm}/{task}": digest for (task, arm), digest in digests.items()},
@@ -250,7 +256,7 @@ async def run_eval(
                 if error := AuthenticationFailed.recorded(outcome.exception_type, outcome.exception_message):
                     refused.append(error)
                     return
-                result = _result(unit, plan.cell(unit), outcome)
+                result = _result(unit, plan.cell(unit), outcome, request.skills_mode)
                 append_result(out, result)
                 new.append(result)
                 if on_result is not None:
@@ -285,13 +291,14 @@ def agent_spec(request: EvalRequest, model: str, staged: Path | None, api_base: 
     run_request = RunRequest(
         tasks=[], model=model, agent=request.agent, skills=staged if request.agent is None else None,
         max_steps=request.max_steps, command_timeout_s=request.command_timeout_s, agent_kwargs=extra,
+        skills_mode=request.skills_mode,
     )
     return run_agent_spec(run_request, api_base=api_base, max_cost_usd=remaining)
 
 
-def _result(unit: Unit, cell: Cell, outcome: TrialOutcome) -> EvalResult:
+def _result(unit: Unit, cell: Cell, outcome: TrialOutcome, skills_mode: SkillsMode) -> EvalResult:
     return EvalResult(
-        task=unit.task, condition=unit.condition, model=unit.model, trial=unit.trial,
+        task=unit.task, condition=unit.condition, model=unit.model, trial=unit.trial, skills_mode=skills_mode.value,
         reward=outcome.reward, passed=outcome.passed, status=result_status(outcome.status, outcome.reward),
         tokens_in=outcome.n_input_tokens or 0, tokens_out=outcome.n_output_tokens or 0,
         cost_usd=outcome.cost_usd, duration_s=round(outcome.duration_s, 3),

@@ -1,0 +1,59 @@
+"""`--skills-mode inline`: which skill texts reach the system prompt, within which bounds, and the record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillspark.agents.prompts import instance_prompt
+from skillspark.agents.skill_context import SkillText, inline_skills, read_host_skills
+
+
+def skill(name: str, text: str) -> SkillText:
+    return SkillText(name=name, size=len(text.encode()), text=text)
+
+
+def test_each_skill_is_shown_whole_in_name_order_within_the_caps():
+    block = inline_skills([skill("b-two", "second body"), skill("a-one", "first body")], path="/skills",
+                          others=["/root/.claude/skills"])
+    assert block.text.index('<skill name="a-one">\nfirst body\n</skill>') < block.text.index('<skill name="b-two">')
+    assert "/skills" in block.text and "/root/.claude/skills" in block.text
+    assert [(s.name, s.chars, s.shown_chars, s.truncated) for s in block.skills] == [
+        ("a-one", 10, 10, False), ("b-two", 11, 11, False)]
+    assert block.left_out == [] and "cut here" not in block.text
+    assert instance_prompt("Do it.", [block.text]).startswith(block.text.strip())
+
+
+def test_a_long_skill_is_cut_at_its_cap_with_a_marker_naming_the_whole_file():
+    block = inline_skills([skill("long", "x" * 50)], path="/skills", others=[], max_skill_chars=20)
+    assert "x" * 20 + "\n[... the rest of this SKILL.md is cut here; read it whole in /skills/long/SKILL.md ...]" \
+        in block.text
+    assert "x" * 21 not in block.text
+    [record] = block.skills
+    assert (record.chars, record.shown_chars, record.truncated) == (50, 20, True)
+
+
+def test_the_total_budget_cuts_the_last_skill_and_leaves_out_the_rest_by_name():
+    skills = [skill(name, "y" * 30) for name in ("a", "b", "c")]
+    block = inline_skills(skills, path="/skills", others=[], max_skill_chars=30, max_total_chars=45)
+    assert [(s.name, s.shown_chars, s.truncated) for s in block.skills] == [("a", 30, False), ("b", 15, True)]
+    assert block.left_out == ["c"]
+    assert "More skills, not shown here (the prompt's budget is spent): /skills/c/SKILL.md" in block.text
+    assert block.record()["left_out"] == ["c"] and "text" not in block.record()
+
+
+def test_a_file_longer_than_what_was_read_counts_as_cut():
+    """Only the head of a huge SKILL.md is read; the record must still say it was cut."""
+    block = inline_skills([SkillText(name="huge", size=10**9, text="head")], path="/skills", others=[])
+    assert block.skills[0].truncated and "cut here" in block.text
+
+
+def test_host_reading_skips_links_and_reads_only_the_head(tmp_path: Path):
+    (tmp_path / "secret.txt").write_text("root-only secret")
+    (tmp_path / "skills" / "linked").mkdir(parents=True)
+    (tmp_path / "skills" / "linked" / "SKILL.md").symlink_to(tmp_path / "secret.txt")
+    (tmp_path / "skills" / "folder-link").symlink_to(tmp_path / "skills" / "real")
+    (tmp_path / "skills" / "real").mkdir()
+    (tmp_path / "skills" / "real" / "SKILL.md").write_text("z" * 1000)
+    found = read_host_skills(tmp_path / "skills", max_chars=10)
+    assert [(s.name, s.size) for s in found] == [("real", 1000)]
+    assert len(found[0].text) < 1000
