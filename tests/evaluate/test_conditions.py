@@ -99,3 +99,18 @@ def test_placebo_is_a_valid_skill_and_teacher_cost_is_read(tmp_path):
     assert explore_cost_usd(generated) == 1.25 and explore_cost_usd(none) is None
     (tmp_path / "spend.json").write_text("not json")
     assert explore_cost_usd(generated) is None
+
+
+def test_a_linked_skill_md_is_listed_so_staging_refuses_it_by_name(tmp_path):
+    """Issue 19 finding 1: a link (even a dangling one) is not skipped in silence nor followed; linked folders are skipped."""
+    from skillspark.evaluate.conditions import generated_folder, skill_sources
+
+    library = tmp_path / "L"
+    (library / "leak").mkdir(parents=True)
+    (library / "leak" / "SKILL.md").symlink_to(tmp_path / "nowhere")
+    (library / "elsewhere").symlink_to(tmp_path)
+    [condition] = parse_conditions([f"library={library}"])
+    assert skill_sources(condition, "t", tmp_path) == [library / "leak"]
+    (tmp_path / "runs" / "t").mkdir(parents=True)
+    (tmp_path / "runs" / "t" / "SKILL.md").symlink_to("/etc/shadow")
+    assert generated_folder(tmp_path / "runs", "t", tmp_path / "t") == tmp_path / "runs" / "t"

@@ -169,3 +169,46 @@ def test_report_without_results_is_one_line(tmp_path):
     expected = f"error: {tmp_path / 'results.jsonl'}: no finished trial to report; "
     expected += f"run `skillspark eval` with --output {tmp_path}"
     assert done.stderr.strip().splitlines() == [expected]
+
+
+def _eval_library(task: Path, library: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SKILLSPARK), "eval", str(task), "--model", "scripted/student", "--agent", STUDENT, "-k", "1",
+         "--condition", "none", "--condition", f"library={library}", "--output", str(out)],
+        check=False, capture_output=True, text=True, env=env(), timeout=300)
+
+
+def test_a_linked_skill_md_in_a_library_is_refused_and_never_copied(tmp_path):
+    """Issue 19 finding 1, the repro: `ln -s SECRET L/leak/SKILL.md`, then `eval TASK --condition library=L`."""
+    task = make_task(tmp_path / "tasks")
+    secret = tmp_path / "host" / ".secret"
+    secret.parent.mkdir()
+    secret.write_text("root-only-secret-7f3a\n")
+    secret.chmod(0o600)
+    (tmp_path / "L" / "leak").mkdir(parents=True)
+    (tmp_path / "L" / "leak" / "SKILL.md").symlink_to(secret)
+    out = tmp_path / "out"
+    done = _eval_library(task, tmp_path / "L", out)
+
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'L' / 'leak' / 'SKILL.md'}: a symbolic link")
+    copied = [p for p in out.rglob("*") if p.is_file() and "root-only-secret" in p.read_text(errors="replace")]
+    assert copied == [] and not (out / "skills").exists()
+
+
+def test_a_huge_sparse_file_in_a_skill_is_refused_before_any_trial(tmp_path):
+    """Issue 19 finding 10: refused before running (one line, exit 2), nothing read whole or copied dense."""
+    task = make_task(tmp_path / "tasks")
+    skill = tmp_path / "L" / "big"
+    (skill / "assets").mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: big\ndescription: A skill with a large asset.\n---\nuse it\n")
+    with (skill / "assets" / "blob.bin").open("wb") as handle:
+        handle.truncate(2**30)
+    out = tmp_path / "out"
+    done = _eval_library(task, tmp_path / "L", out)
+
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"error: {skill}: the skill's files hold 1,073,741,") and "cap of one skill" in line
+    assert not (out / "skills").exists() and not (out / "results.jsonl").exists()

@@ -92,3 +92,67 @@ def test_result_status_keeps_infra_apart():
     assert result_status("agent_timeout", None) == "fail"
     assert result_status("agent_error", None) == "error" and result_status("verifier_error", 1.0) == "error"
     assert result_status("infra_error", None) == "infra_error"
+
+
+def test_a_linked_skill_md_is_refused_by_name_and_never_read(tmp_path):
+    """Issue 19 finding 1: a SKILL.md linked to a host file must not be copied out, staged or hashed."""
+    import pytest
+
+    from skillspark.errors import UserError
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root-only secret\n")
+    folder = tmp_path / "library" / "leak"
+    folder.mkdir(parents=True)
+    (folder / "SKILL.md").symlink_to(secret)
+    for call in (lambda: skills_sha256([folder]), lambda: stage_skills([folder], tmp_path / "staged")):
+        with pytest.raises(UserError, match=r"leak/SKILL.md: a symbolic link; .* replace the link by a copy"):
+            call()
+    assert not any(p.is_file() for p in (tmp_path / "staged").rglob("*"))
+
+
+def test_a_fifo_skill_md_is_refused_without_blocking(tmp_path):
+    import os
+
+    import pytest
+
+    from skillspark.errors import UserError
+
+    folder = tmp_path / "fifo"
+    folder.mkdir()
+    os.mkfifo(folder / "SKILL.md")
+    with pytest.raises(UserError, match="not a regular file"):
+        skills_sha256([folder])
+
+
+def test_a_huge_sparse_file_is_refused_before_anything_is_read_or_copied(tmp_path):
+    """Issue 19 finding 10: a 1 GiB sparse file in scripts/ is refused by its size, with one clear error."""
+    import pytest
+
+    from skillspark.errors import UserError
+    from skillspark.evaluate.staging import MAX_SKILL_BYTES
+
+    folder = explore_folder(tmp_path / "runs")
+    with (folder / "scripts" / "blob.bin").open("wb") as handle:
+        handle.truncate(2**30)
+    with pytest.raises(UserError, match=r"over the 8,388,608-byte cap of one skill \(largest: .*blob.bin, "
+                                        r"1,073,741,824 bytes\)"):
+        stage_skills([folder], tmp_path / "staged")
+    assert not (tmp_path / "staged").exists()
+    (folder / "scripts" / "blob.bin").unlink()
+    (folder / "scripts" / "big.bin").write_bytes(b"x" * (MAX_SKILL_BYTES - 1000))
+    assert stage_skills([folder], tmp_path / "staged")  # just under the cap still stages
+
+
+def test_a_file_that_grows_while_staged_stops_the_copy(tmp_path, monkeypatch):
+    import pytest
+
+    from skillspark.errors import UserError
+    from skillspark.evaluate import staging
+
+    folder = explore_folder(tmp_path / "runs")
+    real = staging.skill_files
+    monkeypatch.setattr(staging, "skill_files", lambda folders: [(rel, src, max(0, size - 3))
+                                                                 for rel, src, size in real(folders)])
+    with pytest.raises(UserError, match="changed size while it was read"):
+        stage_skills([folder], tmp_path / "staged")

@@ -25,7 +25,7 @@ def run(
         Path | None, typer.Option("--skills", help="Folder of skill folders (each with SKILL.md) to inject.")
     ] = None,
     skills_mode: Annotated[SkillsMode, typer.Option(
-        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the system prompt.")
+        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the prompt, before the task.")
     ] = SkillsMode.pointer,
     k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_TRIALS_PER_TASK, help="Trials per task.")] = 1,
     env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,

@@ -67,7 +67,7 @@ def run(
     ] = 2,
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per trial.")] = 30,
     skills_mode: Annotated[SkillsMode, typer.Option(
-        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the system prompt.")
+        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the prompt, before the task.")
     ] = SkillsMode.pointer,
     command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds per command.")] = 60.0,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible endpoint URL.")] = None,
