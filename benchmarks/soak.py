@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test helpers are the package `tests`
 
+from skillspark.evaluate.results import EvalResult, read_results  # noqa: E402
 from tests.agents.greet_task import make_task  # noqa: E402
 from tests.fakes.scripted_openai import Reply, ScriptedOpenAIServer, ScriptedRequest  # noqa: E402
 
@@ -124,22 +125,9 @@ def make_tasks(root: Path, n: int) -> Path:
     return root
 
 
-def result_lines(out: Path) -> list[dict]:
-    """Every complete JSON line of results.jsonl as written (before any --resume repair)."""
-    path = out / "results.jsonl"
-    if not path.exists():
-        return []
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            lines.append(json.loads(line))
-        except ValueError:
-            continue  # a line torn by the kill
-    return lines
-
-
-def key(line: dict) -> tuple:
-    return (line.get("task"), line.get("condition"), line.get("model"), line.get("trial"))
+def result_lines(out: Path) -> list[EvalResult]:
+    """Every complete line of results.jsonl as written (before a --resume repairs it: repeats kept)."""
+    return read_results(out)
 
 
 def sample(pid: int) -> tuple[int, int] | None:
@@ -227,6 +215,7 @@ class SoakReport:
     injected: Counter
     segments: list[Segment]
     state_dirs_left: int  # sandbox state folders made during the soak and still there at its end
+    not_passed: Counter  # (status, exception type) of the results that did not pass
 
     @property
     def wall_s(self) -> float:
@@ -247,22 +236,33 @@ def soak(setup: SoakSetup, *, n_tasks: int, kills: int, seed: int, log, timeout_
                               log=log, timeout_s=timeout_s)
         segments.append(segment)
         lines = result_lines(setup.out)  # as written, before the next --resume repairs the file
-        counts = Counter(key(line) for line in lines)
+        counts = Counter(line.key for line in lines)
         run_twice += sum(n - 1 for n in counts.values() if n > 1)
-        now = {key(line): line for line in lines}
+        now = {line.key: line for line in lines}
         changed += sum(1 for k, line in committed.items() if now.get(k) != line)
         committed = now
     final = result_lines(setup.out)
     expected = {(f"soak-{t:02d}", c, "openai/scripted", trial) for t in range(n_tasks) for c in CONDITIONS
                 for trial in range(setup.k)}
-    got = {key(line) for line in final}
+    got = {line.key for line in final}
     injected = Counter(" ".join(line.split()[1:]) for line in setup.ledger.read_text().splitlines())
     trials_dir = setup.out / "trials"
     return SoakReport(planned=planned, lost=len(expected - got), run_twice=run_twice, changed_by_resume=changed,
-                      statuses=Counter(line["status"] for line in final),
+                      statuses=Counter(line.status for line in final),
                       attempts=sum(1 for p in trials_dir.iterdir() if p.is_dir()) if trials_dir.exists() else 0,
                       injected=injected, segments=segments,
-                      state_dirs_left=len(sandbox_state_dirs() - state_dirs_before))
+                      state_dirs_left=len(sandbox_state_dirs() - state_dirs_before),
+                      not_passed=Counter((line.status, exception_type(line.trial_dir)) for line in final
+                                         if line.status != "pass"))
+
+
+def exception_type(trial_dir: str) -> str | None:
+    """The exception Harbor recorded for a trial (None: none, or no result.json: Harbor never got to write it)."""
+    try:
+        info = json.loads((Path(trial_dir) / "result.json").read_text()).get("exception_info") or {}
+    except (OSError, ValueError):
+        return None
+    return info.get("exception_type")
 
 
 def quarters(segments: list[Segment], planned: int) -> list[tuple[str, int, int]]:
@@ -288,7 +288,8 @@ def print_report(report: SoakReport, setup: SoakSetup, student: BurstyStudent) -
     print(f"trials lost: {report.lost}")
     print(f"trials run twice: {report.run_twice} (committed lines changed or dropped by a resume: "
           f"{report.changed_by_resume})")
-    print(f"results by status: {dict(report.statuses)}")
+    print(f"results by status: {dict(report.statuses)}; not passed, by (status, exception): "
+          f"{dict(report.not_passed)}")
     print(f"trial attempts (trial dirs): {report.attempts} for {report.planned} results "
           f"(the rest: infra retries and trials cut off by a kill)")
     failed = {op: n for op, n in report.injected.items() if op.endswith("failed")}

@@ -30,8 +30,8 @@ def test_kill_9_and_resume_through_a_flaky_remote_environment(tmp_path):
     assert report.planned == 24
     assert (report.lost, report.run_twice, report.changed_by_resume) == (0, 0, 0)
     assert report.segments[0].killed and not report.segments[1].killed
-    assert set(report.statuses) <= {"pass", "infra_error"}, (report.statuses, (tmp_path / "eval.log").read_text()[-3000:])
-    assert report.statuses["pass"] >= 20  # an infra_error needs three failed tries in a row: rare
+    assert set(report.statuses) <= {"pass", "infra_error"}, report.not_passed
+    assert report.statuses["pass"] >= 20, report.not_passed  # an infra_error needs three failed tries in a row
     injected = sum(n for op, n in report.injected.items() if op.endswith("failed"))
     assert injected > 0 and report.attempts > report.planned  # failures happened, and were retried
     assert student.served[429] + student.served[500] > 0  # the endpoint's burst happened and was ridden out
