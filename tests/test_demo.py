@@ -1,8 +1,10 @@
-"""`skillspark demo` end to end: check the tasks, explore the trivial one, summarize, A/B (scripted endpoint)."""
+"""`skillspark demo` end to end: check, explore the trivial task, summarize, the positive control (scripted endpoint)."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -11,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.agents.prompts import DEMONSTRATION
-from skillspark.demo import _eval_stage
-from skillspark.explore.records import TaskSummary
+from skillspark.agents.skill_context import SkillsMode
+from skillspark.demo import EVAL_K, EVAL_MAX_STEPS, _eval_stage
 from skillspark.explore.skillspec import check_skill_text
 from tests.fakes.scripted_openai import Reply, ScriptedRequest
 
@@ -24,28 +26,38 @@ SKILL = (
 )
 
 pytestmark = pytest.mark.timeout(600)
+DECISIVE = ("deploy-codeword", "outbox-handoff", "release-unlock")
 
 
 def teacher(request: ScriptedRequest) -> Reply:
-    """The agent writes the file then submits; the distiller answers with a valid skill."""
+    """The agent runs the command of a skill shown before the task, else writes hello, then submits.
+
+    The distiller answers with a valid skill.
+    """
     system = str(request.messages[0].get("content", ""))
     if system.startswith("You turn evidence"):
         return Reply(text=SKILL)
     turns = request.messages[1 + len(DEMONSTRATION) :]
     if any(m.get("role") == "assistant" for m in turns):
         return Reply(text="Done.\n```bash\nsubmit\n```")
-    return Reply(text="Write it.\n```bash\necho hello > /app/greeting.txt\n```")
+    shown = re.search(r"```bash\n([^\n]+)\n```\n</skill>", str(turns[0].get("content", "")))
+    command = shown.group(1) if shown else "echo hello > /app/greeting.txt"
+    return Reply(text=f"Run it.\n```bash\n{command}\n```")
 
 
-def test_demo_checks_explores_points_at_the_skill_and_evaluates_it(scripted_llm, tmp_path):
+def test_demo_checks_explores_points_at_the_skill_and_runs_the_positive_control(scripted_llm, tmp_path):
     tasks = tmp_path / "tasks"
     shutil.copytree(REPO / "examples" / "tasks" / "hello-greeting", tasks / "hello-greeting")
+    decisive = tmp_path / "decisive"
+    for name in DECISIVE:
+        shutil.copytree(REPO / "examples" / "decisive-tasks" / name, decisive / name)
     scripted_llm.responder = teacher
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-test-demo",
            "OPENAI_BASE_URL": scripted_llm.base_url}
     run = subprocess.run(
         [str(SKILLSPARK), "demo", "--model", f"openai/{scripted_llm.model}", "--tasks-dir", str(tasks),
-         "--difficulty", "trivial", "--output", str(tmp_path / "out"), "--student", f"openai/{scripted_llm.model}"],
+         "--difficulty", "trivial", "--output", str(tmp_path / "out"), "--student", f"openai/{scripted_llm.model}",
+         "--ab-tasks-dir", str(decisive)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=500,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -58,29 +70,39 @@ def test_demo_checks_explores_points_at_the_skill_and_evaluates_it(scripted_llm,
     assert (tmp_path / "out" / "check-report.json").is_file()
     assert "sk-test-demo" not in run.stdout + run.stderr
 
-    evaluated = tmp_path / "out" / "eval"  # the last stage: the student with and without that skill, k = 3
+    evaluated = tmp_path / "out" / "eval"  # the last stage: the decisive tasks without and with their skills
     rows = [json.loads(line) for line in (evaluated / "results.jsonl").read_text().splitlines()]
     assert sorted((r["task"], r["condition"], r["trial"]) for r in rows) == sorted(
-        ("hello-greeting", arm, trial) for arm in ("none", "generated") for trial in range(3))
+        (f"skillspark/{name}", arm, trial) for name in DECISIVE for arm in ("none", "curated")
+        for trial in range(EVAL_K))
+    assert {r["skills_mode"] for r in rows} == {"inline"}
+    assert {(r["condition"], r["passed"]) for r in rows} == {("none", False), ("curated", True)}
     summary = json.loads((evaluated / "summary.json").read_text())
     [comparison] = summary["comparisons"]
-    assert (comparison["baseline"], comparison["condition"], comparison["n_tasks"]) == ("none", "generated", 1)
+    assert (comparison["baseline"], comparison["condition"], comparison["n_tasks"]) == ("none", "curated", 3)
+    assert summary["skills_mode"] == "inline" and "4. positive control" in out
     assert comparison["verdict"] in out  # the delta, its CI and p in words
     assert f"report: {evaluated / 'report.html'}" in out and (evaluated / "report.html").is_file()
 
 
-def test_eval_stage_without_a_skill_says_so_and_runs_nothing(tmp_path):
-    """No SKILL.md means nothing to compare: one line, no eval folder (and no model needed)."""
+def test_control_adds_the_generated_arm_only_where_exploration_made_a_skill(tmp_path, monkeypatch):
+    """`none` vs `curated`, inline; `generated` joins when explore made a SKILL.md for a task of the suite."""
     from rich.console import Console
 
-    console = Console(record=True, width=200)
-    failed = TaskSummary(task_name="hello-greeting", success=False, total_attempts=3, reward_trajectory=[0, 0, 0],
-                         status_trajectory=["fail"] * 3, total_time_s=1.0, reason="no attempt passed")
-    _eval_stage([failed], [REPO / "examples" / "tasks" / "hello-greeting"], tmp_path / "explore",
-                tmp_path / "eval", student="openai/none", env="local", seed=0, console=console)
-    assert console.export_text().strip().splitlines() == [
-        "4. no task produced a SKILL.md, so there is no skill to evaluate: A/B stage skipped"]
-    assert not (tmp_path / "eval").exists()
+    from skillspark.evaluate import commands
+
+    calls = []
+    monkeypatch.setattr(commands, "run", lambda paths, **kwargs: calls.append(kwargs))
+    suite = [REPO / "examples" / "decisive-tasks" / name for name in DECISIVE]
+    explore = tmp_path / "explore"
+    console = Console(file=io.StringIO())
+    _eval_stage(suite, explore, tmp_path / "eval", student="openai/x", env="local", seed=0, console=console)
+    (explore / "deploy-codeword").mkdir(parents=True)
+    (explore / "deploy-codeword" / "SKILL.md").write_text(SKILL)
+    _eval_stage(suite, explore, tmp_path / "eval", student="openai/x", env="local", seed=0, console=console)
+
+    assert [c["condition"] for c in calls] == [["none", "curated"], ["none", "curated", f"generated={explore}"]]
+    assert {(c["skills_mode"], c["k"], c["max_steps"]) for c in calls} == {(SkillsMode.inline, EVAL_K, EVAL_MAX_STEPS)}
 
 
 def test_demo_without_tasks_is_one_line_and_exit_2(tmp_path):

@@ -32,8 +32,9 @@ EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "tasks"
 DECISIVE_DIR = Path(__file__).resolve().parents[2] / "examples" / "decisive-tasks"
 DEFAULT_DIFFICULTIES = "trivial,easy"
 EVAL_K = 2
-# One command solves a decisive task; a few steps leave room to check and submit, and keep 2 x k x 8 trials short.
-EVAL_MAX_STEPS = 4
+# One command solves a decisive task (the verifier runs whether or not the model submits); a second call leaves
+# room to fix a malformed reply. More calls only lengthen the `none` arm, which cannot succeed.
+EVAL_MAX_STEPS = 2
 
 
 def _examples_dir(tasks_dir: Path | None, bundled: Path = EXAMPLES_DIR, flag: str = "--tasks-dir") -> Path:

@@ -100,3 +100,38 @@ def test_instruction_points_at_the_skills_and_the_answer_file(task):
     expected = (task / "tests" / "test_outputs.py").read_text()
     assert "/app/" in instruction and all(line not in instruction for line in expected.splitlines()
                                           if line.startswith("EXPECTED"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_every_task_passes_all_nine_audit_gates(tmp_path):
+    import asyncio
+
+    from skillspark.taskgen.gates import GATE_NAMES, audit_tasks
+
+    report = asyncio.run(audit_tasks(DECISIVE_TASKS, work_dir=tmp_path / "audit", parallelism=2))
+    failed = {t.task: t.failed_gates for t in report.tasks if t.verdict != "accepted"}
+    assert failed == {}
+    assert all(set(t.gates) == set(GATE_NAMES) and all(g.ran and g.ok for g in t.gates.values())
+               for t in report.tasks)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_the_embedded_student_solves_more_with_the_skills_inline_than_without(tmp_path):
+    """The positive control itself, on the real SmolLM2: `curated` inline beats `none` on the suite."""
+    import asyncio
+
+    from skillspark.agents.skill_context import SkillsMode
+    from skillspark.evaluate.conditions import parse_conditions
+    from skillspark.evaluate.runner import EvalRequest, plan_eval, run_eval
+    from skillspark.harbor.tasks import load_task
+
+    req = EvalRequest(models=["local/smollm2"], conditions=parse_conditions(["none", "curated"]), k=1,
+                      output=tmp_path / "out", max_steps=4, command_timeout_s=30, skills_mode=SkillsMode.inline)
+    results = asyncio.run(run_eval(req, plan_eval(req, [load_task(t) for t in DECISIVE_TASKS])))
+
+    passed = {arm: sum(r.passed for r in results if r.condition == arm) for arm in ("none", "curated")}
+    assert len(results) == 2 * len(DECISIVE_TASKS) and all(r.skills_mode == "inline" for r in results)
+    assert passed["none"] == 0  # nothing in reach without the skill: the suite's premise
+    assert passed["curated"] > passed["none"], passed
