@@ -119,3 +119,23 @@ def test_the_kl_pulls_towards_the_frozen_starting_weights():
     assert stats["kl"] == pytest.approx(math.exp(r) - r - 1, abs=1e-6)
     # ∂k3/∂logp = 1 − e^r < 0 (π_ref likes token 0 more): SGD raises log p0, i.e. bias[0] − bias[1] grows
     assert model.bias[0].item() > model.bias[1].item()
+
+
+def test_a_sdar_run_with_the_defaults_logs_the_update_diagnostics(tmp_path):
+    from skillspark.train.config import TrainConfig
+    from skillspark.train.curves import read_metrics
+    from skillspark.train.envs.fake import write_fake_skill
+    from skillspark.train.trainer import train
+
+    write_fake_skill("choice", tmp_path / "skills")
+    config = TrainConfig(
+        algo="sdar", env="fake:choice?turns=2&options=3", steps=1, games=2, group_size=3, max_turns=2, max_new_tokens=4,
+        skills=tmp_path / "skills", output=tmp_path / "run", ppo_mini_batch=4, teacher_check="off",
+    )
+    row = read_metrics(train(config) / "metrics.jsonl")[0]
+    assert row["optimizer_steps"] == math.ceil(row["samples"] / 4)
+    assert row["kl"] >= 0.0  # kl_coef 0.01 by default: full weights compare with a frozen copy of the start
+    assert 0.0 <= row["clip_frac"] <= 1.0 and "ppo_kl" in row
+    assert row["teacher_grad_abs"] == pytest.approx(0.01 * row["gate_mean"], rel=1e-6)  # SDAR: λ·g on each token
+    assert row["skillless_episodes"] == 0.0 and row["teacher_truncated"] == 0.0
+    assert ("distill_pg_ratio" in row) == (row["advantage_abs"] > 0)
