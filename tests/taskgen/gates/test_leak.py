@@ -122,7 +122,9 @@ def test_a_specification_or_a_choice_of_formats_is_not_a_stated_answer():
     spec = Source(label="instruction.md", text="Create `/app/greeting.txt` containing the single word `hello`.", spec=True)
     assert leak_gate({"/app/greeting.txt": "hello\n"}, {}, [spec], image_scanned=True).ok  # no input to derive it from
     inputs = Source(label="image /app/data.bin", text="abc", named=True)
-    for choice in ("Write `pass` or `fail` to /app/verdict.txt after checking /app/data.bin.",
+    for choice in ("Check /app/data.bin, then write the word `pass` into a file in `/app/`.",
+                   "Create /app/verdict.txt containing `pass` once /app/data.bin is checked.",
+                   "Write `pass` or `fail` to /app/verdict.txt after checking /app/data.bin.",
                    "Check /app/data.bin; write pass/fail to /app/verdict.txt.",
                    "Check /app/data.bin and write one of `fail`, `pass` to /app/verdict.txt."):
         instruction = Source(label="instruction.md", text=choice, spec=True)

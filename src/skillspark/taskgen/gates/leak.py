@@ -17,8 +17,9 @@ words (`timestamp,sensor,temperature_c`), while a computed answer almost always 
 Two rules catch what pieces cannot:
 - a copy: a file the agent can read, not an input, whose whole text is a short output's ("42");
 - a stated answer: the instruction holds an output's whole text (2+ characters, as a token of its
-  own) in a task that has an input to derive it from, unless the instruction offers it as one of
-  alternatives (`pass` or `fail`). A task without inputs (`write hello`) is its own specification.
+  own) in a task that has an input to derive it from ("... Hint: the answer is `the`"), unless it
+  specifies it: the text follows a verb that asks for it ("write the word `ready`", "containing
+  `hello`") or is one of alternatives (`pass` or `fail`). A task without inputs is its own specification.
 """
 
 from __future__ import annotations
@@ -138,8 +139,12 @@ def copies(outputs: dict[str, str], originals: dict[str, str | None], sources: l
     return found
 
 
-# An answer offered as one of alternatives ("`pass` or `fail`", "pass/fail") is a format, not a leak.
+# An answer offered as one of alternatives ("`pass` or `fail`", "pass/fail") is a format, not a leak;
+# one that follows a verb asking for it ("write the word `ready`") is the specification.
 _ALTERNATIVE = re.compile(r"(?:\bor\b|\||/|,)\W{0,3}$|^\W{0,3}(?:\bor\b|\||/|,)")
+_ASKED_FOR = re.compile(r"\b(?:write|writes|written|print|prints|output|outputs|echo|echoes|contain|contains|"
+                        r"containing|put|puts|save|saves|store|stores|reply|replies|respond|responds)\b(?:\W+\w+){0,4}\W*$",
+                        re.IGNORECASE)
 
 
 def stated_answers(outputs: dict[str, str], originals: dict[str, str | None], sources: list[Source]) -> list[str]:
@@ -155,7 +160,8 @@ def stated_answers(outputs: dict[str, str], originals: dict[str, str | None], so
                 continue
             for match in re.finditer(r"(?<![\w.\-])" + re.escape(whole) + r"(?![\w\-]|\.\w)", text):
                 before, after = text[max(0, match.start() - 6):match.start()], text[match.end():match.end() + 6]
-                if not (_ALTERNATIVE.search(before) or _ALTERNATIVE.search(after)):
+                asked = _ASKED_FOR.search(text[max(0, match.start() - 60):match.start()])
+                if not (asked or _ALTERNATIVE.search(before) or _ALTERNATIVE.search(after)):
                     found.append(f"the answer of {path} ({whole[:57]!r}) stated in {source.label}")
                     break
     return found
