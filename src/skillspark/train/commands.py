@@ -61,6 +61,10 @@ def run_command(
     skills: Annotated[Path | None, typer.Option("--skills", help="Skill folder(s): the teacher's privileged text.")] = None,
     retrieval: Annotated[str | None, typer.Option("--retrieval", help="keyword | full (default) | random | ucb")] = None,
     ucb_c: Annotated[float | None, typer.Option("--ucb-c", help="UCB1 exploration constant (default √2).")] = None,
+    teacher_check: Annotated[str | None, typer.Option("--teacher-check", help="require: refuse (exit 2) unless the teacher with the skill beats the student on validation games; warn (default) | off.")] = None,
+    teacher_check_games: Annotated[int | None, typer.Option("--teacher-check-games", help="Validation games the check plays (default 16).")] = None,
+    val_every: Annotated[int | None, typer.Option("--val-every", help="Log validation success every N steps (default 0: never).")] = None,
+    val_games: Annotated[int | None, typer.Option("--val-games", help="Validation games per --val-every point (default 16).")] = None,
     skills_from_rollouts: Annotated[
         bool | None, typer.Option("--skills-from-rollouts/--no-skills-from-rollouts", help="Grow a skill bank from each batch (Skill-SD).")
     ] = None,
@@ -111,7 +115,7 @@ def eval_command(
 
 @app.command("compare")
 def compare_command(
-    algos: Annotated[str, typer.Option("--algos", help="Comma-separated; the first is the baseline, e.g. grpo,sdar,skillsd,rlsd.")],
+    algos: Annotated[str, typer.Option("--algos", help="Comma-separated; the first is the baseline, e.g. grpo,sdar,sdar:0.1,skillsd,rlsd (ALGO:λ sets the distillation weight).")],
     seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds per algorithm (0..N-1).")] = 3,
     env: Annotated[str | None, typer.Option("--env")] = None,
     model: Annotated[str | None, typer.Option("--model")] = None,
@@ -122,18 +126,26 @@ def compare_command(
     max_turns: Annotated[int | None, typer.Option("--max-turns")] = None,
     lr: Annotated[float | None, typer.Option("--lr")] = None,
     skills: Annotated[Path | None, typer.Option("--skills")] = None,
+    retrieval: Annotated[str | None, typer.Option("--retrieval", help="keyword | full (default) | random | ucb")] = None,
+    teacher_check: Annotated[str | None, typer.Option("--teacher-check", help="require: refuse (exit 2) unless the teacher with the skill beats the student on validation games; warn (default) | off.")] = None,
+    teacher_check_games: Annotated[int | None, typer.Option("--teacher-check-games")] = None,
+    val_every: Annotated[int | None, typer.Option("--val-every", help="Validation success every N steps: the sample-efficiency curves.")] = None,
+    val_games: Annotated[int | None, typer.Option("--val-games")] = None,
     eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1, help="Validation games per final policy.")] = 20,
     output: Annotated[Path, typer.Option("--output", help="Folder for runs/, compare.json, compare.md, compare.png.",
                                          callback=output_folder)] = Path("train-compare"),
     config_file: Annotated[Path | None, typer.Option("--config", help="A TOML file of train run settings (flags win).")] = None,
 ) -> None:
     """Train several algorithms over several seeds; table with CIs over seeds, curves, and a plain verdict."""
-    from skillspark.train.compare import parse_algos, render_table, run_compare
+    from skillspark.train.compare import parse_algos, render_table, run_compare, variant_fields
     from skillspark.train.config import build_config
 
     chosen = parse_algos(algos)
-    flags = dict(env=env, model=model, lora=lora, steps=steps, games=games, group_size=group_size, max_turns=max_turns, lr=lr, skills=skills)
-    base = build_config(flags | {"algo": chosen[0]}, config_file)
+    flags = dict(
+        env=env, model=model, lora=lora, steps=steps, games=games, group_size=group_size, max_turns=max_turns, lr=lr, skills=skills,
+        retrieval=retrieval, teacher_check=teacher_check, teacher_check_games=teacher_check_games, val_every=val_every, val_games=val_games,
+    )
+    base = build_config(flags | variant_fields(chosen[0]), config_file)
     summary = run_compare(base, chosen, seeds, eval_episodes, output)
     typer.echo(render_table(summary))
     typer.echo(f"\n{output / 'compare.json'}  {output / 'compare.png'}")

@@ -18,6 +18,7 @@ CHOICES = {
     "algo": ALGORITHMS,
     "teacher": ("live", "frozen", "ema"),
     "retrieval": ("keyword", "full", "random", "ucb"),
+    "teacher_check": ("require", "warn", "off"),
     "reward": ("won", "score"),
 }
 
@@ -70,13 +71,17 @@ class TrainConfig(BaseModel):
     skills: Path | None = None
     retrieval: str = "full"  # keyword | full | random | ucb: which skills each episode's teacher sees
     ucb_c: float = 2**0.5
+    teacher_check: str = "warn"  # require | warn | off: teacher_check.py measures teacher vs student first
+    teacher_check_games: int = 16
+    val_every: int = 0  # play val_games validation games greedily every N steps (0: never), logged as val_success
+    val_games: int = 16
     skills_from_rollouts: bool = False
     summarizer: str = "local/smollm2"  # the model that turns rollouts into skills (any litellm string)
     seed: int = 0
     save_every: int = 10
     output: Path = Path("train-out")
 
-    @field_validator("algo", "teacher", "retrieval", "reward")
+    @field_validator("algo", "teacher", "retrieval", "reward", "teacher_check")
     @classmethod
     def _one_of(cls, value: str, info: ValidationInfo) -> str:
         allowed = CHOICES[info.field_name]
@@ -91,14 +96,14 @@ class TrainConfig(BaseModel):
             raise ValueError("must be 0 or more")
         return value
 
-    @field_validator("teacher_sync", "rlsd_warmdown")
+    @field_validator("teacher_sync", "rlsd_warmdown", "val_every")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
             raise ValueError("must be 0 or more")
         return value
 
-    @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank", "ppo_mini_batch", "ppo_epochs")
+    @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank", "teacher_check_games", "val_games", "ppo_mini_batch", "ppo_epochs")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:

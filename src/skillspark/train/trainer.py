@@ -29,6 +29,9 @@ from skillspark.train.rollout import collect
 from skillspark.train.privileged import SkillSource
 from skillspark.train.teacher import TeacherWeights
 from skillspark.train.update import update_step
+from skillspark.train import teacher_check
+from skillspark.train.skill_reward import teacher_agreement
+from skillspark.train.evaluation import evaluate_policy
 
 
 class NonFiniteLoss(UserError):
@@ -110,6 +113,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if "teacher" in extra:
         teacher.load_state_dict(extra["teacher"])
     source.load_state_dict(extra.get("skills", {}))
+    if start == 0 and teacher_check.applies(config, algo.uses_teacher):  # before any budget is spent
+        teacher_check.run_teacher_check(model, tokenizer, config, config.output, write=accelerator.is_main_process)
     conditioned = algo.uses_teacher or algo.skill_in_policy_prompt
     policy, optimizer = accelerator.prepare(model, optimizer)
     metrics_path = config.output / "metrics.jsonl"
@@ -120,13 +125,17 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         games = _step_games(config, step, rank, world)
         rollout = collect(model, tokenizer, config.env, games, rollout_cfg, source.choose if conditioned else None)
         generated = time.perf_counter()
+        skill_rewards = None  # UCB over skills only the teacher sees learns from the teacher (skill_reward.py)
+        if config.retrieval == "ucb" and algo.uses_teacher:
+            won = {e.episode_id: e.won for e in rollout.episodes}
+            skill_rewards = teacher_agreement(model, rollout.samples, won, pad_id=tokenizer.pad_token_id, beta=config.beta, temperature=config.temperature)
         stats = update_step(
             policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
             teacher=teacher, reference=reference, step=step,
         )
         updated = time.perf_counter()
         teacher.after_step(model, step + 1)
-        source.observe(rollout.episodes)  # the skill bank's summarizer calls count in step_time_s only
+        source.observe(rollout.episodes, skill_rewards)  # the skill bank's summarizer calls count in step_time_s only
         tokens = sum(len(s.prompt_ids) + len(s.response_ids) for s in rollout.samples)
         row = {
             **rollout.stats(rollout_cfg),
@@ -138,6 +147,9 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             "processes": world,
             **source.stats(),
         }
+        if config.val_every and (step + 1) % config.val_every == 0:  # the sample-efficiency curve's points
+            val = evaluate_policy(model, tokenizer, config.env, config.val_games, max_turns=config.max_turns, skills=None, max_prompt_tokens=config.max_prompt_tokens)
+            row["val_success"] = val["success_rate"]
         keys = sorted(row)  # every process logs the same keys: one all-reduce carries them all
         means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64), reduction="mean")
         row = dict(zip(keys, means.tolist()))
