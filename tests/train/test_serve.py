@@ -94,7 +94,7 @@ def test_stopping_the_server_ends_a_generation_in_progress(app, served):
     time.sleep(1.0)
     app.state.stopping.set()
     response = hog.getresponse()
-    assert response.status == 400 and "abandoned" in json.loads(response.read())["error"]["message"]
+    assert response.status == 503 and "abandoned" in json.loads(response.read())["error"]["message"]
 
 
 def test_our_llm_client_talks_to_the_served_student(served):

@@ -45,10 +45,11 @@ def _cut_at_stop(text: str, stop: list[str] | str | None) -> tuple[str, bool]:
     return (text[: min(cuts)], True) if cuts else (text, False)
 
 
-def _bad_request(message: str):
+def _bad_request(message: str, status: int = 400):
     from fastapi.responses import JSONResponse
 
-    return JSONResponse({"error": {"message": message, "type": "invalid_request_error"}}, status_code=400)
+    kind = "invalid_request_error" if status == 400 else "server_error"
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
 
 def _field_errors(exc) -> str:
@@ -119,7 +120,7 @@ def build_app(model, tokenizer, name: str):
                 abandon.set()  # the lock is free again within one token
         response = await work
         if abandon.is_set():
-            return _bad_request("the request was abandoned (client gone or server stopping)")
+            return _bad_request("the request was abandoned: its client left or the server is stopping", 503)
         text, stopped = _cut_at_stop(tokenizer.decode(response, skip_special_tokens=True), request.stop)
         ended = stopped or (response and response[-1] == tokenizer.eos_token_id)
         return {
