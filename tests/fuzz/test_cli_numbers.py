@@ -24,7 +24,7 @@ OPTIONS = [(path, command, option) for path, command in leaf_commands() if tuple
            for option in numeric_options(command)]
 TRAIN_OPTIONS = [option for path, command in leaf_commands() if tuple(path) == ("train", "run")
                  for option in numeric_options(command)]
-FUZZ = settings(max_examples=40, deadline=None)
+FUZZ = settings(max_examples=25, deadline=None)
 values = (st.integers() | st.integers(-3, 3) | st.sampled_from([0, 2**31, 2**32, 2**63, 10**9])
           | st.floats(allow_nan=True, allow_infinity=True))
 
