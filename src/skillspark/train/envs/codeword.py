@@ -24,8 +24,8 @@ import random
 from pathlib import Path
 
 from skillspark.files import write_atomic
-from skillspark.train.envs.actions import parse_action
 from skillspark.train.envs.base import Observation, StepResult, invalid_step
+from skillspark.train.envs.scripted import ScriptedEnv
 from skillspark.train.envs.spec import EnvSpec, Knob
 
 COLOURS = ("red", "blue", "green", "yellow", "black", "white", "pink", "brown")
@@ -62,11 +62,10 @@ def skill_text(password: str, prefix: str, colour: str, suffix: str) -> str:
     )
 
 
-class CodewordEnv:
+class CodewordEnv(ScriptedEnv):
     def __init__(self, spec: EnvSpec, game_seed: int) -> None:
-        self.spec = spec.canonical
-        self.game_id = f"{spec.canonical}#{game_seed}"
-        rng = random.Random(self.game_id)  # str seeds hash with sha512: the same in every process
+        super().__init__(spec, game_seed)
+        rng = self._rng
         turns, options = int(spec.knobs["turns"]), int(spec.knobs["options"])
         split = split_of(game_seed)
         pool = rules(split, int(spec.knobs["rules" if split == "training" else "held_out"]))
@@ -75,7 +74,7 @@ class CodewordEnv:
         self._doors = [rng.sample([self.colour, *rng.sample(others, options - 1)], options) for _ in range(turns)]
         self.max_score = float(turns)
         self.objective = f"Get past {turns} gate(s): at each, open the one door the guard's password points to. A wrong door ends the game."
-        self._turn, self._done, self._admissible = 0, True, []
+        self._turn = 0
 
     def _show(self) -> str:
         doors = ", ".join(self._doors[self._turn])
@@ -89,26 +88,18 @@ class CodewordEnv:
         return Observation(self._show(), list(self._admissible), self.objective)
 
     def step(self, action: str) -> StepResult:
-        if self._done:
-            raise RuntimeError(f"{self.game_id}: step() after the episode ended; call reset() first")
-        command = parse_action(action, self._admissible)
+        command = self._parse(action)
         if command is None:
             return invalid_step(self._admissible)
         if command != f"open {self.colour} door":
-            self._done, self._admissible = True, []
-            return StepResult(f"You {command}. A trapdoor opens: the game is over.", 0.0, True, False, [], False)
+            return self._end(f"You {command}. A trapdoor opens: the game is over.", 0.0, False)
         self._turn += 1
         if self._turn == len(self._doors):
-            self._done, self._admissible = True, []
-            return StepResult(f"You {command}. The last gate opens: you win!", 1.0, True, True, [], False)
-        self._admissible = self._commands()
-        return StepResult(f"You {command}. It opens. {self._show()}", 1.0, False, False, list(self._admissible), False)
+            return self._end(f"You {command}. The last gate opens: you win!", 1.0, True)
+        return self._go_on(f"You {command}. It opens. {self._show()}", 1.0, self._commands())
 
     def walkthrough(self) -> list[str]:
         return [f"open {self.colour} door"] * len(self._doors)
-
-    def close(self) -> None:
-        self._done = True
 
 
 def write_codeword_skills(spec: EnvSpec, skills_dir: Path) -> list[Path]:

@@ -13,14 +13,13 @@ skill-conditioned self-distillation (SDAR, Skill-SD) should help.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from skillspark.files import write_atomic
-from skillspark.train.envs.actions import parse_action
 from skillspark.train.envs.codeword import KNOBS as CODEWORD_KNOBS
 from skillspark.train.envs.codeword import CodewordEnv
 from skillspark.train.envs.base import Observation, StepResult, invalid_step
+from skillspark.train.envs.scripted import ScriptedEnv
 from skillspark.train.envs.spec import EnvSpec, Knob
 
 CHOICE_RULE = {
@@ -61,34 +60,7 @@ GAMES: dict[str, dict[str, Knob]] = {
 }
 
 
-class _FakeEnv:
-    """What both fake games share: identity, seeded randomness, parsing, the end-of-game guard."""
-
-    def __init__(self, spec: EnvSpec, game_seed: int) -> None:
-        self.spec = spec.canonical
-        self.game_id = f"{spec.canonical}#{game_seed}"
-        self._rng = random.Random(self.game_id)  # str seeds hash with sha512: the same in every process
-        self._admissible: list[str] = []
-        self._done = True
-
-    def _parse(self, action: str) -> str | None:
-        if self._done:
-            raise RuntimeError(f"{self.game_id}: step() after the episode ended; call reset() first")
-        return parse_action(action, self._admissible)
-
-    def _end(self, observation: str, reward: float, won: bool) -> StepResult:
-        self._done, self._admissible = True, []
-        return StepResult(observation, reward, True, won, [], False)
-
-    def _go_on(self, observation: str, reward: float, admissible: list[str]) -> StepResult:
-        self._admissible = admissible
-        return StepResult(observation, reward, False, False, list(admissible), False)
-
-    def close(self) -> None:
-        self._done = True
-
-
-class ChoiceEnv(_FakeEnv):
+class ChoiceEnv(ScriptedEnv):
     def __init__(self, spec: EnvSpec, game_seed: int) -> None:
         super().__init__(spec, game_seed)
         turns, options = int(spec.knobs["turns"]), int(spec.knobs["options"])
@@ -132,7 +104,7 @@ class ChoiceEnv(_FakeEnv):
         return [f"press {CHOICE_RULE[colour]}" for colour in self._colours]
 
 
-class CorridorEnv(_FakeEnv):
+class CorridorEnv(ScriptedEnv):
     def __init__(self, spec: EnvSpec, game_seed: int) -> None:
         super().__init__(spec, game_seed)
         length = int(spec.knobs["length"])
