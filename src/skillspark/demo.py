@@ -105,8 +105,9 @@ def _eval_stage(task_dirs: list[Path], explore_dir: Path, out: Path, *, student:
     console.rule(f"4. positive control: {student} on {len(task_dirs)} decisive-skill task(s), {arms}, "
                  f"skills inline, k = {EVAL_K}")
     shutil.rmtree(out, ignore_errors=True)
+    # two trials at once: one builds its sandbox or runs its verifier while the other waits for the model
     eval_run(task_dirs, condition=conditions, output=out, model=[student], k=EVAL_K, seed=seed, env=env,
-             max_steps=EVAL_MAX_STEPS, skills_mode=SkillsMode.inline)
+             max_steps=EVAL_MAX_STEPS, skills_mode=SkillsMode.inline, parallelism=2)
 
 
 def demo(

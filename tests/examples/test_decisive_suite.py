@@ -128,7 +128,7 @@ def test_the_embedded_student_solves_more_with_the_skills_inline_than_without(tm
     from skillspark.harbor.tasks import load_task
 
     req = EvalRequest(models=["local/smollm2"], conditions=parse_conditions(["none", "curated"]), k=1,
-                      output=tmp_path / "out", max_steps=4, command_timeout_s=30, skills_mode=SkillsMode.inline)
+                      output=tmp_path / "out", max_steps=2, command_timeout_s=30, skills_mode=SkillsMode.inline)
     results = asyncio.run(run_eval(req, plan_eval(req, [load_task(t) for t in DECISIVE_TASKS])))
 
     passed = {arm: sum(r.passed for r in results if r.condition == arm) for arm in ("none", "curated")}

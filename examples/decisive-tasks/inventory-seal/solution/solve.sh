@@ -1,3 +1,3 @@
 #!/bin/bash
 set -euo pipefail
-/app/bin/inventory reseal-kite > /app/answer.txt
+echo reseal-kite | xargs /app/bin/inventory > /app/answer.txt

@@ -1,3 +1,3 @@
 #!/bin/bash
 set -euo pipefail
-/app/bin/release --unlock amber-falcon > /app/answer.txt
+echo amber-falcon | xargs /app/bin/release --unlock > /app/answer.txt
