@@ -57,3 +57,25 @@ def test_host_reading_skips_links_and_reads_only_the_head(tmp_path: Path):
     found = read_host_skills(tmp_path / "skills", max_chars=10)
     assert [(s.name, s.size) for s in found] == [("real", 1000)]
     assert len(found[0].text) < 1000
+
+
+def test_run_refuses_inline_mode_with_another_agent():
+    import pytest
+
+    from skillspark.agents.runner import RunRequest, agent_spec, check_request
+    from skillspark.agents.skill_context import SkillsMode
+    from skillspark.errors import UserError
+
+    with pytest.raises(UserError, match="--skills-mode inline with --agent oracle: only the skillspark agent"):
+        check_request(RunRequest(tasks=[], agent="oracle", skills_mode=SkillsMode.inline))
+    ours = agent_spec(RunRequest(tasks=[], skills_mode=SkillsMode.inline), api_base=None, max_cost_usd=None)
+    assert ours.kwargs["skills_mode"] == "inline"
+
+
+def test_the_agent_refuses_an_unknown_mode(tmp_path: Path):
+    import pytest
+
+    from skillspark.agents.bash_agent import SkillsparkAgent
+
+    with pytest.raises(ValueError, match="skills_mode='verbatim': use one of pointer, inline"):
+        SkillsparkAgent(logs_dir=tmp_path, model_name="m", skills_mode="verbatim")

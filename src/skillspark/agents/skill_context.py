@@ -4,7 +4,7 @@ Why: a pointer line ("skills are in /skills, read them") only helps an agent tha
 embedded 135M model never does; harnesses with few skills put the skill text into the context instead.
 Where: in the task message, just before the task, and the demonstration shows a toy skill there (see
 `prompts.skill_demonstration`). In the system message the embedded model used the skill's fact in 1 of 8
-first commands of the decisive suite; next to the task, 5 of 6 (docs/skills-in-context.md).
+first commands of the decisive suite; next to the task, 4 of 6 (docs/skills-in-context.md).
 Why bounded: a skill folder can hold anything, and every character is paid for on every model call and
 must fit a small context window. Each SKILL.md is cut at `max_skill_chars` (its head kept, then a marker
 saying where the whole file is), and skills stop being added once `max_total_chars` is spent (the ones
