@@ -84,6 +84,13 @@ def start_server(root: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the dashboard did not answer")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the server process has used so far (all its threads): unlike latency, this
+    hardly depends on how many other programs share the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -177,11 +184,13 @@ def main() -> None:
             print(f"first GET /api/runs (cold: finds the run, reads every task's log once): "
                   f"{1000 * (time.perf_counter() - started):.0f} ms")
             for limit, every_s in ((200, 1.0), (1000, 1.0), (200, 0.0)):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds(process.pid)
                 times = asyncio.run(list_latency(base, rid, args.clients, args.requests, limit, every_s))
+                cpu = cpu_seconds(process.pid) - cpu
                 pace = "1 request/s each" if every_s else "back to back (saturation)"
                 print(latency_line(f"GET /api/runs/{{id}}/tasks?limit={limit}, {args.clients} clients x {args.requests}, "
                                    f"{pace}", times, time.perf_counter() - started)
+                      + f", server CPU {1000 * cpu / len(times):.2f} ms/request"
                       + (" (target p95 <= 100 ms)" if every_s else ""))
             delays, expected = asyncio.run(sse_delays(base, rid, "task-0001", root / "wide" / "task-0001" / "trajectory.jsonl",
                                                       args.clients, args.lines))

@@ -1,12 +1,15 @@
 """The dashboard's HTTP API and its one static page (FastAPI), over the runs found in the served folders.
 
 Why sync route functions: reading a large log happens in FastAPI's thread pool, so one slow first read
-never stalls the live streams or the other requests. Every JSON body is redacted on its way out
+never stalls the live streams or the other requests. The task list is the exception: fifty open pages
+reload it every second, so a page whose listing is current is answered from memory on the event loop (no
+thread hop, which costs most on a busy machine), with an ETag; only a due rebuild goes to a thread. Every JSON body is redacted on its way out
 (`SafeJSONResponse`), so an API key a model echoed into a log never reaches the browser.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -16,6 +19,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from skillspark.dashboard.digest import clip_all
 from skillspark.dashboard.evalview import EvalReader
@@ -45,6 +49,14 @@ PAGE_CACHE_SIZE = 256
 SORT_KEYS = ("task", "status", "attempts", "reward", "pdi_snapshots", "pdi_level", "skill", "changed")
 
 
+PageKey = tuple[str, str, str, str, str, int, int]  # run id, q, status, sort, order, offset, limit
+
+
+def _tagged(body: bytes) -> tuple[bytes, str]:
+    """A body with its ETag, so a page that reloads an unchanged table gets a 304 without the body."""
+    return body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
+
+
 class SafeJSONResponse(JSONResponse):
     """JSON with every configured secret and key-shaped token replaced by [REDACTED]."""
 
@@ -64,9 +76,10 @@ class Dashboard:
         self._runs: list[Run] = []
         self._runs_at = 0.0
         self._readers: dict[str, ExploreReader | EvalReader] = {}
-        self.pages: dict[tuple, tuple[list, bytes]] = {}  # task-list pages by query, with their listing
+        self.pages: dict[PageKey, tuple[list, bytes, str]] = {}  # task-list pages by query: listing, body, ETag
         self._lock = threading.Lock()
         self._runs_lock = threading.Lock()
+        self._pages_lock = threading.Lock()
         self._summaries: list[dict[str, Any]] = []
         self._summaries_at = 0.0
         self._summaries_lock = threading.Lock()
@@ -124,6 +137,38 @@ class Dashboard:
         if reader.task_dir(task) is None or reader.row(task) is None:
             raise HTTPException(404, f"run {rid!r} has no task {task!r}")
         return reader, task
+
+    def task_page(self, key: PageKey) -> tuple[bytes, str]:
+        """(body, ETag) of one task-list page; built once per listing and kept as bytes until the next."""
+        rid, q, status, sort, order, offset, limit = key
+        reader = self.reader(self.run(rid))
+        if isinstance(reader, EvalReader):
+            grid = reader.view()["grid"]
+            picked = [g for g in grid if not q or q.lower() in g["task"].lower()]
+            return _tagged(SafeJSONResponse({"total": len(picked), "offset": offset, "limit": limit,
+                                             "tasks": picked[offset:offset + limit]}).body)
+        rows = reader.rows()
+        with self._pages_lock:  # concurrent requests for a page that just expired build it once
+            cached = self.pages.get(key)
+            if cached is None or cached[0] is not rows:
+                body = SafeJSONResponse(_page(rows, q=q, status=status, sort=sort, order=order, offset=offset,
+                                              limit=limit)).body
+                if len(self.pages) >= PAGE_CACHE_SIZE:
+                    self.pages.clear()
+                cached = self.pages[key] = (rows, *_tagged(body))
+        return cached[1], cached[2]
+
+    def ready_page(self, key: PageKey) -> tuple[bytes, str] | None:
+        """`task_page(key)` when it can be answered without touching the disk; None when it cannot."""
+        if time.monotonic() - self._runs_at >= RUNS_TTL_S:
+            return None
+        run = next((r for r in self._runs if r.id == key[0]), None)
+        reader = self._readers.get(key[0])
+        if run is None or reader is None or isinstance(reader, EvalReader) or reader.run != run:
+            return None
+        rows = reader.fresh()
+        cached = self.pages.get(key)
+        return (cached[1], cached[2]) if rows is not None and cached is not None and cached[0] is rows else None
 
     def summary(self, run: Run) -> dict[str, Any]:
         reader = self.reader(run)
@@ -197,25 +242,18 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
         return SafeJSONResponse(board.summary(board.run(rid)))
 
     @app.get("/api/runs/{rid}/tasks")
-    def tasks(rid: str, q: str = "", status: str = "", sort: Literal[SORT_KEYS] = "task",  # type: ignore[valid-type]
-              order: Literal["asc", "desc"] = "asc", offset: int = Query(0, ge=0),
-              limit: int = Query(200, ge=1, le=1000)) -> Response:
-        reader = board.reader(board.run(rid))
-        if isinstance(reader, EvalReader):
-            grid = reader.view()["grid"]
-            picked = [g for g in grid if not q or q.lower() in g["task"].lower()]
-            return SafeJSONResponse({"total": len(picked), "offset": offset, "limit": limit,
-                                     "tasks": picked[offset:offset + limit]})
-        rows = reader.rows()
+    async def tasks(request: Request, rid: str, q: str = "", status: str = "",
+                    sort: Literal[SORT_KEYS] = "task",  # type: ignore[valid-type]
+                    order: Literal["asc", "desc"] = "asc", offset: int = Query(0, ge=0),
+                    limit: int = Query(200, ge=1, le=1000)) -> Response:
         key = (rid, q, status, sort, order, offset, limit)
-        cached = board.pages.get(key)
-        if cached is None or cached[0] is not rows:  # built once per listing, served as bytes until the next
-            body = SafeJSONResponse(_page(rows, q=q, status=status, sort=sort, order=order, offset=offset,
-                                          limit=limit)).body
-            if len(board.pages) >= PAGE_CACHE_SIZE:
-                board.pages.clear()
-            cached = board.pages[key] = (rows, body)
-        return Response(cached[1], media_type="application/json")
+        page = board.ready_page(key)  # from memory, on the event loop: no thread hop while nothing is due
+        if page is None:
+            page = await run_in_threadpool(board.task_page, key)
+        body, etag = page
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers={"etag": etag, "cache-control": "no-cache"})
+        return Response(body, media_type="application/json", headers={"etag": etag, "cache-control": "no-cache"})
 
     @app.get("/api/runs/{rid}/tasks/{task}")
     def task(rid: str, task: str) -> Response:

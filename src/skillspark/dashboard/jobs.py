@@ -7,13 +7,12 @@ result.json changed, and the trial page itself is the shared trial view (`app._t
 from __future__ import annotations
 
 import os
-import threading
-import time
 from typing import Any
 
 from pydantic import BaseModel
 
-from skillspark.dashboard.runs import ROWS_TTL_S, SMALL_FILE_MAX, Run, subdirs
+from skillspark.dashboard.listing import CachedListing
+from skillspark.dashboard.runs import SMALL_FILE_MAX, Run, subdirs
 from skillspark.dashboard.tail import signature
 from skillspark.harbor.safe_read import TrialReader
 
@@ -37,23 +36,17 @@ class TrialRow(BaseModel):
     changed: int
 
 
-class JobReader:
+class JobReader(CachedListing[TrialRow]):
     """Trial rows of one job folder, cached by each result.json's signature."""
 
     def __init__(self, run: Run):
+        super().__init__()
         self.run = run
         self._rows: dict[str, tuple[tuple | None, TrialRow]] = {}
-        self._listed: list[TrialRow] = []
-        self._listed_at = 0.0
-        self._lock = threading.Lock()
 
-    def rows(self) -> list[TrialRow]:
-        with self._lock:
-            if time.monotonic() - self._listed_at >= ROWS_TTL_S:
-                rows = (self._row(e.name) for e in subdirs(self.run.path) if is_trial(e.path))
-                self._listed = [r for r in rows if r is not None]
-                self._listed_at = time.monotonic()
-            return self._listed
+    def _list(self) -> list[TrialRow]:
+        rows = (self._row(e.name) for e in subdirs(self.run.path) if is_trial(e.path))
+        return [r for r in rows if r is not None]
 
     def _row(self, name: str) -> TrialRow | None:
         sig = signature(self.run.path / name / RESULT)

@@ -4,8 +4,8 @@ Why from disk only: a run is whatever `skillspark explore` (or the original SPAR
 eval`) wrote, so the dashboard shows runs started from any terminal and survives its own restart. Every
 read stays inside a served folder: folders are listed without following links, files are opened with
 O_NOFOLLOW (`tail.open_regular`, `harbor.safe_read.TrialReader`). Rows are cached by the files' stat
-signatures and refreshed at most every `ROWS_TTL_S`, so a 1,000-task run costs a listing, not a parse,
-per request.
+signatures and refreshed at most every `listing.ROWS_TTL_S`, so a 1,000-task run costs a listing, not a
+parse, and only once a second however many pages watch it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import threading
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 
 from skillspark.dashboard.digest import LONG, clip
 from skillspark.dashboard.digest import digest as record_digest
+from skillspark.dashboard.listing import CachedListing
 from skillspark.dashboard.tail import JsonlTail, TailCache, signature
 from skillspark.files import write_atomic
 from skillspark.harbor.safe_read import TrialReader
@@ -36,7 +36,6 @@ RESULTS = "results.jsonl"
 EVAL_CONFIG = "eval.json"
 MAX_DEPTH = 3  # how deep below a served folder runs are looked for
 SKIP_DIRS = {"tasks", "skills", "memos", "node_modules", "__pycache__"}
-ROWS_TTL_S = 1.0  # a status change reaches the page within this plus a poll (the issue allows 2 s)
 RUNS_TTL_S = 2.0
 STALE_S = 600.0  # an unfinished run with no write for this long is shown as stopped, not running
 TERMINAL_STATES = ("solved", "exhausted", "infra_stopped", "failed", "budget_exhausted", "cancelled")
@@ -137,18 +136,16 @@ def _executions(tail: JsonlTail) -> list[dict[str, Any]]:
     return list(by_attempt.values())
 
 
-class ExploreReader:
+class ExploreReader(CachedListing[TaskRow]):
     """Task rows and task pages of one explore (or original SPARK) run folder."""
 
     def __init__(self, run: Run, tails: TailCache):
+        super().__init__()
         self.run = run
         self.tails = tails
         self.root = str(run.path)
         self._rows: dict[str, tuple[tuple, TaskRow | None]] = {}
         self._state: dict[str, tuple[tuple | None, dict[str, Any]]] = {}
-        self._listed: list[TaskRow] = []
-        self._listed_at = 0.0
-        self._lock = threading.Lock()
         from skillspark.explore.loop import CANCEL_FILE  # imported here: the loop's imports take a second
 
         self.cancel_file = CANCEL_FILE
@@ -164,24 +161,9 @@ class ExploreReader:
             return None
         return folder if real and (_has_file(folder, TRAJECTORY) or _has_file(folder, ATTEMPTS)) else None
 
-    def rows(self) -> list[TaskRow]:
-        """All rows, sorted by task name; recomputed at most every ROWS_TTL_S.
-
-        The list is replaced, never changed in place, so a caller may cache what it built from one list
-        (`is` tells it apart). While one thread recomputes, the others get the previous list at once.
-        """
-        if time.monotonic() - self._listed_at < ROWS_TTL_S:
-            return self._listed
-        if not self._lock.acquire(blocking=self._listed_at == 0.0):
-            return self._listed
-        try:
-            if time.monotonic() - self._listed_at >= ROWS_TTL_S:
-                rows = (self.row(entry.name) for entry in subdirs(self.run.path))
-                self._listed = [row for row in rows if row is not None]
-                self._listed_at = time.monotonic()
-            return self._listed
-        finally:
-            self._lock.release()
+    def _list(self) -> list[TaskRow]:
+        rows = (self.row(entry.name) for entry in subdirs(self.run.path))
+        return [row for row in rows if row is not None]
 
     def tail(self, name: str) -> JsonlTail:
         return self.tails.get(self.run.path / name / TRAJECTORY, record_digest)
@@ -275,7 +257,7 @@ class ExploreReader:
     def request_cancel(self, name: str) -> None:
         """Ask the explore loop to stop task `name` after its attempt in flight (it removes the file then)."""
         write_atomic(self.run.path / name / self.cancel_file, json.dumps({"requested_at": time.time()}))
-        self._listed_at = 0.0  # the next listing shows the request
+        self.expire()  # the next listing shows the request
 
     def trial_path(self, trial_dir: Any) -> str | None:
         """A trial dir as a path relative to the run folder; None when it lies elsewhere."""
