@@ -84,6 +84,12 @@ async def test_offline_verifier_installs_from_the_wheelhouse(task_dir, cache_dir
         await env.upload_dir(task / "tests", "/tests")
         verified = await env.exec("bash /tests/test.sh")
     assert downloads == [("3.12", ("skillspark-probe-pkg==1.0",))]
-    assert before.stdout.split() == ["unset", "skillspark_probe_pkg-1.0-py3-none-any.whl"]
+    assert before.stdout.split() == ["unset", "skillspark_probe_pkg-1.0-py3-none-any.whl"]  # agent phase: no pip settings
     assert verified.return_code == 0, verified.stderr
     assert verified.stdout.strip() == "skillspark_probe_pkg 1.0 from the wheelhouse"
+
+
+def test_pip_goes_offline_only_when_every_install_was_understood():
+    assert wheelhouse.verifier_pip_env(VerifierRequirements(("pytest",), True)) == {
+        "PIP_FIND_LINKS": "/run/skillspark-wheels", "PIP_NO_COMPILE": "1", "PIP_NO_INDEX": "1"}
+    assert "PIP_NO_INDEX" not in wheelhouse.verifier_pip_env(VerifierRequirements(("pytest",), False))

@@ -5,12 +5,13 @@ to the registry per package and a download on every verification (seconds, and a
 registry is slow). The host reads the pip requirements that the task's `tests/` scripts name,
 downloads their wheels once per (Python version, requirement set) with its own pip into the user's
 cache (`~/.cache/skillspark/wheelhouse/py3.X-<hash>/`, shared by every sandbox cache dir, since it
-holds only public wheels the host fetched itself; one builder at a time), and the sandbox sees that folder read-only at
-`/run/skillspark-wheels`. During verification, pip gets `PIP_FIND_LINKS` pointing there and, when
-every `pip install` in `tests/` was understood and fully downloaded, `PIP_NO_INDEX=1`: no network
-at all. Anything not understood (a `-r` file, a variable, a pip call from Python) keeps the
-registry in play, so a verifier never fails for lack of a wheel. The wheels come from the host's pip,
-never from inside a sandbox, so one task cannot plant a package in another task's verifier.
+holds only public wheels the host fetched itself; one builder at a time), and the sandbox sees that
+folder read-only at `/run/skillspark-wheels`. During verification, pip gets `PIP_FIND_LINKS`
+pointing there, `PIP_NO_COMPILE=1` (no byte-compiling of what it installs) and, when every
+`pip install` in `tests/` was understood and fully downloaded, `PIP_NO_INDEX=1`: no network at all.
+Anything not understood (a `-r` file, a variable, a pip call from Python) keeps the registry in
+play, so a verifier never fails for lack of a wheel. The wheels come from the host's pip, never
+from inside a sandbox, so one task cannot plant a package in another task's verifier.
 """
 
 from __future__ import annotations
@@ -146,5 +147,9 @@ def ensure_wheelhouse(root: Path, minor: str, wanted: VerifierRequirements) -> P
 
 
 def verifier_pip_env(wanted: VerifierRequirements) -> dict[str, str]:
-    """What the verifier's commands see when the wheelhouse is mounted."""
-    return {"PIP_FIND_LINKS": WHEELS_MOUNT, **({"PIP_NO_INDEX": "1"} if wanted.complete else {})}
+    """What the verifier's commands see when the wheelhouse is mounted.
+
+    `PIP_NO_COMPILE`: byte-compiling what was just installed (all of pygments for pytest) was most of
+    the install's time; modules compile when first imported instead, as without pip.
+    """
+    return {"PIP_FIND_LINKS": WHEELS_MOUNT, "PIP_NO_COMPILE": "1", **({"PIP_NO_INDEX": "1"} if wanted.complete else {})}
