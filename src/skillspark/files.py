@@ -68,19 +68,34 @@ def exclusive(lock_path: Path) -> Iterator[None]:
 
     Two locks, because neither alone does both: a `threading.Lock` per path for threads, and `flock`
     on a fresh open of the file for processes (POSIX `fcntl` record locks are per process, so they
-    would let two threads of one process in together).
+    would let two threads of one process in together). The holder removes the lock file when it is
+    done, so caches keep no litter; a waiter that then wakes up holding the removed file's lock sees
+    that the path no longer names its file, and takes the lock again on the new one.
     """
     key = os.path.abspath(lock_path)
     with _thread_locks_guard:
         thread_lock = _thread_locks.setdefault(key, threading.Lock())
     with thread_lock:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = _flock_current(lock_path)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
+            lock_path.unlink(missing_ok=True)  # while still holding it: see the docstring
             os.close(fd)  # drops the flock
+
+
+def _flock_current(lock_path: Path) -> int:
+    """An fd holding `flock` on the file that `lock_path` names at the moment the lock is won."""
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the previous holder removed it: lock the new one
 
 
 @asynccontextmanager
@@ -117,6 +132,9 @@ def build_dir_atomically(target: Path, build: Callable[[Path], None], *, replace
         temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
         try:
             build(temp)
+            if not replace and done(target):  # published meanwhile by a builder that took no lock: it wins
+                shutil.rmtree(temp)
+                return target
             os.chmod(temp, 0o755)  # mkdtemp's 0700 would hide a shared cache or a chosen --output from others
             if durable:
                 _fsync_tree(temp)

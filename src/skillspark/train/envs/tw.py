@@ -83,9 +83,15 @@ def game_file(spec: EnvSpec, game_seed: int, cache_dir: Path | None = None) -> P
     entry = (cache_dir or default_cache_dir()) / spec.name / slug / str(game_seed)
     path = entry / "game.z8"
     if not path.is_file():
-        build_dir_atomically(entry, lambda folder: generate(spec, game_seed, folder / "game.z8"),
+        build_dir_atomically(entry, lambda folder: _generate_into(spec, game_seed, folder),
                              done=lambda folder: (folder / "game.z8").is_file(), durable=False)
     return path
+
+
+def _generate_into(spec: EnvSpec, game_seed: int, folder: Path) -> None:
+    """Generate into a fresh build folder; `generate` makes the game's folder itself, as it always has."""
+    folder.rmdir()
+    generate(spec, game_seed, folder / "game.z8")
 
 
 def generate(spec: EnvSpec, game_seed: int, path: Path) -> None:
