@@ -151,7 +151,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             val = evaluate_policy(model, tokenizer, config.env, config.val_games, max_turns=config.max_turns, skills=None, max_prompt_tokens=config.max_prompt_tokens)
             row["val_success"] = val["success_rate"]
         keys = sorted(row)  # every process logs the same keys: one all-reduce carries them all
-        means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64), reduction="mean")
+        means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64, device=accelerator.device), reduction="mean")
         row = dict(zip(keys, means.tolist()))
         if row.get("advantage_abs"):  # how far the teacher moves each token's weight, relative to |A|
             row["distill_pg_ratio"] = row["teacher_grad_abs"] / row["advantage_abs"]

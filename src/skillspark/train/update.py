@@ -146,8 +146,8 @@ def plan_minibatches(samples: list[TurnSample], cfg: AlgoConfig, accelerator=Non
     as the reference's split); each process cuts its own samples into that many near-equal parts."""
     distributed = accelerator is not None and accelerator.num_processes > 1
     total = len(samples)
-    if distributed:
-        total = int(accelerator.reduce(torch.tensor([float(total)]), reduction="sum").item())
+    if distributed:  # collectives on the accelerator's device (NCCL takes no CPU tensors)
+        total = int(accelerator.reduce(torch.tensor([float(total)], device=accelerator.device), reduction="sum").item())
     count = max(1, math.ceil(total / cfg.ppo_mini_batch))
     parts = [part.tolist() for part in torch.tensor_split(torch.arange(len(samples)), count)]
     micro = cfg.micro_batch_size
@@ -157,9 +157,10 @@ def plan_minibatches(samples: list[TurnSample], cfg: AlgoConfig, accelerator=Non
     skill_tokens = torch.tensor([float(sum(len(samples[i].response_ids) for i in part if has_skill[i])) for part in parts])
     rounds = torch.tensor([max(len(c), 1) for c in chunked])
     if distributed:
-        tokens = accelerator.reduce(tokens, reduction="sum")
-        skill_tokens = accelerator.reduce(skill_tokens, reduction="sum")
-        rounds = accelerator.gather(rounds).reshape(-1, count).max(dim=0).values  # DDP: equal backward counts
+        device = accelerator.device
+        tokens = accelerator.reduce(tokens.to(device), reduction="sum").cpu()
+        skill_tokens = accelerator.reduce(skill_tokens.to(device), reduction="sum").cpu()
+        rounds = accelerator.gather(rounds.to(device)).cpu().reshape(-1, count).max(dim=0).values  # DDP: equal backward counts
     return Plan(chunked, [int(r) for r in rounds], tokens.tolist(), skill_tokens.tolist())
 
 
