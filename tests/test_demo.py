@@ -73,7 +73,7 @@ def test_demo_checks_explores_points_at_the_skill_and_runs_the_positive_control(
     evaluated = tmp_path / "out" / "eval"  # the last stage: the decisive tasks without and with their skills
     rows = [json.loads(line) for line in (evaluated / "results.jsonl").read_text().splitlines()]
     assert sorted((r["task"], r["condition"], r["trial"]) for r in rows) == sorted(
-        (f"skillspark/{name}", arm, trial) for name in DECISIVE for arm in ("none", "curated")
+        (name, arm, trial) for name in DECISIVE for arm in ("none", "curated")
         for trial in range(EVAL_K))
     assert {r["skills_mode"] for r in rows} == {"inline"}
     assert {(r["condition"], r["passed"]) for r in rows} == {("none", False), ("curated", True)}

@@ -162,7 +162,9 @@ def demo(
         raise UserError(f"no valid task of difficulty {difficulty!r} to explore; try --difficulty all")
 
     console.rule(f"2. exploring {len(task_dirs)} task(s) with {model}, up to {max_retries} attempts each")
-    settings = ExploreSettings(model=model, max_retries=max_retries, output=output / "explore", env=env_name)
+    # two tasks at once, as in the last stage: one runs its sandbox while the other waits for the model
+    settings = ExploreSettings(model=model, max_retries=max_retries, output=output / "explore", env=env_name,
+                               parallelism=2)
     view = ProgressView([d.name for d in task_dirs], max_retries)
     try:
         with view:
