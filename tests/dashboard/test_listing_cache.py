@@ -1,6 +1,7 @@
 """The task list's cache: a page is served from memory while its listing is current, a change on disk shows
 once the listing is due (at once when it is older than STALE_MAX_S, after one background rebuild when it is
-between ROWS_TTL_S and STALE_MAX_S old), and an unchanged table answers 304 to its ETag."""
+between ROWS_TTL_S and STALE_MAX_S old), an unchanged table answers 304 to its ETag, and a page held in
+memory is served only behind the guard and only for queries the route accepts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from pathlib import Path
 
 from skillspark.dashboard.listing import ROWS_TTL_S, STALE_MAX_S
-from tests.dashboard.conftest import make_client, run_id_of
+from tests.dashboard.conftest import AUTH_HEADER, make_client, run_id_of
 
 
 def add_attempt(run: Path, task: str, attempt: int) -> None:
@@ -82,3 +83,17 @@ def test_an_unchanged_listing_stays_the_same_object_so_its_pages_stay_built(tmp_
     reader.expire()
     again = reader.rows()
     assert again is not listed and again[0].attempts == 2
+
+
+def test_a_held_page_is_not_served_past_the_guard_or_for_a_query_the_route_refuses(tmp_path):
+    run = explore_folder(tmp_path)
+    client = make_client([run.parent], client_host="192.0.2.7", token_configured=True)  # remote: GETs need the token
+    rid = client.get("/api/runs", headers=AUTH_HEADER).json()[0]["id"]
+    url = f"/api/runs/{rid}/tasks"
+    assert client.get(url, params={"q": "task a", "limit": 5}, headers=AUTH_HEADER).json()["total"] == 0
+    assert client.get(url, params={"q": "task-a", "limit": 5}, headers=AUTH_HEADER).json()["total"] == 1
+    held = client.get(f"{url}?q=task%2Da&limit=5", headers=AUTH_HEADER)  # the same page, spelled otherwise
+    assert held.json()["total"] == 1 and held.headers["x-content-type-options"] == "nosniff"
+    assert client.get(url, params={"q": "task-a", "limit": 5}).status_code == 401  # no token: refused first
+    for refused in ({"limit": 5000}, {"offset": -1}, {"sort": "bogus"}, {"order": "up"}):
+        assert client.get(url, params=refused, headers=AUTH_HEADER).status_code == 422, refused

@@ -2,8 +2,8 @@
 
 Why sync route functions: reading a large log happens in FastAPI's thread pool, so one slow first read
 never stalls the live streams or the other requests. The task list is the exception: fifty open pages
-reload it every second, so a page whose listing is current is answered from memory on the event loop (no
-thread hop, which costs most on a busy machine), with an ETag; only a due rebuild goes to a thread. Every JSON body is redacted on its way out
+reload it every second, so a page whose listing is current is answered from memory on the event loop
+before routing (`CachedTaskPages`: no validation, no thread hop), with an ETag. Every JSON body is redacted on its way out
 (`SafeJSONResponse`), so an API key a model echoed into a log never reaches the browser.
 """
 
@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skillspark.dashboard.digest import clip_all
 from skillspark.dashboard.evalview import EvalReader
@@ -46,6 +48,8 @@ MAX_EVENTS_PER_POLL = 500
 TRIAL_STEPS_PAGE = 50
 TRAJECTORY_MAX_BYTES = 64 * 2**20
 PAGE_CACHE_SIZE = 256
+TASKS_PATH = re.compile(r"/api/runs/([^/]+)/tasks")
+PAGE_DEFAULTS = {"q": "", "status": "", "sort": "task", "order": "asc", "offset": "0", "limit": "200"}
 SORT_KEYS = ("task", "status", "attempts", "reward", "pdi_snapshots", "pdi_level", "skill", "changed")
 
 
@@ -206,6 +210,45 @@ def _page(rows: list[TaskRow] | list[TrialRow], *, q: str, status: str, sort: st
             "tasks": [r.model_dump() for r in picked[offset:offset + limit]]}
 
 
+def _page_response(page: tuple[bytes, str], if_none_match: str) -> Response:
+    body, etag = page
+    headers = {"etag": etag, "cache-control": "no-cache"}
+    if etag in if_none_match:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _page_key(rid: str, query: bytes) -> PageKey | None:
+    """The task-page key of a query string as the route would read it; None when a number is not plain digits."""
+    params = PAGE_DEFAULTS | dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+    if not all(params[n].isascii() and params[n].isdigit() for n in ("offset", "limit")):
+        return None
+    return rid, params["q"], params["status"], params["sort"], params["order"], int(params["offset"]), int(params["limit"])
+
+
+class CachedTaskPages:
+    """ASGI: answers GET /api/runs/{id}/tasks on the event loop when `Dashboard.ready_page` holds the page.
+
+    Why before routing: for a page already built, FastAPI's routing, parameter validation and thread hop
+    cost more than the answer; fifty open pages ask every second. Only pages the route validated and
+    built are held, so a miss, or any query the route would refuse, goes on to the route.
+    """
+
+    def __init__(self, app: ASGIApp, board: Dashboard):
+        self.app = app
+        self.board = board
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = TASKS_PATH.fullmatch(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
+        key = _page_key(match[1], scope["query_string"]) if match else None
+        page = self.board.ready_page(key) if key else None
+        if page is None:
+            await self.app(scope, receive, send)
+            return
+        if_none_match = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), "")
+        await _page_response(page, if_none_match)(scope, receive, send)
+
+
 def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False, poll_s: float = 0.25,
                heartbeat_s: float = 15.0) -> FastAPI:
     """The dashboard app over `roots` behind `policy`'s guards."""
@@ -242,18 +285,12 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
         return SafeJSONResponse(board.summary(board.run(rid)))
 
     @app.get("/api/runs/{rid}/tasks")
-    async def tasks(request: Request, rid: str, q: str = "", status: str = "",
-                    sort: Literal[SORT_KEYS] = "task",  # type: ignore[valid-type]
-                    order: Literal["asc", "desc"] = "asc", offset: int = Query(0, ge=0),
-                    limit: int = Query(200, ge=1, le=1000)) -> Response:
-        key = (rid, q, status, sort, order, offset, limit)
-        page = board.ready_page(key)  # from memory, on the event loop: no thread hop while nothing is due
-        if page is None:
-            page = await run_in_threadpool(board.task_page, key)
-        body, etag = page
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers={"etag": etag, "cache-control": "no-cache"})
-        return Response(body, media_type="application/json", headers={"etag": etag, "cache-control": "no-cache"})
+    def tasks(request: Request, rid: str, q: str = "", status: str = "",
+              sort: Literal[SORT_KEYS] = "task",  # type: ignore[valid-type]
+              order: Literal["asc", "desc"] = "asc", offset: int = Query(0, ge=0),
+              limit: int = Query(200, ge=1, le=1000)) -> Response:
+        page = board.task_page((rid, q, status, sort, order, offset, limit))
+        return _page_response(page, request.headers.get("if-none-match", ""))
 
     @app.get("/api/runs/{rid}/tasks/{task}")
     def task(rid: str, task: str) -> Response:
@@ -350,6 +387,7 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
         reader.request_cancel(name)
         return {"id": rid, "task": name, "cancel_requested": True}
 
+    app.add_middleware(CachedTaskPages, board=board)  # inside the guard: refused requests never reach it
     app.add_middleware(GuardMiddleware, policy=policy)
     return app
 

@@ -185,9 +185,8 @@ class ExploreReader(CachedListing[TaskRow]):
         Two stats decide whether the cached row still holds: the folder's own (a file created, removed or
         renamed into it: attempts.json, SKILL.md, a cancel request) and the log's (a line appended).
         """
-        folder = os.path.join(self.root, name)
-        log = os.path.join(folder, TRAJECTORY)
-        quick = (signature(folder, regular=False), signature(log))
+        folder = f"{self.root}/{name}"  # not os.path.join: this runs for every task every second
+        quick = (signature(folder, regular=False), signature(f"{folder}/{TRAJECTORY}"))
         cached = self._rows.get(name)
         if cached is not None and cached[0] == quick:
             return cached[1]
