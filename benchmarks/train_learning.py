@@ -1,8 +1,11 @@
 """Do teacher-side methods learn faster where the teacher knows more? Sample-efficiency curves on fake:codeword.
 
-    .venv/bin/python benchmarks/train_learning.py                       # tiny-random, the 7 variants, 3 seeds
-    .venv/bin/python benchmarks/train_learning.py --model local/smollm2 --algos grpo,sdar:1 --steps 6
-    .venv/bin/python benchmarks/train_learning.py --steps 2 --seeds 1 --algos grpo,sdar   # a smoke run
+    .venv/bin/python benchmarks/train_learning.py                       # SmolLM2 (LoRA), the 7 variants, 3 seeds
+    .venv/bin/python benchmarks/train_learning.py --algos grpo,sdar:1 --seeds 2 --steps 6   # what a busy 2-core box fits
+    .venv/bin/python benchmarks/train_learning.py --model tiny-random --steps 2 --seeds 1 --algos grpo,sdar   # a smoke run
+
+tiny-random never writes a valid action, so every reward is the same, every advantage 0 and nothing can
+learn: use it only to check the harness.
 
 The game (docs/training-decisive.md): each password is a rule whose SKILL.md names the door; validation
 games use passwords never seen in training, so a validation gain is transfer of the procedure the skills
@@ -27,7 +30,7 @@ VARIANTS = "grpo,sdar:0.01,sdar:0.1,sdar:1,skillsd,rlsd,opsd"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="tiny-random", help="tiny-random (fits 30 min on 2 cores) or local/smollm2 (LoRA)")
+    parser.add_argument("--model", default="local/smollm2", help="local/smollm2 (LoRA) or tiny-random (full weights; harness check only)")
     parser.add_argument("--env", default="fake:codeword?options=4&rules=8&held_out=8")
     parser.add_argument("--algos", default=VARIANTS, help="the first is the baseline; ALGO:λ sets the distillation weight")
     parser.add_argument("--steps", type=int, default=12)
@@ -35,7 +38,7 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=2)
     parser.add_argument("--group-size", type=int, default=4)
     parser.add_argument("--max-turns", type=int, default=1)
-    parser.add_argument("--lr", type=float, default=None, help="default: 1e-3 (tiny-random, full weights), 1e-3 (LoRA)")
+    parser.add_argument("--lr", type=float, default=None, help="default 1e-3 (LoRA on SmolLM2, as the earlier benchmark)")
     parser.add_argument("--val-every", type=int, default=4)
     parser.add_argument("--val-games", type=int, default=16)
     parser.add_argument("--teacher-check-games", type=int, default=16)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from skillspark import cli
 from skillspark.train.envs.codeword import write_codeword_skills
 from skillspark.train.envs.registry import parse_env_spec
 from skillspark.train.teacher_check import judge
+from tests.train.test_train_cli import run_cli
 
 ENV = "fake:codeword?options=2&rules=2&held_out=2"
 
@@ -24,14 +23,6 @@ def test_the_teacher_is_better_only_when_the_wilson_intervals_separate() -> None
     assert check.passed and "the teacher is better" in check.summary()
     assert not judge("e", "m", "keyword", teacher_wins=8, student_wins=4, games=16).passed  # 0.25 apart: noise
     assert not judge("e", "m", "keyword", teacher_wins=4, student_wins=4, games=16).passed
-
-
-def run_cli(args, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["skillspark", *args])
-    with pytest.raises(SystemExit) as info:
-        cli.main()
-    out, err = capsys.readouterr()
-    return info.value.code or 0, out, err
 
 
 def test_require_refuses_a_teacher_that_is_no_better_and_keeps_the_record(tmp_path, monkeypatch, capsys) -> None:
