@@ -20,7 +20,7 @@ from tests.agents.greet_task import make_task
 pytestmark = pytest.mark.timeout(600)
 STUDENT = "tests.evaluate.student_agent:StudentAgent"
 FIELDS = {"task", "condition", "model", "trial", "reward", "passed", "status", "tokens_in", "tokens_out",
-          "cost_usd", "duration_s", "skill_sha256", "skill_read", "trial_dir"}
+          "cost_usd", "duration_s", "skill_sha256", "skill_read", "trial_dir", "skills_mode"}
 SKILL = ("---\nname: greet\ndescription: Write the greeting file.\n---\n"
          "# Greet\n```bash\necho hello > /app/greeting.txt\n```\n")
 
