@@ -57,11 +57,17 @@ class DownloadReport:
     skipped: list[str] = field(default_factory=list)  # "name: why"
 
 
-def open_source(root_fd: int, path: str, *, directory: bool) -> int:
-    """An fd of `path` inside the sandbox, walked from its root fd without following any link."""
+def sandbox_parts(path: str) -> list[str]:
+    """The components of a path inside the sandbox, walked one at a time from its root; no '..'."""
     parts = [part for part in PurePosixPath("/", path).parts[1:] if part not in ("", ".")]
     if ".." in parts:
         raise DownloadError(path, "'..' is not allowed")
+    return parts
+
+
+def open_source(root_fd: int, path: str, *, directory: bool) -> int:
+    """An fd of `path` inside the sandbox, walked from its root fd without following any link."""
+    parts = sandbox_parts(path)
     fd = os.dup(root_fd)
     try:
         for index, part in enumerate(parts):
@@ -70,7 +76,7 @@ def open_source(root_fd: int, path: str, *, directory: bool) -> int:
             try:
                 child = os.open(part, flags, dir_fd=fd)
             except OSError as exc:
-                raise DownloadError(path, _why(exc)) from None
+                raise DownloadError(path, link_or_why(exc)) from None
             os.close(fd)
             fd = child
         if not directory and not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -81,18 +87,18 @@ def open_source(root_fd: int, path: str, *, directory: bool) -> int:
         raise
 
 
-def _why(exc: OSError) -> str:
+def link_or_why(exc: OSError) -> str:
     if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # O_NOFOLLOW met a link, or a file where a dir should be
         return "a link or not a directory (links are never followed out of a sandbox)"
     return exc.strerror or str(exc)
 
 
-def _open_target_dir(root_fd: int, parts: tuple[str, ...]) -> int:
-    """An fd of root/parts... on the host, creating missing dirs, refusing any component that is a link."""
+def open_dir_creating(root_fd: int, parts, mode: int = 0o755) -> int:
+    """An fd of root/parts..., creating missing dirs, refusing (ELOOP/ENOTDIR) any component that is a link."""
     fd = os.dup(root_fd)
     for part in parts:
         try:
-            os.mkdir(part, 0o755, dir_fd=fd)
+            os.mkdir(part, mode, dir_fd=fd)
         except FileExistsError:
             pass
         try:
@@ -162,10 +168,10 @@ class _TreeCopy:
         try:
             child = os.open(name, _DIR_FLAGS, dir_fd=source_fd)
         except OSError as exc:  # swapped for a link since the stat
-            self.report.skipped.append(f"{rel}: {_why(exc)}")
+            self.report.skipped.append(f"{rel}: {link_or_why(exc)}")
             return
         try:
-            child_target = _open_target_dir(target_fd, (name,))
+            child_target = open_dir_creating(target_fd, (name,))
         except OSError as exc:  # the host has a link or a file there
             os.close(child)
             self.report.skipped.append(f"{rel}: {exc.strerror}")

@@ -5,7 +5,8 @@ Load it by import path: `harbor run -e skillspark.sandbox.environment:LocalSandb
 over it; `exec` runs `bash -c` inside (background processes it starts live on, as in Docker); `stop`
 kills everything and drops the overlay. /logs/* live inside, in the sandbox's capped storage;
 Harbor copies them to the trial dir with `download_dir`, which the host does itself from outside the
-sandbox (never with the sandbox's own tools) and which keeps regular files only, capped.
+sandbox (never with the sandbox's own tools) and which keeps regular files only, capped; uploads
+(/tests, /solution) are written the same way, by the host (upload.py).
 
 Network: the task's policy is honoured per command (no-network -> the sandbox's loopback-only network
 namespace, shared by its offline commands).
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shlex
 import shutil
-import tarfile
 import tempfile
 import threading
 from pathlib import Path
@@ -41,6 +40,7 @@ from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.process import ProcessResult, SandboxInitError
 from skillspark.sandbox.storage import DiskStorage, disk_storage
 from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
+from skillspark.sandbox.upload import UploadError, copy_dir_in, copy_file_in
 
 ENVIRONMENT_TYPE = "skillspark-local"
 DEFAULT_STORAGE_MB = 10240
@@ -228,33 +228,28 @@ class LocalSandboxEnvironment(BaseEnvironment):
         result = await self.run(["bash", "-c", command], cwd=cwd, env=env, timeout_sec=timeout_sec, user=user)
         return ExecResult(stdout=result.stdout, stderr=result.stderr, return_code=result.return_code)
 
-    # ---- file transfer (streamed as tar through the sandbox, so overlay semantics hold) ---------
-
-    async def _checked(self, inner: list[str], what: str, stdin=None) -> ProcessResult:
-        result = await self.run(inner, cwd="/", user="root", stdin=stdin, max_output_bytes=None, needs_network=False)
-        if result.return_code != 0:
-            raise RuntimeError(f"{what} failed (exit {result.return_code}): {result.stderr.strip()[-500:]}")
-        return result
+    # ---- file transfer: done by the host through the sandbox's root, never by its own tools ------
 
     async def upload_file(self, source_path: Path | str, target_path: str) -> None:
+        """Write one host file into the sandbox, by the host itself (upload.py): links never followed."""
         if target_path.rstrip("/") == _TESTS_DIR or target_path.startswith(_TESTS_DIR + "/"):
             self._verifying = True
-        q = shlex.quote(target_path)
-        with open(source_path, "rb") as fh:
-            await self._checked(["/bin/sh", "-c", f"mkdir -p \"$(dirname {q})\" && cat > {q}"], f"upload of {source_path}", stdin=fh)
+        await asyncio.to_thread(self._copy_in, copy_file_in, Path(source_path), target_path)
 
     async def upload_dir(self, source_dir: Path | str, target_dir: str) -> None:
+        """Merge a host dir into the sandbox, by the host itself (upload.py): a fake `tar` has no say."""
         if target_dir.rstrip("/") == _TESTS_DIR:
             self._verifying = True  # Harbor uploads the tests when verification starts
-        q = shlex.quote(target_dir)
-        read_fd, write_fd = os.pipe()
-        packing = asyncio.ensure_future(asyncio.to_thread(_tar_into, Path(source_dir), write_fd))
+        await asyncio.to_thread(self._copy_in, copy_dir_in, Path(source_dir), target_dir)
+
+    def _copy_in(self, copy, source: Path, target: str) -> None:
+        root = self.sandbox.root_fd()
         try:
-            with open(read_fd, "rb") as stream:
-                await self._checked(["/bin/sh", "-c", f"mkdir -p {q} && tar --no-same-owner -xf - -C {q}"],
-                                    f"upload of {source_dir}", stdin=stream)
+            copy(root, self.sandbox.holder.mapping, source, target)
+        except UploadError as exc:
+            raise RuntimeError(str(exc)) from None
         finally:
-            await packing
+            os.close(root)
 
     async def download_file(self, source_path: str, target_path: Path | str) -> None:
         """Copy one sandbox file out, read by the host itself (download.py): capped, links refused."""
@@ -273,15 +268,6 @@ class LocalSandboxEnvironment(BaseEnvironment):
             raise RuntimeError(f"download of {source} failed: {exc.why}") from None
         finally:
             os.close(root)
-
-
-def _tar_into(source_dir: Path, write_fd: int) -> None:
-    """Stream a tar of a host dir into a pipe (in-process: no host `tar` per upload)."""
-    try:
-        with open(write_fd, "wb") as sink, tarfile.open(fileobj=sink, mode="w|") as archive:
-            archive.add(source_dir, arcname=".")
-    except BrokenPipeError:  # the sandbox's tar stopped reading; its own error says why
-        pass
 
 
 def _as_bool(value: object) -> bool:
