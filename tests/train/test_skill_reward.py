@@ -62,3 +62,22 @@ def test_teacher_agreement_on_a_real_model_is_half_when_the_skill_changes_nothin
     assert 0.0 < rewards["skilled"] < 1.0 and rewards["skilled"] != pytest.approx(0.5, abs=1e-6)
     lost = teacher_agreement(model, samples[1:2], {"skilled": False}, pad_id=tokenizer.pad_token_id, beta=5.0)
     assert lost["skilled"] == pytest.approx(1.0 - rewards["skilled"], abs=1e-6)  # σ(−x) = 1 − σ(x) per token
+
+
+def test_a_teacher_side_run_rewards_ucb_with_the_teachers_agreement_not_success(tmp_path) -> None:
+    from skillspark.train.config import TrainConfig
+    from skillspark.train.curves import read_metrics
+    from skillspark.train.envs.codeword import write_codeword_skills
+    from skillspark.train.envs.registry import parse_env_spec
+    from skillspark.train.trainer import train
+
+    env = "fake:codeword?options=2&rules=2&held_out=1"
+    write_codeword_skills(parse_env_spec(env), tmp_path / "skills")
+    config = TrainConfig(
+        algo="sdar", env=env, model="tiny-random", steps=1, games=1, group_size=2, max_turns=1, max_new_tokens=3,
+        skills=tmp_path / "skills", retrieval="ucb", teacher_check="off", output=tmp_path / "run",
+    )
+    row = read_metrics(train(config) / "metrics.jsonl")[0]
+    rewarded = {k: v for k, v in row.items() if k.startswith("mean_reward/") and row[k.replace("mean_reward", "pulls")] > 0}
+    assert row["success_rate"] == 0.0 and rewarded  # tiny-random never wins: success would credit 0.0
+    assert all(0.3 < value < 0.7 and value != 0.5 for value in rewarded.values())  # the agreement: near ½, T ≈ S
