@@ -188,6 +188,8 @@ def test_reset_starts_afresh_and_close_leaves_no_process_thread_or_trial_dir(gre
     trials_dir = env._trials_dir
     env.close()
     assert descendants() <= before
+    for cleanup in [t for t in threading.enumerate() if t.name == "sandbox-cleanup"]:
+        cleanup.join(timeout=60)  # the sandbox removes its state folder off the trial's path; it must end
     assert set(threading.enumerate()) <= threads
     assert trials_dir is not None and not trials_dir.exists()
     env.close()  # twice is harmless
