@@ -103,6 +103,18 @@ async def test_owner_modes_and_times_are_those_the_old_upload_gave(task_dir, cac
         "/up/dir/sub/secret.txt root:root 600", "/up/file/one.sh root:root 644", "1000000000", "run.sh", ""]
 
 
+async def test_a_file_upload_over_an_executable_keeps_its_mode_as_cat_did(task_dir, cache_dir, tmp_path):
+    """The audit probe restores an oracle's output with upload_file: an executable script must stay executable."""
+    source = tmp_path / "restored.sh"
+    source.write_text("echo restored\n")
+    async with task_sandbox(task_dir("hello"), trial_dir=tmp_path / "trial", cache_dir=cache_dir) as env:
+        await _inside(env, "mkdir -p /app && printf 'echo old\\n' > /app/run.sh && chmod 755 /app/run.sh")
+        await env.upload_file(source, "/app/run.sh")
+        await env.upload_file(source, "/app/new.sh")
+        listing = await _inside(env, "stat -c '%n %a' /app/run.sh /app/new.sh; /app/run.sh")
+    assert listing.split("\n") == ["/app/run.sh 755", "/app/new.sh 644", "restored", ""]
+
+
 def test_acting_as_the_sandbox_root_is_undone(tmp_path):
     mapping = sandbox_mapping()
     private = tmp_path / "private"

@@ -71,11 +71,18 @@ class _Writer:
             except OSError as exc:
                 raise self.refused(exc, "/" + "/".join(parts)) from None
 
-    def fresh_file(self, dir_fd: int, name: str, mode: int, where: str) -> int:
-        """A new empty file `name` (whatever non-directory was there is removed, never written through)."""
+    def fresh_file(self, dir_fd: int, name: str, mode: int | None, where: str) -> int:
+        """A new empty file `name` (whatever non-directory was there is removed, never written through).
+
+        mode None is `cat > target`'s rule: a regular file already there keeps its permission bits (an
+        executable restored by the audit probe stays executable), anything else gets 0644.
+        """
         with as_sandbox_root(self.mapping):
             try:
-                _remove_non_dir(dir_fd, name)
+                replaced = _remove_non_dir(dir_fd, name)
+                if mode is None:
+                    kept = replaced is not None and stat.S_ISREG(replaced)
+                    mode = stat.S_IMODE(replaced) & ~(stat.S_ISUID | stat.S_ISGID) if kept else 0o644
                 fd = os.open(name, _NEW_FILE, mode, dir_fd=dir_fd)
                 os.fchmod(fd, mode)  # exact, whatever the host process's umask
                 return fd
@@ -114,7 +121,7 @@ class _Writer:
 
     def copy_file(self, source: int, target_dir_fd: int, name: str, where: str, info: os.stat_result | None) -> None:
         try:
-            sink = self.fresh_file(target_dir_fd, name, stat.S_IMODE(info.st_mode) if info else 0o644, where)
+            sink = self.fresh_file(target_dir_fd, name, stat.S_IMODE(info.st_mode) if info else None, where)
             try:
                 copy_bytes(source, sink, sys.maxsize)
                 if info is not None:
@@ -139,14 +146,16 @@ class _Writer:
             os.utime(fd, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
-def _remove_non_dir(dir_fd: int, name: str) -> None:
+def _remove_non_dir(dir_fd: int, name: str) -> int | None:
+    """Unlink whatever non-directory is at `name`; its st_mode, or None when nothing was there."""
     try:
         mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
     except FileNotFoundError:
-        return
+        return None
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "a directory is in the way of a file")
     os.unlink(name, dir_fd=dir_fd)
+    return mode
 
 
 def _parts(target: str) -> list[str]:
@@ -157,7 +166,8 @@ def _parts(target: str) -> list[str]:
 
 
 def copy_file_in(root_fd: int, mapping: IdMapping, source: Path, target: str) -> None:
-    """Write the host file `source` to `target` inside the sandbox (mode 0644, owned by its root)."""
+    """Write the host file `source` to `target` inside the sandbox, owned by its root: a new file is 0644,
+    a regular file replaced keeps its permission bits (as `cat > target` did)."""
     parts = _parts(target)
     if not parts:
         raise UploadError(f"upload to {target} refused: the target names no file")
