@@ -121,7 +121,7 @@ def demo(
     skip_check: Annotated[bool, typer.Option(help="Do not run oracle/nop checks first.")] = False,
     env: Annotated[str | None, typer.Option(help="Environment: local (default), docker, ...")] = None,
     student: Annotated[str, typer.Option(help="Student model of the last stage's A/B eval.")] = DEFAULT_MODEL,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the A/B eval's trial order and bootstrap.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the A/B eval's trial order.")] = 0,
     ab_tasks_dir: Annotated[Path | None, typer.Option(
         help="Tasks of the last stage's A/B eval instead of the bundled decisive-skill suite.")] = None,
 ) -> None:

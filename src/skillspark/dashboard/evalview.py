@@ -1,8 +1,8 @@
 """An eval run as the dashboard shows it: the arm × task grid and the statistics, live from results.jsonl.
 
 Why `evaluate.summary.build_summary`: the page must show the same pass rates, intervals and paired Δ as
-`summary.json` and the HTML report, so it calls the eval's own code on the lines written so far (with
-fewer bootstrap resamples, recomputed only when a line was added).
+`summary.json` and the HTML report, so it calls the eval's own code on the lines written so far
+(recomputed only when a line was added).
 """
 
 from __future__ import annotations

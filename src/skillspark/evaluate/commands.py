@@ -60,7 +60,7 @@ def run(
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop starting trials past $N.")] = None,
     parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM, help="Trials at once.")] = 1,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
-                                      help="Seed of the interleaved trial order and the bootstrap.")] = 0,
+                                      help="Seed of the interleaved trial order (and of the permutation test's sampling fallback).")] = 0,
     env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,
     infra_retries: Annotated[
         int, typer.Option("--infra-retries", min=0, help="Retries of a trial the infrastructure failed.")

@@ -2,7 +2,7 @@
 
 Why: a trained student should be judged by the same yardstick as any other model. Served this way,
 `skillspark run` and `skillspark eval TASKS --model openai/NAME --api-base http://127.0.0.1:PORT/v1`
-evaluate it on Harbor tasks with eval's statistics (Wilson intervals, paired bootstrap, exact tests).
+evaluate it on Harbor tasks with eval's statistics (Wilson intervals, paired t intervals, exact tests).
 One request is generated at a time (a lock): the point is fidelity, not serving throughput.
 
 Because one request holds the model, none may hold it for nothing: generation stops between two
