@@ -148,7 +148,7 @@ async def test_fork_bomb_is_contained_and_cleaned_up(task_dir, cache_dir, tmp_pa
         cgroup = env.sandbox.limits.dirs[0] if env.sandbox.limits.uses_cgroups else None
         started = time.monotonic()
         result = await env.exec(f"{bomb}; sleep 30", timeout_sec=4)
-        assert time.monotonic() - started < 15
+        assert time.monotonic() - started < 28  # ended by the 4 s timeout, not by `sleep 30` (slack for a loaded host)
         assert result.return_code == 124  # the timeout killed the bomb with the rest of the command's tree
         if cgroup is not None:
             assert int((cgroup / "pids.peak").read_text()) <= 64
