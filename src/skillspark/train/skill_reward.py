@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import torch
 
-from skillspark.train.batch import TurnSample, collate, response_logits, token_logprobs
+from skillspark.train.batch import TurnSample, collate, response_logits, response_values, token_logprobs
 
 
 def agreement(deltas: Sequence[float], won: bool, beta: float) -> float:
@@ -36,8 +36,7 @@ def _logprobs(model, prompts: list[list[int]], samples: list[TurnSample], pad_id
     batch = collate(prompts, [s.response_ids for s in samples], pad_id)
     with torch.no_grad():
         rows = token_logprobs(response_logits(model, batch, temperature), batch.targets)
-    window = rows.shape[1]
-    return [rows[i, window - len(s.response_ids) :].tolist() for i, s in enumerate(samples)]
+    return [values.tolist() for values in response_values(rows, [s.response_ids for s in samples])]
 
 
 def teacher_agreement(
