@@ -203,13 +203,13 @@ class LocalSandboxEnvironment(BaseEnvironment):
 
     async def run(self, inner: list[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
                   timeout_sec: float | None = None, user: str | int | None = None, stdin=None, stdout=None,
-                  max_output_bytes: int | None = None, needs_network: bool = True) -> ProcessResult:
+                  max_output_bytes: int | None = None) -> ProcessResult:
         """Run an argv inside the sandbox with the task's env, workdir, user and network."""
         try:
             return await self.sandbox.run(
                 inner, env=self._command_env(env), cwd=self._cwd(cwd), offline=self.offline, user=self._user(user),
                 timeout_sec=timeout_sec, stdin=stdin, stdout=stdout,
-                max_output_bytes=max_output_bytes or self.max_output_bytes, needs_network=needs_network,
+                max_output_bytes=max_output_bytes or self.max_output_bytes,
             )
         except SandboxInitError:
             kills = self.sandbox.limits.oom_kills()

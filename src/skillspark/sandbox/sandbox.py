@@ -173,13 +173,9 @@ class Sandbox:
         max_output_bytes: int = 1_000_000,
         stdin: IO[bytes] | int | None = None,
         stdout: IO[bytes] | int | None = None,
-        needs_network: bool = True,
     ) -> ProcessResult:
-        """Run argv inside; `stdout` given: written there directly instead of captured.
-
-        `needs_network=False` (the host's own file uploads) does not wait for the network's start.
-        """
-        if not offline and needs_network and (network := self._network()) is not None and not network.ready:
+        """Run argv inside; `stdout` given: written there directly instead of captured."""
+        if not offline and (network := self._network()) is not None and not network.ready:
             await asyncio.to_thread(network.wait_ready)
         request = {"argv": self._as_user(inner, user), "env": env, "cwd": cwd}
         return await run_in_init(self.channels[offline], request, timeout_sec=timeout_sec,

@@ -65,11 +65,7 @@ class _Writer:
 
     def open_dir(self, parts: list[str]) -> int:
         """The target dir's fd, creating missing dirs; a link anywhere on the way is refused."""
-        with as_sandbox_root(self.mapping):
-            try:
-                return open_dir_creating(self.root_fd, parts)
-            except OSError as exc:
-                raise self.refused(exc, "/" + "/".join(parts)) from None
+        return self.open_dir_at(self.root_fd, parts, "/" + "/".join(parts))
 
     def fresh_file(self, dir_fd: int, name: str, mode: int | None, where: str) -> int:
         """A new empty file `name` (whatever non-directory was there is removed, never written through).
@@ -98,7 +94,7 @@ class _Writer:
             if stat.S_ISDIR(info.st_mode):
                 child_source = os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=source_fd)
                 try:
-                    child_target = self.open_dir_at(target_fd, name, path)
+                    child_target = self.open_dir_at(target_fd, (name,), path)
                     try:
                         self.copy_tree(child_source, child_target, path)
                         self.finish(child_target, info)
@@ -112,10 +108,10 @@ class _Writer:
             elif stat.S_ISLNK(info.st_mode):  # kept as a link, as tar did (never followed by the host)
                 self.link(os.readlink(name, dir_fd=source_fd), target_fd, name, path)
 
-    def open_dir_at(self, parent_fd: int, name: str, where: str) -> int:
+    def open_dir_at(self, parent_fd: int, parts, where: str) -> int:
         with as_sandbox_root(self.mapping):
             try:
-                return open_dir_creating(parent_fd, (name,))
+                return open_dir_creating(parent_fd, parts)
             except OSError as exc:
                 raise self.refused(exc, where) from None
 
