@@ -202,13 +202,12 @@ def generate(
     from skillspark.harbor.envs import preflight_environment
     from skillspark.llm.models import check_credentials, resolve_model
     from skillspark.taskgen import audit_result
-    from skillspark.taskgen.generate_run import GenerateSettings, check_output
+    from skillspark.taskgen.generate_run import GenerateSettings
     from skillspark.taskgen.generate_run import generate as run_generate
     from skillspark.taskgen.idea import load_idea
 
     settings = get_settings()
     idea = load_idea(prompt_file)
-    check_output(output)
     env_name = env or settings.env
     preflight_environment(env_name)
     check_credentials(resolve_model(model, api_base))
@@ -277,14 +276,12 @@ def vary(
     from skillspark.harbor.envs import preflight_environment
     from skillspark.llm.client import LLMClient
     from skillspark.taskgen import audit_result
-    from skillspark.taskgen.generate_run import check_output
     from skillspark.taskgen.render import load_blueprint
     from skillspark.taskgen.vary import vary as run_vary
 
     if not task_dir.is_dir():
         raise UserError(f"{task_dir}: no such task directory; pass a task made by `skillspark tasks generate`")
     load_blueprint(task_dir)  # a task without its blueprint is one line before any work
-    check_output(output)
     env_name = env or get_settings().env
     preflight_environment(env_name)
 
