@@ -98,10 +98,10 @@ def open_dir_creating(root_fd: int, parts, mode: int = 0o755) -> int:
     fd = os.dup(root_fd)
     for part in parts:
         try:
-            os.mkdir(part, mode, dir_fd=fd)
-        except FileExistsError:
-            pass
-        try:
+            try:
+                os.mkdir(part, mode, dir_fd=fd)
+            except FileExistsError:
+                pass
             child = os.open(part, _DIR_FLAGS, dir_fd=fd)
         finally:
             os.close(fd)
