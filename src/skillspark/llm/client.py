@@ -230,17 +230,18 @@ class LLMClient:
             request["response_format"] = response_format
         started = time.monotonic()
         attempt = 0
+
+        def finish(result: ChatResult) -> ChatResult:  # every outcome carries the route it was asked by
+            result.route, result.route_fallback = route, fallback
+            return self._finish(result, attempt, started)
+
         while True:
             attempt += 1
             try:
                 response = await litellm.acompletion(**request)
-                result = self._parse(response, litellm)
-                result.route, result.route_fallback = route, fallback
-                return self._finish(result, attempt, started)
+                return finish(self._parse(response, litellm))
             except _Outcome as outcome:
-                failed = ChatResult(ok=False, error=outcome.error, model=self.model, route=route,
-                                    route_fallback=fallback)
-                return self._finish(failed, attempt, started)
+                return finish(ChatResult(ok=False, error=outcome.error, model=self.model))
             except Exception as exc:  # noqa: BLE001 - every provider error is classified below
                 kind = _classify(exc, litellm)
                 reason = self._reason(exc)
@@ -252,9 +253,7 @@ class LLMClient:
                     continue
                 if kind in ("output", "context"):
                     error = "context window exceeded" if kind == "context" else f"malformed response: {reason}"
-                    failed = ChatResult(ok=False, error=one_line(error), model=self.model, route=route,
-                                        route_fallback=fallback)
-                    return self._finish(failed, attempt, started)
+                    return finish(ChatResult(ok=False, error=one_line(error), model=self.model))
                 if kind == "retry" and attempt <= self.max_retries:
                     delay = self._backoff(attempt, exc)
                     log.warning(
@@ -262,8 +261,7 @@ class LLMClient:
                     )
                     await asyncio.sleep(delay)
                     continue
-                given_up = ChatResult(ok=False, error=reason, model=self.model, route=route, route_fallback=fallback)
-                self._finish(given_up, attempt, started)
+                finish(ChatResult(ok=False, error=reason, model=self.model))
                 if kind == "auth":
                     raise AuthenticationFailed(self._auth_message()) from None
                 raise LLMUnavailable(self._give_up_message(reason, attempt)) from None
