@@ -405,8 +405,3 @@ async def generate(idea: TaskIdea, idea_file: Path, settings: GenerateSettings, 
         state.settings = settings.model_dump(mode="json")
     return await Generator(idea, settings, output, store, state, gate_runner, on_event, calibration).run()
 
-
-def check_output(output: Path) -> None:
-    """--output must be a folder we may write (or create)."""
-    if output.exists() and not output.is_dir():
-        raise UserError(f"--output {output}: exists and is not a directory; pick another path")
