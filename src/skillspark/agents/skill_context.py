@@ -13,7 +13,10 @@ Every arm of an eval (placebo included) goes through this same code, so arms dif
 
 from __future__ import annotations
 
+import errno
+import os
 import shlex
+import stat
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,11 +78,18 @@ def read_host_skills(root: Path, max_chars: int) -> list[SkillText]:
     found = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         path = folder / SKILL_FILE
-        if path.is_symlink() or not path.is_file():
-            continue
-        with path.open("rb") as handle:
+        try:  # no-follow open: a SKILL.md swapped for a link after the listing is still not read
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP):  # missing or a link: left out, as before
+                continue
+            raise
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                continue
             data = handle.read(4 * max_chars + _READ_SLACK)  # up to 4 bytes per character in UTF-8
-        found.append(SkillText(name=folder.name, size=path.stat().st_size, text=data.decode(errors="replace")))
+        found.append(SkillText(name=folder.name, size=info.st_size, text=data.decode(errors="replace")))
     return found
 
 
