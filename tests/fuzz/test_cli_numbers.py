@@ -9,6 +9,7 @@ resumed config.json share one validation): there every value gives a config or o
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -25,14 +26,19 @@ OPTIONS = [(path, command, option) for path, command in leaf_commands() if tuple
 TRAIN_OPTIONS = [option for path, command in leaf_commands() if tuple(path) == ("train", "run")
                  for option in numeric_options(command)]
 FUZZ = settings(max_examples=25, deadline=None)
-values = (st.integers() | st.integers(-3, 3) | st.sampled_from([0, 2**31, 2**32, 2**63, 10**9])
+values = (st.integers() | st.integers(-3, 3) | st.sampled_from([0, 2**31, 2**32, 2**53 + 1, 2**63, 10**9])
           | st.floats(allow_nan=True, allow_infinity=True))
 
 
 def _typed(text: str, kind: type) -> int | float | None:
     """What the option should read `text` as (None: not a number of its type)."""
     try:
-        number = float(text) if kind is float else int(float(text)) if float(text).is_integer() else None
+        if kind is float:
+            number = float(text)
+        elif re.fullmatch(r"[+-]?\d+", text.strip()):
+            number = int(text)  # exact: int(float(...)) would round 2**53 + 1 to 2**53
+        else:
+            number = int(float(text)) if float(text).is_integer() else None
     except (ValueError, OverflowError):
         return None
     return None if isinstance(number, float) and math.isnan(number) else number
