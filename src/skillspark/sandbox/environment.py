@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import tempfile
-import threading
 from pathlib import Path
 
 from harbor.environments.base import BaseEnvironment, ExecResult
@@ -31,15 +28,16 @@ from skillspark.config import get_settings
 from skillspark.errors import UserError
 from skillspark.sandbox import wheelhouse
 from skillspark.sandbox.build import BuiltLayer, ensure_layer
+from skillspark.sandbox.compose import ComposeServices, ServiceSettings
+from skillspark.sandbox.compose_file import COMPOSE_FILE, load_compose
 from skillspark.sandbox.dockerfile import unsupported
 from skillspark.sandbox.download import DownloadCaps, DownloadError, DownloadReport, copy_dir_out, copy_file_out
-from skillspark.sandbox.hostmask import system_layers
 from skillspark.sandbox.interpreters import requested_minor, system_minor
 from skillspark.sandbox.limits import Limits
-from skillspark.sandbox.namespace import Bind, MountPlan
+from skillspark.sandbox.namespace import Bind
 from skillspark.sandbox.process import ProcessResult, SandboxInitError
-from skillspark.sandbox.storage import DiskStorage, disk_storage
 from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
+from skillspark.sandbox.service import StartedSandbox, start_sandbox
 from skillspark.sandbox.upload import UploadError, copy_dir_in, copy_file_in
 
 ENVIRONMENT_TYPE = "skillspark-local"
@@ -76,9 +74,8 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self.build_args = dict(build_args or {})
         self.download_caps = DownloadCaps(bytes=int(max_download_bytes), entries=int(max_download_entries))
         self.layer: BuiltLayer | None = None
-        self._sandbox: Sandbox | None = None
-        self._state_dir: Path | None = None
-        self._storage: DiskStorage | None = None
+        self._started: StartedSandbox | None = None
+        self.compose: ComposeServices | None = None  # a docker-compose task's services (compose.py)
         self._downloaded: set[Path] = set()  # host files our downloads wrote (a re-download may update them)
         self._verifying = False
         self._verifier_env: dict[str, str] = {}  # pip's local wheels during verification (wheelhouse.py)
@@ -93,14 +90,39 @@ class LocalSandboxEnvironment(BaseEnvironment):
         # Not `mounted`: /logs lives in the sandbox's capped storage and Harbor copies it out through
         # download_dir, which keeps regular files only (a planted link must not make the host read
         # a host file of the agent's choosing).
-        return EnvironmentCapabilities(disable_internet=True, dynamic_network_policy=True, mounted=False)
+        return EnvironmentCapabilities(disable_internet=True, dynamic_network_policy=True, mounted=False,
+                                       docker_compose=True)
 
     def _validate_definition(self) -> None:
         where = self.environment_dir
-        if (where / "docker-compose.yaml").exists():
-            raise unsupported(str(where / "docker-compose.yaml"), "docker compose")
-        if not (where / "Dockerfile").exists() and not self.task_env_config.docker_image:
+        if (where / COMPOSE_FILE).exists() or self.extra_docker_compose_paths:
+            self.compose = self._compose_services()
+        elif not (where / "Dockerfile").exists() and not self.task_env_config.docker_image:
             raise UserError(f"{where}/Dockerfile is missing and task.toml names no docker_image; add a Dockerfile")
+
+    def _compose_services(self) -> ComposeServices:
+        """The task's compose project as Harbor's docker environment would compose it (compose_file.py)."""
+        config = self.task_env_config
+        variables = {"CONTEXT_DIR": str(self.environment_dir.resolve()), "MAIN_IMAGE_NAME": f"hb__{self.environment_name}",
+                     "ENV_VERIFIER_LOGS_PATH": "/logs/verifier", "ENV_AGENT_LOGS_PATH": "/logs/agent",
+                     "ENV_ARTIFACTS_PATH": "/logs/artifacts",
+                     **({"CPUS": str(config.cpus)} if config.cpus else {}),
+                     **({"MEMORY": f"{config.memory_mb}M"} if config.memory_mb else {})}
+        project = load_compose(self.environment_dir, variables=variables, task_env=self._task_env(),
+                               main_image=config.docker_image, extra_files=list(self.extra_docker_compose_paths))
+        settings = ServiceSettings(
+            cache_dir=self.cache_dir, isolator=self.isolator, offline=config.network_mode == NetworkMode.NO_NETWORK,
+            storage_mb=config.storage_mb or DEFAULT_STORAGE_MB, pids_max=self.pids_max,
+            build_timeout_sec=config.build_timeout_sec, log_dir=self.trial_paths.trial_dir / "services")
+        return ComposeServices(project=project, settings=settings)
+
+    def _task_env(self) -> dict[str, str]:
+        from harbor.utils.env import resolve_env_vars
+
+        try:
+            return resolve_env_vars(self.task_env_config.env) if self.task_env_config.env else {}
+        except ValueError as exc:
+            raise UserError(f"task.toml [environment].env: {exc}") from None
 
     def _dockerfile_text(self) -> str:
         path = self.environment_dir / "Dockerfile"
@@ -111,32 +133,38 @@ class LocalSandboxEnvironment(BaseEnvironment):
     # ---- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, force_build: bool) -> None:
-        self.layer = await ensure_layer(
-            self.environment_dir, self.cache_dir, dockerfile_text=self._dockerfile_text(),
-            build_args=self.build_args, force=force_build, isolator=self.isolator,
-            timeout_sec=self.task_env_config.build_timeout_sec,
-        )
-        binds = []
+        if self.compose is not None:
+            await self.compose.build(force=force_build, build_args=self.build_args)
+            try:
+                self._started = await self.compose.start(self._start_main)
+            except BaseException:
+                await self.stop(delete=True)
+                raise
+        else:
+            layer = await ensure_layer(
+                self.environment_dir, self.cache_dir, dockerfile_text=self._dockerfile_text(),
+                build_args=self.build_args, force=force_build, isolator=self.isolator,
+                timeout_sec=self.task_env_config.build_timeout_sec,
+            )
+            self._started = await self._start_main(layer, [])
+        await self._upload_environment_dir_after_start()
+
+    async def _start_main(self, layer: BuiltLayer, extra_binds: list[Bind]) -> StartedSandbox:
+        """The sandbox of the task's main container: the layer, the task's mounts, the verifier's wheels."""
+        self.layer = layer
+        binds = list(extra_binds)
         for mount in self._host_mounts:  # the task's own mounts; Harbor's log binds only if auto_mounting
             if mount.get("type", "bind") != "bind":
                 raise unsupported(str(self.environment_dir), f"a {mount.get('type')} mount")
             Path(mount["source"]).mkdir(parents=True, exist_ok=True)
             binds.append(Bind(Path(mount["source"]), str(mount["target"]), bool(mount.get("read_only"))))
         binds += await asyncio.to_thread(self._verifier_wheels)
-        self._state_dir = Path(tempfile.mkdtemp(prefix="skillspark-sbx-"))
-        storage_mb = self.task_env_config.storage_mb or DEFAULT_STORAGE_MB
-        self._storage = await asyncio.to_thread(disk_storage, self._state_dir, storage_mb, self.cache_dir / "storage")
-        plan = MountPlan(state_dir=self._state_dir, layers=[self.layer.path, *system_layers(self.cache_dir, self.layer.meta.base_image)],
-                         upper_dir=self._storage.mount_point if self._storage else None,
-                         storage_mb=storage_mb, binds=binds)
-        limits = Limits(cpus=self.task_env_config.cpus, memory_mb=self.task_env_config.memory_mb, pids_max=self.pids_max)
-        try:
-            online = self.task_env_config.network_mode != NetworkMode.NO_NETWORK
-            self._sandbox = await asyncio.to_thread(Sandbox, plan, limits, self.isolator, online)
-        finally:
-            if self._storage:
-                self._storage.release_host_mount()  # the sandbox holds its own mount of it now
-        await self._upload_environment_dir_after_start()
+        config = self.task_env_config
+        self._started = await start_sandbox(
+            layer, self.cache_dir, binds=binds, storage_mb=config.storage_mb or DEFAULT_STORAGE_MB,
+            limits=Limits(cpus=config.cpus, memory_mb=config.memory_mb, pids_max=self.pids_max),
+            isolator=self.isolator, online=config.network_mode != NetworkMode.NO_NETWORK)
+        return self._started
 
     def _verifier_wheels(self) -> list[Bind]:
         """The local wheels of the verifier's `pip install` (wheelhouse.py), bound read-only; none if not made."""
@@ -152,15 +180,11 @@ class LocalSandboxEnvironment(BaseEnvironment):
         return [Bind(folder, wheelhouse.WHEELS_MOUNT, read_only=True)]
 
     async def stop(self, delete: bool) -> None:
-        if self._sandbox is not None:
-            await asyncio.to_thread(self._sandbox.close)
-            self._sandbox = None
-        if self._storage is not None:
-            self._storage.release_host_mount()
-            self._storage = None
-        if self._state_dir is not None:  # mount points and the image: removed off the trial's path
-            threading.Thread(target=shutil.rmtree, args=(self._state_dir, True), name="sandbox-cleanup").start()
-            self._state_dir = None
+        if self._started is not None:
+            started, self._started = self._started, None
+            await asyncio.to_thread(started.close)
+        if self.compose is not None:
+            await self.compose.close()
 
     async def _apply_network_policy(self, network_policy: NetworkPolicy) -> None:
         """Nothing to reconfigure: every command picks its network namespace when it starts."""
@@ -169,9 +193,9 @@ class LocalSandboxEnvironment(BaseEnvironment):
 
     @property
     def sandbox(self) -> Sandbox:
-        if self._sandbox is None:
+        if self._started is None:
             raise RuntimeError("the sandbox is not started; call start() first")
-        return self._sandbox
+        return self._started.sandbox
 
     @property
     def offline(self) -> bool:
@@ -183,18 +207,23 @@ class LocalSandboxEnvironment(BaseEnvironment):
     def _command_env(self, env: dict[str, str] | None) -> dict[str, str]:
         """Only what the task defines: never the host's environment (its secrets stay outside)."""
         meta_env = self.layer.meta.env if self.layer else {}
+        if self.compose is not None and self.layer is not None:
+            meta_env = {**meta_env, **self.compose.main.environment}
         verifier_env = self._verifier_env if self._verifying else {}
         return {"PATH": DEFAULT_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm", **host_trust_env(),
                 **meta_env, **verifier_env, **(self._merge_env(env) or {})}
 
     def _user(self, user: str | int | None) -> str | None:
         resolved = self._resolve_user(user)
+        if resolved is None and self.compose is not None:
+            resolved = self.compose.main.user
         if resolved is None and self.layer:
             resolved = self.layer.meta.user
         return None if resolved is None else str(resolved)
 
     def _cwd(self, cwd: str | None) -> str:
-        return cwd or self.task_env_config.workdir or (self.layer.meta.workdir if self.layer else "/")
+        compose_dir = self.compose.main.working_dir if self.compose is not None else None
+        return cwd or self.task_env_config.workdir or compose_dir or (self.layer.meta.workdir if self.layer else "/")
 
     def interactive_argv(self, inner: list[str]) -> tuple[list[str], dict[str, str]]:
         """Host argv and env for a command that keeps the caller's terminal (`sandbox shell`)."""
