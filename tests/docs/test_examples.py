@@ -1,0 +1,105 @@
+"""Every code example of the docs (and the README) runs or parses, so the docs cannot rot.
+
+The rules for code blocks are in `snippets.py` and on docs/writing-docs.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .snippets import (
+    SHELL_LANGUAGES, Block, blocks, check_command, check_inline, check_usage, inline_commands, input_lines, pages,
+    skillspark_argvs,
+)
+
+ALL_BLOCKS = [block for page in pages() for block in blocks(page)]
+KNOWN_LANGUAGES = SHELL_LANGUAGES | {"python", "usage", "text", "toml", "json", "jsonl", "yaml", "markdown", "ini"}
+SHELL_BLOCKS = [b for b in ALL_BLOCKS if b.language in SHELL_LANGUAGES]
+USAGE_BLOCKS = [b for b in ALL_BLOCKS if b.language == "usage"]
+PYTHON_PAGES = sorted({b.page for b in ALL_BLOCKS if b.language == "python"})
+
+
+def _id(block: Block) -> str:
+    return block.where
+
+
+def test_every_block_has_a_known_label():
+    """A misspelt label (```pyhton) would silently skip an example: refuse labels we do not know."""
+    unknown = [f"{b.where}: {b.language!r}" for b in ALL_BLOCKS if b.language not in KNOWN_LANGUAGES]
+    assert not unknown, f"unknown code-block labels (see docs/writing-docs.md): {unknown}"
+
+
+def test_the_docs_have_examples_to_check():
+    argvs = [argv for b in SHELL_BLOCKS for line in input_lines(b) for argv in skillspark_argvs(line)]
+    assert len(argvs) >= 20 and len(PYTHON_PAGES) >= 3 and len(USAGE_BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("block", SHELL_BLOCKS, ids=_id)
+def test_command_lines_parse_against_the_cli(block: Block):
+    problems = []
+    for line in input_lines(block):
+        for argv in skillspark_argvs(line):
+            try:
+                check_command(argv)
+            except ValueError as exc:
+                problems.append(f"{line.strip()!r}: {exc}")
+    assert not problems, f"{block.where}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("block", USAGE_BLOCKS, ids=_id)
+def test_synopses_name_only_existing_flags(block: Block):
+    problems = []
+    for line in input_lines(block):
+        try:
+            check_usage(line)
+        except ValueError as exc:
+            problems.append(str(exc))
+    assert not problems, f"{block.where}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: p.name)
+def test_commands_named_in_prose_exist(page):
+    problems = []
+    for span in inline_commands(page):
+        try:
+            check_inline(span)
+        except ValueError as exc:
+            problems.append(f"`{span}`: {exc}")
+    assert not problems, f"{page.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page", PYTHON_PAGES, ids=lambda p: p.name)
+def test_python_examples_run(page, tmp_path, monkeypatch):
+    """The page's ```python blocks, in order, in one namespace, in an empty working folder."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": f"docs_example_{page.stem}"}
+    for block in blocks(page):
+        if block.language == "python":
+            try:
+                exec(compile(block.text, block.where, "exec"), namespace)
+            except Exception as exc:
+                pytest.fail(f"{block.where}: {type(exc).__name__}: {exc}")
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("skillspark explore TASKS --no-such-flag", "No such option"),
+    ("skillspark explore TASKS --model", "requires an argument"),
+    ("skillspark tasks vary TASK EXTRA", "no further arguments"),
+    (".venv/bin/skillspark nope", "no sub-command"),
+    ("bash scripts/setup.sh && skillspark tasks nope", "no sub-command"),
+])
+def test_the_checker_refuses_what_the_cli_refuses(line, problem):
+    [argv] = skillspark_argvs(line)
+    with pytest.raises(ValueError, match=problem):
+        check_command(argv)
+
+
+def test_the_checker_reads_synopses_and_console_output():
+    with pytest.raises(ValueError, match="has no sub-command 'gone'"):
+        check_inline("skillspark explore|gone TASKS")
+    check_inline("skillspark sandbox: served URL offline (...)")  # quoted output, not a command
+    with pytest.raises(ValueError, match="no option --gone"):
+        check_usage("skillspark tasks audit TASK... [--json F] [--gone|-p N]")
+    check_usage("skillspark tasks audit TASK... [--json F] [-p N]")
+    console = Block(pages()[0], 1, "console", "$ skillspark demo \\\n  --output out\nskillspark --nope (output)\n")
+    assert input_lines(console) == ["skillspark demo    --output out"]
