@@ -201,7 +201,7 @@ services:
 
 
 def test_the_example_compose_tasks_load(tmp_path):
-    for task in sorted((REPO / "examples/compose-tasks").iterdir()):
+    for task in sorted(p.parent for p in (REPO / "examples/compose-tasks").glob("*/task.toml")):
         project = _load(task / "environment")
         assert "main" in project.services and len(project.services) >= 2
         assert project.start_order()[-1] == "main"
@@ -220,3 +220,16 @@ def test_cli_refuses_an_unsupported_key_with_one_error_line_and_exit_2(tmp_path)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "services.web.privileged" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_a_sibling_image_the_host_cannot_stand_in_for_is_refused_before_any_build(tmp_path):
+    env = _env_dir(tmp_path, "services:\n  db:\n    image: postgres:16\n")
+    services = ComposeServices(project=_load(env), settings=ServiceSettings(cache_dir=tmp_path / "cache"))
+    with pytest.raises(UserError, match=r"^docker-compose.yaml: services\.db\.image line 1: base image 'postgres:16'.*"
+                                        r"--env docker$"):
+        services.check_images()
+    assert not (tmp_path / "cache" / "layers").exists()
+    missing = _env_dir(tmp_path / "m", "services:\n  web:\n    build: ./web\n")
+    services = ComposeServices(project=_load(missing), settings=ServiceSettings(cache_dir=tmp_path / "cache"))
+    with pytest.raises(UserError, match=r"web/Dockerfile is missing \(the build of compose service 'web'\)"):
+        services.check_images()

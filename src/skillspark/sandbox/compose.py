@@ -34,6 +34,7 @@ from skillspark.harbor.dockerfile import arguments, parse_instructions
 from skillspark.sandbox.build import BuiltLayer, ensure_layer
 from skillspark.sandbox.compose_file import HARBOR_MAIN_COMMAND, MAIN, ComposeProject, ServiceSpec
 from skillspark.sandbox.compose_network import PrivateNetwork, address
+from skillspark.sandbox.dockerfile import parse_dockerfile_text
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind
 from skillspark.sandbox.sandbox import DEFAULT_PATH, host_trust_env
@@ -85,6 +86,13 @@ class ComposeServices:
     @property
     def main(self) -> ServiceSpec:
         return self.project.services[MAIN]
+
+    def check_images(self) -> None:
+        """Refuse, before anything is built, a service whose Dockerfile or image the builder cannot stand in for."""
+        for spec in self.project.services.values():
+            context, text = self._dockerfile(spec)
+            where = str(context / spec.dockerfile) if spec.context else f"docker-compose.yaml: services.{spec.name}.image"
+            parse_dockerfile_text(text, where, spec.build_args)
 
     async def build(self, *, force: bool = False, build_args: dict[str, str] | None = None) -> None:
         """Build (or find cached) every service's layer, all at once."""

@@ -114,7 +114,9 @@ class LocalSandboxEnvironment(BaseEnvironment):
             cache_dir=self.cache_dir, isolator=self.isolator, offline=config.network_mode == NetworkMode.NO_NETWORK,
             storage_mb=config.storage_mb or DEFAULT_STORAGE_MB, pids_max=self.pids_max,
             build_timeout_sec=config.build_timeout_sec, log_dir=self.trial_paths.trial_dir / "services")
-        return ComposeServices(project=project, settings=settings)
+        services = ComposeServices(project=project, settings=settings)
+        services.check_images()
+        return services
 
     def _task_env(self) -> dict[str, str]:
         from harbor.utils.env import resolve_env_vars
