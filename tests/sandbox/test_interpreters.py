@@ -55,7 +55,7 @@ def test_runpath_to_the_host_prefix_becomes_relative(tmp_path):
     binary = tmp_path / "python3.12"
     before = b"\x7fELF....\0libpython3.12.so.1.0\0" + str(prefix / "lib").encode() + b"\0GLIBC_2.34\0"
     binary.write_bytes(before)
-    interpreters._relocatable(binary, prefix)
+    interpreters.relocatable(binary, prefix)
     after = binary.read_bytes()
     assert len(after) == len(before)
     assert b"\0$ORIGIN/../lib\0" in after and b".pyenv" not in after

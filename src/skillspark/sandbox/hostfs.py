@@ -16,10 +16,10 @@ import os
 from pathlib import Path
 
 from skillspark.files import build_dir_atomically
-from skillspark.sandbox.installers import install_into as install_offline_installers
+from skillspark.sandbox.installers import install_into as install_offline_installers, pip_shim
 
 # Bumped whenever the base layer's content changes, so old caches are not reused.
-BASE_LAYER_VERSION = "6"
+BASE_LAYER_VERSION = "7"
 ROOT = "_root"  # the layer subdir that holds the root overlay's files
 _CANDIDATES = ("usr", "etc", "opt", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 SKELETON_DIRS = {
@@ -29,7 +29,6 @@ SKELETON_DIRS = {
     "run/skillspark-context": 0o755,
 }
 CONTEXT_MOUNT = "/run/skillspark-context"  # where the build context is bound read-only during a build
-_PIP_SHIM = '#!/bin/sh\nexec /usr/bin/python3 -m pip "$@"\n'
 _PIP_CONF = "[global]\nbreak-system-packages = true\nroot-user-action = ignore\ndisable-pip-version-check = true\n"
 _APT_CONF = 'APT::Sandbox::User "root";\n'
 
@@ -74,7 +73,7 @@ def _populate_base(layer: Path) -> None:
         (local_bin / "python").symlink_to("/usr/bin/python3")
     if Path("/usr/bin/python3").exists() and not Path("/usr/bin/pip").exists():
         for name in ("pip", "pip3"):
-            _write(local_bin / name, _PIP_SHIM, 0o755)
+            _write(local_bin / name, pip_shim("/usr/bin/python3"), 0o755)
     _write(layer / "etc/pip.conf", _PIP_CONF)
     if Path("/etc/apt").is_dir():
         _write(layer / "etc/apt/apt.conf.d/99skillspark-sandbox", _APT_CONF)

@@ -26,6 +26,7 @@ from skillspark.sandbox import privatefiles
 from skillspark.sandbox.hostfs import ROOT, base_layer, build_once, ensure_layer_shape, system_dirs
 from skillspark.sandbox.idmap import sandbox_mapping
 from skillspark.sandbox.interpreters import interpreter_layer
+from skillspark.sandbox.uv_python import uv_python_layer
 
 PASSWORD_DATABASES = {"etc/shadow", "etc/shadow-", "etc/gshadow", "etc/gshadow-"}
 _OPAQUE_XATTR = "user.overlay.opaque"  # the overlays are mounted with `userxattr`
@@ -87,9 +88,10 @@ def mask_layer(cache_dir: Path, root: Path = Path("/"), trees: list[str] | None 
 
 def system_layers(cache_dir: Path, base_image: str = "") -> list[Path]:
     """The layers every sandbox has below its own (top first): the base image's own Python where the
-    host's is another version (interpreters.py), our base layer, then (idmapped only) the mask."""
-    interpreter = interpreter_layer(cache_dir, base_image)
-    layers = [*([interpreter] if interpreter else []), base_layer(cache_dir)]
+    host's is another version (interpreters.py), our base layer, the host's CPythons as uv downloads
+    (uv_python.py), then (idmapped only) the mask."""
+    interpreter, uv_pythons = interpreter_layer(cache_dir, base_image), uv_python_layer()
+    layers = [*([interpreter] if interpreter else []), base_layer(cache_dir), *([uv_pythons] if uv_pythons else [])]
     if sandbox_mapping().idmapped:
         layers.append(mask_layer(cache_dir))
     return layers

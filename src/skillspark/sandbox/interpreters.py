@@ -25,10 +25,10 @@ import sys
 from pathlib import Path
 
 from skillspark.sandbox.hostfs import build_once, ensure_layer_shape
+from skillspark.sandbox.installers import pip_shim
 
-INTERPRETER_LAYER_VERSION = "1"
+INTERPRETER_LAYER_VERSION = "2"
 _TAG = re.compile(r"(?:^|/)python:(3\.\d+)")
-_PIP_SHIM = '#!/bin/sh\nexec /usr/local/bin/python{minor} -m pip "$@"\n'
 _log = logging.getLogger(__name__)
 _warned: set[str] = set()  # versions already warned about, once per process
 
@@ -65,12 +65,13 @@ def system_minor() -> str | None:
 
 
 def _search_roots() -> list[Path]:
-    """Where CPythons live on a host: pyenv's versions, uv's managed pythons, a source-built /usr/local."""
+    """Where CPythons live on a host: pyenv's versions, uv's managed pythons, a source-built /usr/local,
+    and the distribution's own (/usr, last: its prefix names no version, so any other copy wins)."""
     home = Path(os.environ.get("HOME") or Path.home())
     pyenv = Path(os.environ.get("PYENV_ROOT") or home / ".pyenv") / "versions"
     uv = Path(os.environ.get("UV_PYTHON_INSTALL_DIR") or home / ".local/share/uv/python")
     roots = [path for parent in (pyenv, uv) if parent.is_dir() for path in sorted(parent.iterdir())]
-    return [*roots, Path("/usr/local"), Path(sys.base_prefix)]
+    return [*roots, Path("/usr/local"), Path(sys.base_prefix), Path("/usr")]
 
 
 def _patch(prefix: Path) -> tuple[int, ...]:
@@ -79,14 +80,29 @@ def _patch(prefix: Path) -> tuple[int, ...]:
     return (int(match.group(1)),) if match else (-1,)
 
 
+def _has_cpython(root: Path, minor: str) -> bool:
+    return (root / "bin" / f"python{minor}").is_file() and (root / "lib" / f"python{minor}" / "os.py").is_file()
+
+
 def host_interpreter(minor: str) -> Path | None:
     """The prefix of a host CPython `minor` (newest patch first): `bin/python3.X` beside its stdlib."""
-    found = [root for root in _search_roots()
-             if (root / "bin" / f"python{minor}").is_file() and (root / "lib" / f"python{minor}" / "os.py").is_file()]
-    return max(found, key=_patch, default=None)
+    return max((root for root in _search_roots() if _has_cpython(root, minor)), key=_patch, default=None)
 
 
-def _relocatable(binary: Path, prefix: Path) -> None:
+def host_interpreters() -> dict[str, Path]:
+    """Every minor version of CPython 3 this host has, each with its newest prefix (`host_interpreter`)."""
+    minors = {match.group(1) for root in _search_roots() if (root / "lib").is_dir()
+              for path in (root / "lib").glob("python3.*") if (match := re.fullmatch(r"python(3\.\d+)", path.name))}
+    found = {minor: host_interpreter(minor) for minor in minors}
+    return {minor: prefix for minor, prefix in sorted(found.items(), key=lambda item: _minor_key(item[0])) if prefix}
+
+
+def _minor_key(minor: str) -> tuple[int, int]:
+    major, _, rest = minor.partition(".")
+    return int(major), int(rest)
+
+
+def relocatable(binary: Path, prefix: Path) -> None:
     """Point a binary's RUNPATH at `$ORIGIN/../lib` instead of the host prefix it was built for.
 
     pyenv builds link libpython with `-rpath <prefix>/lib`, a path that does not exist inside the
@@ -121,7 +137,7 @@ def _populate(layer: Path, prefix: Path, minor: str, default: bool) -> None:
         shutil.copytree(prefix / "include" / f"python{minor}", local / "include" / f"python{minor}", symlinks=True)
     binary = local / "bin" / f"python{minor}"
     shutil.copy2(prefix / "bin" / f"python{minor}", binary)
-    _relocatable(binary, prefix)
+    relocatable(binary, prefix)
     subprocess.run([str(binary), "-I", "-m", "ensurepip", "--default-pip"], check=True, capture_output=True,
                    timeout=300, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"})
     for name in ("pip", "pip3", f"pip{minor}"):  # ensurepip's scripts name the host path in their #! line
@@ -131,7 +147,7 @@ def _populate(layer: Path, prefix: Path, minor: str, default: bool) -> None:
     for name in ("python3", "python"):
         (local / "bin" / name).symlink_to(f"python{minor}")
     for name in ("pip", "pip3", f"pip{minor}"):
-        (local / "bin" / name).write_text(_PIP_SHIM.format(minor=minor))
+        (local / "bin" / name).write_text(pip_shim(f"/usr/local/bin/python{minor}"))
         (local / "bin" / name).chmod(0o755)
 
 
