@@ -13,6 +13,7 @@ import pytest
 
 from skillspark.sandbox.compose import ComposeStartError
 from skillspark.sandbox.session import task_sandbox
+from tests.sandbox.test_isolation import _processes_with
 
 HEALTHY_WEB = """
     healthcheck:
@@ -35,18 +36,6 @@ def _task(root: Path, compose: str, env: dict[str, str] | None = None, files: di
     for name, text in (files or {}).items():
         (root / "environment" / name).write_text(text)
     return root
-
-
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
 
 
 def _alive(pid: int) -> bool:

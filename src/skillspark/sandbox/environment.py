@@ -12,6 +12,9 @@ Network: the task's policy is honoured per command (no-network -> the sandbox's 
 namespace, shared by its offline commands).
 `no_network=True` forces the agent phase offline; the verification phase (from the moment Harbor
 uploads /tests) and the build keep the network so test scripts can `pip install pytest`.
+
+A task with `environment/docker-compose.yaml` gets its sibling services too (compose.py, docs/compose.md):
+each in a sandbox of its own on the trial's private network; the agent's commands run in `main`.
 """
 
 from __future__ import annotations
