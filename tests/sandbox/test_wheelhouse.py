@@ -70,6 +70,7 @@ async def test_offline_verifier_installs_from_the_wheelhouse(task_dir, cache_dir
     toml.write_text(toml.read_text().replace("[environment]\n", '[environment]\nnetwork_mode = "no-network"\n'))
     (task / "tests" / "test.sh").write_text(
         "#!/bin/bash\npython3 -m pip install --quiet --target /tmp/deps skillspark-probe-pkg==1.0 >/dev/null 2>&1 || exit 3\n"
+        "echo compiled: $(find /tmp/deps -name '*.pyc' | wc -l)\n"
         "PYTHONPATH=/tmp/deps python3 -c 'import skillspark_probe_pkg as p; print(p.VALUE)'\n")
     downloads = []
 
@@ -86,10 +87,12 @@ async def test_offline_verifier_installs_from_the_wheelhouse(task_dir, cache_dir
     assert downloads == [("3.12", ("skillspark-probe-pkg==1.0",))]
     assert before.stdout.split() == ["unset", "skillspark_probe_pkg-1.0-py3-none-any.whl"]  # agent phase: no pip settings
     assert verified.return_code == 0, verified.stderr
-    assert verified.stdout.strip() == "skillspark_probe_pkg 1.0 from the wheelhouse"
+    # pip did not byte-compile what it installed (the old PIP_NO_COMPILE=1 turned compiling on)
+    assert verified.stdout.split("\n")[:2] == ["compiled: 0", "skillspark_probe_pkg 1.0 from the wheelhouse"]
 
 
 def test_pip_goes_offline_only_when_every_install_was_understood():
     assert wheelhouse.verifier_pip_env(VerifierRequirements(("pytest",), True)) == {
-        "PIP_FIND_LINKS": "/run/skillspark-wheels", "PIP_NO_COMPILE": "1", "PIP_NO_INDEX": "1"}
+        "PIP_FIND_LINKS": "/run/skillspark-wheels", "PIP_COMPILE": "0", "PIP_NO_WARN_CONFLICTS": "0",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INDEX": "1"}
     assert "PIP_NO_INDEX" not in wheelhouse.verifier_pip_env(VerifierRequirements(("pytest",), False))

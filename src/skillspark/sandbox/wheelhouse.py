@@ -7,7 +7,7 @@ downloads their wheels once per (Python version, requirement set) with its own p
 cache (`~/.cache/skillspark/wheelhouse/py3.X-<hash>/`, shared by every sandbox cache dir, since it
 holds only public wheels the host fetched itself; one builder at a time), and the sandbox sees that
 folder read-only at `/run/skillspark-wheels`. During verification, pip gets `PIP_FIND_LINKS`
-pointing there, `PIP_NO_COMPILE=1` (no byte-compiling of what it installs) and, when every
+pointing there, `PIP_COMPILE=0` (no byte-compiling of what it installs; see `verifier_pip_env`) and, when every
 `pip install` in `tests/` was understood and fully downloaded, `PIP_NO_INDEX=1`: no network at all.
 Anything not understood (a `-r` file, a variable, a pip call from Python) keeps the registry in
 play, so a verifier never fails for lack of a wheel. The wheels come from the host's pip, never
@@ -149,7 +149,12 @@ def ensure_wheelhouse(root: Path, minor: str, wanted: VerifierRequirements) -> P
 def verifier_pip_env(wanted: VerifierRequirements) -> dict[str, str]:
     """What the verifier's commands see when the wheelhouse is mounted.
 
-    `PIP_NO_COMPILE`: byte-compiling what was just installed (all of pygments for pytest) was most of
-    the install's time; modules compile when first imported instead, as without pip.
+    `PIP_COMPILE=0`: byte-compiling all that was just installed (all of pygments for pytest) was
+    half of the install's time, and a verifier imports a fraction of it. Not `PIP_NO_COMPILE=1`:
+    pip reads a `PIP_NO_*` variable as the value of the option's destination, so that spelling
+    turned compiling *on*. `PIP_NO_WARN_CONFLICTS=0` (same reading: no conflict check, which only
+    prints a warning) and `PIP_DISABLE_PIP_VERSION_CHECK=1` leave out work that never changes what
+    is installed.
     """
-    return {"PIP_FIND_LINKS": WHEELS_MOUNT, "PIP_NO_COMPILE": "1", **({"PIP_NO_INDEX": "1"} if wanted.complete else {})}
+    return {"PIP_FIND_LINKS": WHEELS_MOUNT, "PIP_COMPILE": "0", "PIP_NO_WARN_CONFLICTS": "0",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1", **({"PIP_NO_INDEX": "1"} if wanted.complete else {})}
