@@ -5,12 +5,18 @@ these tests run the real wrapper scripts with fake `curl`/`pip`/`uv` programs th
 ones do without a network, and check the last stderr line, the exit code and that output still flows.
 """
 
+import os
+import re
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from skillspark.sandbox import installers
+from skillspark.sandbox.session import task_sandbox
 
 MARKER = "skillspark sandbox: offline-unreachable"
 PIP_OFFLINE = ("WARNING: Retrying (Retry(total=0, connect=None)) after connection broken by 'NewConnectionError("
@@ -132,3 +138,46 @@ def test_every_marked_tool_and_shim_goes_through_run_marked():
     uv = installers.uv_wrapper("uvx")
     assert f"UV_PYTHON_DOWNLOADS_JSON_URL={installers.UV_PYTHON_DIR}/downloads.json" in uv
     assert uv.rstrip().endswith(f'{installers.UV_REAL_DIR}/uvx "$@"')
+
+
+def test_a_process_the_command_leaves_running_does_not_hold_it_up(tmp_path):
+    """run-marked waits for its copy of stderr only briefly: a server started in the background keeps
+    the stderr fifo open, and the command must still exit when its own work is done (as in Docker;
+    the sandbox's init returns at the command's exit, as this test's `wait` does)."""
+    script, pid_file, err = tmp_path / "run-marked", tmp_path / "pid", tmp_path / "err"
+    script.write_text(installers._RUN_MARKED)
+    script.chmod(0o755)
+    started = time.monotonic()
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen([str(script), "uv", "https://x", "sh", "-c",
+                                 f"sleep 30 >/dev/null & echo $! > {pid_file}; echo up >&2; exit 3"],
+                                stdout=subprocess.DEVNULL, stderr=stderr, env={"PATH": "/usr/bin:/bin"})
+        code = proc.wait(timeout=60)
+    elapsed = time.monotonic() - started
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    assert code == 3 and err.read_text() == "up\n"
+    assert elapsed < 20  # well before the background sleep ends
+
+
+async def test_offline_sandbox_marks_pip_apt_and_curl(tmp_path, cache_dir):
+    """In a real offline sandbox, pip, apt and curl each end with the line naming what they needed (a
+    python:3.X image's PATH puts /usr/local/bin first: its pip shim marks failures itself), and
+    commands that work say nothing more."""
+    task = tmp_path / "task"
+    (task / "environment").mkdir(parents=True)
+    (task / "environment" / "Dockerfile").write_text(f"FROM python:{sys.version_info.major}.{sys.version_info.minor}-slim\n")
+    (task / "tests").mkdir()
+    (task / "tests" / "test.sh").write_text("#!/bin/bash\n")
+    (task / "instruction.md").write_text("probe\n")
+    (task / "task.toml").write_text('version = "1.0"\n')
+    async with task_sandbox(task, trial_dir=tmp_path / "t", cache_dir=cache_dir, no_network=True) as env:
+        pip = await env.exec("command -v pip; pip install --retries 0 six")
+        apt = await env.exec("apt-get -o Acquire::Retries=0 install -y --no-install-recommends sl")
+        curl = await env.exec("curl -fsS https://github.com/astral-sh/uv/archive/main.tar.gz -o /tmp/x")
+        fine = await env.exec("pip --version && curl --version >/dev/null")
+    assert pip.stdout.splitlines()[0] == "/usr/local/bin/pip" and pip.return_code == 1
+    assert pip.stderr.splitlines()[-1] == f"{MARKER} https://pypi.org/simple/"
+    assert apt.return_code == 100
+    assert re.fullmatch(rf"{MARKER} http://deb\.debian\.org/debian/pool/main/s/sl/sl_\S+\.deb", apt.stderr.splitlines()[-1])
+    assert (curl.return_code, curl.stderr.splitlines()[-1]) == (6, f"{MARKER} https://github.com/astral-sh/uv/archive/main.tar.gz")
+    assert fine.return_code == 0 and MARKER not in fine.stderr
