@@ -12,7 +12,7 @@ Why: an example that names a removed flag or a renamed sub-command must fail a t
   must be an option of that command.
 - ```text blocks (and any other label: toml, json, yaml, markdown) are output or file contents: not checked.
 - Inline code in prose that starts with `skillspark ` is read as a synopsis (as ```usage); `a|b` in the
-  command path names two commands; a placeholder there (`<command>`, `...`) or a word ending in `:`
+  command path names two commands; a placeholder there (`<command>`, `COMMAND`, `...`) or a word ending in `:`
   (quoted output such as `skillspark sandbox: ...`) leaves the span unchecked.
 """
 
@@ -186,7 +186,10 @@ def inline_commands(page: Path) -> list[str]:
 def check_inline(span: str) -> None:
     """Check an inline `skillspark ...` span as a synopsis, once per alternative of its command word."""
     words = span.split()
-    if len(words) < 2 or words[1].startswith(("<", "-")) or words[1] == "..." or words[1].endswith(":"):
+    if len(words) < 2:
         return
-    for alternative in words[1].split("|"):
+    word = words[1]
+    if word.startswith(("<", "-")) or word.isupper() or word == "..." or word.endswith(":"):
+        return
+    for alternative in word.split("|"):
         check_usage(" ".join([words[0], alternative, *words[2:]]))
