@@ -8,7 +8,8 @@ the real CLI (build, oracle, nop, oracle again for failures); the table counts t
 failure class.
 
 Run: `uv run --frozen python benchmarks/skillsbench_sample.py SNAPSHOT --seed 20261207 -n 30 --out DIR [-p 2]`
-     `... --table-only` prints the table again from DIR/report.json.
+     `... --table-only` prints the table again from DIR/report.json (a report from before failure classes
+     is classified from its trial dirs, without the second oracle run).
 """
 
 from __future__ import annotations
@@ -83,6 +84,39 @@ def materialize(snapshot: Path, names: list[str], target: Path) -> None:
             shutil.copytree(sources[name], target / name, dirs_exist_ok=True)
 
 
+def classify_old_report(report: dict) -> dict:
+    """Give a report written before failure classes existed its classes, from its trial dirs (no second oracle run).
+
+    For the "before" column: the same classifier on the trials the older code ran.
+    """
+    from harbor.models.trial.result import TrialResult
+
+    from skillspark.harbor.tasks import inspect_task
+    from skillspark.harbor.trials import outcome_from_result
+    from skillspark.taskgen.check import TaskCheck, TaskLimits, failure_of
+
+    def outcome(summary: dict | None):
+        if summary is None:
+            return None
+        trial_dir = Path(summary["trial_dir"])
+        result = TrialResult.model_validate_json((trial_dir / "result.json").read_text())
+        return outcome_from_result(result, trial_dir, summary["duration_s"])
+
+    for task in report["tasks"]:
+        if task["verdict"] == "valid" or task.get("failure_class"):
+            continue
+        check = TaskCheck.model_validate(task)
+        info = inspect_task(Path(task["path"])).info
+        if info is None or check.oracle is None:
+            task["failure_class"], task["failure_detail"] = "broken", check.reasons[0]
+            continue
+        failure = failure_of(check, outcome(task["oracle"]), outcome(task["nop"]),
+                             TaskLimits.of(info.config, info.path, 1.0))
+        task["failure_class"] = failure.failure_class if failure else "broken"
+        task["failure_detail"] = failure.detail if failure else f"{check.reasons[0]} (one oracle run)"
+    return report
+
+
 def class_table(report: dict) -> list[tuple[str, int]]:
     """Rows (label, count): passing tasks, then each failure class, then the pass rate line."""
     tasks = report["tasks"]
@@ -132,7 +166,10 @@ def main() -> int:
     if not report_path.is_file():
         print(f"no report at {report_path}", file=sys.stderr)
         return 2
-    print_table(json.loads(report_path.read_text()), args.out)
+    report = json.loads(report_path.read_text())
+    if any(t["verdict"] != "valid" and "failure_class" not in t for t in report["tasks"]):
+        report = classify_old_report(report)
+    print_table(report, args.out)
     return 0
 
 

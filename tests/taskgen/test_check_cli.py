@@ -63,6 +63,11 @@ def test_mixed_good_and_bad_tasks_all_checked(task_variant, tmp_path, monkeypatc
     assert "exit 7" in by_name["build-fails"]["reasons"][0]
     assert by_name["build-fails"]["build"] == "failed" and by_name["build-fails"]["nop"] is None
     assert by_name["no-instruction"]["build"] == "skipped" and by_name["no-instruction"]["oracle"] is None
+    assert {name: task["failure_class"] for name, task in by_name.items()} == {
+        "good": None, "no-instruction": "broken", "bad-toml": "broken", "missing": "broken",
+        "alpine": "unsupported-base", "build-fails": "broken"}
+    assert by_name["alpine"]["failure_detail"] == "alpine:3.19"
+    assert report["failure_classes"] == {"broken": 4, "unsupported-base": 1}
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []  # temp file renamed away
 
 
@@ -84,6 +89,8 @@ def test_broken_tasks_exit_1_with_reasons(task_variant, tmp_path, monkeypatch, c
     lax = by_name["tests-check-nothing"]
     assert lax["verdict"] == "broken" and lax["oracle"]["reward"] == 1.0 and lax["nop"]["reward"] == 1.0
     assert lax["reasons"][0].startswith("nop: the untouched environment already passes the tests")
+    assert (wrong["failure_class"], wrong["oracle_rerun"]["reward"]) == ("broken", 0.0)  # failed alike twice
+    assert (lax["failure_class"], lax["oracle_rerun"]) == ("broken", None)  # a passing oracle is not run again
     assert "2 task(s): 2 broken" in out
 
 

@@ -4,9 +4,11 @@ import pytest
 
 from skillspark.taskgen.failure_class import (
     from_evidence,
+    hosts_named_in,
     offline_need,
     secret_need,
     timeout,
+    unset_compose_secrets,
     unset_template_variables,
     unsupported_feature,
 )
@@ -36,7 +38,7 @@ from skillspark.taskgen.failure_class import (
     ("npm ERR! request to https://registry.npmjs.org/left-pad failed, reason: getaddrinfo ENOTFOUND registry.npmjs.org",
      "registry.npmjs.org"),
     ("urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
-     "a host name (Temporary failure in name resolution)"),
+     "a host name lookup failed (Temporary failure in name resolution)"),
 ])
 def test_offline_need_names_the_url_or_host(text, need):
     assert offline_need(text) == need
@@ -91,3 +93,25 @@ def test_unsupported_image_is_unsupported_base_and_other_features_are_ours():
 def test_timeout_detail_has_limit_and_elapsed():
     assert timeout("the oracle", 900.0, 901.4).detail == "the oracle timed out (limit 900 s, ran 901 s)"
     assert timeout("the build", None, None).detail == "the build timed out (limit unknown)"
+
+
+def test_unset_compose_secrets_ignores_the_variables_the_environment_fills_in():
+    compose = ("services:\n  main:\n    build:\n      context: ${CONTEXT_DIR}\n    image: ${MAIN_IMAGE_NAME}\n"
+               "    environment:\n      - GH_TOKEN=${GH_TOKEN}\n      - OPENAI_API_KEY=${OPENAI_API_KEY}\n"
+               "      - MODE=${HF_TOKEN:-none}\n    volumes:\n      - ${HOST_VERIFIER_LOGS_PATH}:/logs/verifier\n")
+    assert unset_compose_secrets(compose, environ={}) == ["GH_TOKEN", "OPENAI_API_KEY"]
+    assert unset_compose_secrets(compose, environ={"GH_TOKEN": "t"}) == ["OPENAI_API_KEY"]
+
+
+def test_apt_refusing_because_of_the_hosts_packages_is_ours():
+    text = ("The following packages have unmet dependencies:\n nodejs : Conflicts: npm\n"
+            "E: Unable to correct problems, you have held broken packages.")
+    failure = from_evidence(text)
+    assert failure.failure_class == "ours" and "(nodejs : Conflicts: npm)" in failure.detail
+
+
+def test_hosts_named_in_task_files_first_seen_first_and_bounded():
+    texts = ["url = 'https://water.noaa.gov/api?x=1'", "see http://example.com/a and https://water.noaa.gov/b",
+             "ftp://ftp.ncbi.nlm.nih.gov/x https://a.org https://b.org"]
+    assert hosts_named_in(texts) == ["water.noaa.gov", "example.com", "ftp.ncbi.nlm.nih.gov"]
+    assert hosts_named_in(["no urls here"]) == []

@@ -12,30 +12,53 @@ Verdicts and the exit code of `skillspark tasks check`:
   reward); exit code 1.
 - "infra_error": the machine failed the run (OOM kill, full disk); exit code 1, rerun it.
 Exit code 0 only when every task is valid; 2 wins over 1.
+
+Every task that is not valid also gets a failure class (`failure_class.py`): what a user does next
+depends on whether the task is wrong, needs what an offline host lacks, is slow, is flaky, or hit a
+gap of ours. Telling flaky from broken takes a second oracle run, made only for a failing oracle
+whose output names no other cause (`rerun_failed`, on by default).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from skillspark.llm.redact import one_line
 from skillspark.harbor.envs import LOCAL_ENV
 from skillspark.harbor.tasks import harbor_task_dir, inspect_task
+from skillspark.harbor.safe_read import TrialReader
 from skillspark.harbor.trials import NOP, ORACLE, AgentSpec, TrialOutcome, ctrf_results, run_trial
-from skillspark.llm.redact import one_line
+from skillspark.taskgen.failure_class import (
+    Failure,
+    FailureClassName,
+    from_evidence,
+    hosts_named_in,
+    timeout,
+    unset_compose_secrets,
+    unset_template_variables,
+)
 
 Verdict = Literal["valid", "invalid", "broken", "infra_error"]
-Phase = Literal["static", "oracle", "nop", "done"]
+Phase = Literal["static", "oracle", "nop", "oracle again", "done"]
 EXIT_CODES: dict[Verdict, int] = {"valid": 0, "broken": 1, "infra_error": 1, "invalid": 2}
 _START_TIMEOUT = "EnvironmentStartTimeoutError"  # Harbor's: the environment (here: its build) ran past build_timeout_sec
 _TIMED_OUT_AFTER = re.compile(r"timed out after ([\d.]+) seconds")
 _NO_REWARD = {"RewardFileNotFoundError", "RewardFileEmptyError"}  # Harbor's: the verifier left no usable reward
+_VERIFIER_TIMEOUT = "VerifierTimeoutError"
+_BUILD_TIMED_OUT = "build timeout reached"  # the sandbox builder's words (sandbox/build.py)
+_EVIDENCE_CHARS = 8000
+# A build that fails in these words failed by the task's own doing: a step exits non-zero, the Dockerfile is wrong.
+_TASK_FAULTS = ("build failed:", "fix the Dockerfile", "fix the path", "add a Dockerfile")
+_EVIDENCE_FILES = ("exception.txt", "agent/oracle.txt", "verifier/test-stdout.txt")
 
 
 class TrialSummary(BaseModel):
@@ -74,9 +97,12 @@ class TaskCheck(BaseModel):
     build_s: float | None = None
     oracle: TrialSummary | None = None
     nop: TrialSummary | None = None
+    oracle_rerun: TrialSummary | None = None  # the second oracle run that tells flaky from broken
     duration_s: float = 0.0
     reasons: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    failure_class: FailureClassName | None = None  # None exactly when the task is valid
+    failure_detail: str | None = None  # the URL, image, variable, limit or first reason that decided the class
 
 
 class CheckReport(BaseModel):
@@ -86,6 +112,7 @@ class CheckReport(BaseModel):
     trials_dir: str
     exit_code: int
     counts: dict[str, int]
+    failure_classes: dict[str, int] = Field(default_factory=dict)
     tasks: list[TaskCheck]
 
 
@@ -99,6 +126,7 @@ async def check_tasks(
     trials_dir: Path,
     parallelism: int = 1,
     timeout_multiplier: float = 1.0,
+    rerun_failed: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> CheckReport:
     """Check every task dir (as `find_task_dirs` lists them), at most `parallelism` at once."""
@@ -107,17 +135,18 @@ async def check_tasks(
 
     async def one(task_dir: Path) -> TaskCheck:
         async with gate:
-            return await check_task(
-                task_dir, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier, on_progress=notify
-            )
+            return await check_task(task_dir, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier,
+                                    rerun_failed=rerun_failed, on_progress=notify)
 
     checks = list(await asyncio.gather(*(one(p) for p in task_dirs)))
     counts = {verdict: sum(c.verdict == verdict for c in checks) for verdict in EXIT_CODES}
+    classes = Counter(c.failure_class for c in checks if c.failure_class)
     return CheckReport(
         env=env,
         trials_dir=str(trials_dir),
         exit_code=max((EXIT_CODES[c.verdict] for c in checks), default=0),
         counts=counts,
+        failure_classes=dict(sorted(classes.items(), key=lambda item: (-item[1], item[0]))),
         tasks=checks,
     )
 
@@ -128,9 +157,13 @@ async def check_task(
     env: str,
     trials_dir: Path,
     timeout_multiplier: float = 1.0,
+    rerun_failed: bool = True,
     on_progress: ProgressCallback,
 ) -> TaskCheck:
-    """Static checks, then the oracle trial (which builds the environment), then the nop trial."""
+    """Static checks, then the oracle trial (which builds the environment), then the nop trial.
+
+    A failing oracle whose output names no cause is run once more (`rerun_failed`) to tell flaky from broken.
+    """
     started = time.monotonic()
     inspection = inspect_task(task_dir)
     name = inspection.name
@@ -138,7 +171,9 @@ async def check_task(
     check = TaskCheck(task=name, path=str(task_dir), verdict="valid", build="skipped", warnings=inspection.warnings)
     if inspection.info is None:
         check.verdict, check.reasons = "invalid", inspection.problems
+        _classify(check, Failure(failure_class="broken", detail=inspection.problems[0]))
         return _finish(check, started, on_progress)
+    limits = TaskLimits.of(inspection.info.config, inspection.path, timeout_multiplier)
 
     runnable = harbor_task_dir(inspection.path, trials_dir)
 
@@ -151,12 +186,24 @@ async def check_task(
     check.build_s = oracle.environment_setup_s
     if build_failure := build_failure_reason(oracle):
         check.build, check.verdict, check.reasons = "failed", "invalid", [build_failure]
+        _classify(check, failure_of(check, oracle, None, limits))
         return _finish(check, started, on_progress)
     check.build = "ok"
     on_progress(name, "nop")
     nop = await trial(NOP)
     check.nop = TrialSummary.of(nop)
     check.verdict, check.reasons = judge(oracle, nop)
+    if check.verdict == "valid":
+        return _finish(check, started, on_progress)
+    failure = failure_of(check, oracle, nop, limits)
+    if failure is None and rerun_failed:  # a failing oracle that printed no cause: once more, flaky or broken
+        on_progress(name, "oracle again")
+        again = await trial(ORACLE)
+        check.oracle_rerun = TrialSummary.of(again)
+        failure = rerun_failure_class(oracle, again, check.reasons)
+    elif failure is None:
+        failure = Failure(failure_class="broken", detail=f"{check.reasons[0]} (one oracle run: --no-rerun-failed)")
+    _classify(check, failure)
     return _finish(check, started, on_progress)
 
 
@@ -170,6 +217,120 @@ def build_failure_reason(oracle: TrialOutcome) -> str | None:
     if oracle.infra_kind in ("setup", "build"):
         return f"{oracle.infra_kind}: {one_line(oracle.exception_message or 'unknown error')}"
     return None
+
+
+class TaskLimits(BaseModel):
+    """A task's time limits after the multiplier (the timeout class's detail) and the host variables it lacks."""
+
+    build_s: float | None = None
+    agent_s: float | None = None
+    verifier_s: float | None = None
+    unset_variables: list[str] = Field(default_factory=list)  # `${VAR}` in task.toml that this host does not set
+    named_hosts: list[str] = Field(default_factory=list)  # hosts URLs in solution/ and tests/ name
+
+    @classmethod
+    def of(cls, config, task_dir: Path, multiplier: float) -> TaskLimits:
+        def scaled(section, field: str) -> float | None:
+            value = getattr(section, field, None) if section is not None else None
+            return None if value is None else float(value) * multiplier
+
+        tables = [getattr(getattr(config, part, None), "env", None) or {} for part in ("environment", "verifier", "solution")]
+        compose = task_dir / "environment" / "docker-compose.yaml"
+        compose_text = compose.read_text(errors="replace") if compose.is_file() else ""
+        unset = sorted({*unset_template_variables(tables), *unset_compose_secrets(compose_text)})
+        sources = [path.read_text(errors="replace") for path in _own_files(task_dir, ("solution", "tests"))]
+        return cls(build_s=scaled(config.environment, "build_timeout_sec"), agent_s=scaled(config.agent, "timeout_sec"),
+                   verifier_s=scaled(config.verifier, "timeout_sec"), unset_variables=unset,
+                   named_hosts=hosts_named_in(sources))
+
+
+def failure_of(check: TaskCheck, oracle: TrialOutcome, nop: TrialOutcome | None, limits: TaskLimits) -> Failure | None:
+    """The class of a built (or failed) task that is not valid; None when only a second oracle run can tell."""
+    if check.build == "failed" or nop is None:
+        return build_failure_class(oracle, check.reasons[0], limits)
+    return trial_failure_class(oracle, nop, check.reasons, limits)
+
+
+def _own_files(task_dir: Path, folders: tuple[str, ...], max_bytes: int = 2**20, max_files: int = 200) -> list[Path]:
+    """A task's regular files under `folders`, links neither followed nor read (a task may point them anywhere)."""
+    found: list[Path] = []
+    for folder in folders:
+        for root, _dirs, names in os.walk(task_dir / folder):  # os.walk does not descend into linked dirs
+            for name in sorted(names):
+                path = Path(root) / name
+                if not path.is_symlink() and path.is_file() and path.stat().st_size <= max_bytes:
+                    found.append(path)
+    return found[:max_files]
+
+
+def build_failure_class(oracle: TrialOutcome, reason: str, limits: TaskLimits) -> Failure:
+    """The class of a build that failed: its time limit, what its output names, our own environment, or the task."""
+    if oracle.exception_type == _START_TIMEOUT or _BUILD_TIMED_OUT in (oracle.exception_message or ""):
+        return timeout("the build", limits.build_s, oracle.environment_setup_s or oracle.duration_s)
+    if failure := _from_trial(oracle, limits):
+        return failure
+    if any(words in reason for words in _TASK_FAULTS):
+        return Failure(failure_class="broken", detail=reason)
+    return Failure(failure_class="ours", detail=reason)  # our environment failed to set up or start
+
+
+def trial_failure_class(oracle: TrialOutcome, nop: TrialOutcome, reasons: list[str], limits: TaskLimits) -> Failure | None:
+    """The class of a built task that is not valid; None when only a second oracle run can tell (flaky or broken)."""
+    if oracle.passed:  # the oracle is fine: the tests check nothing, or the nop trial hit the machine
+        if nop.status == "infra_error" and nop.infra_kind in ("setup", "start", "environment"):
+            return Failure(failure_class="ours", detail=reasons[0])
+        return Failure(failure_class="broken", detail=reasons[0])
+    if oracle.status == "agent_timeout":
+        return timeout("the oracle", limits.agent_s, oracle.duration_s)
+    if oracle.exception_type == _VERIFIER_TIMEOUT:
+        return timeout("the verifier", limits.verifier_s, oracle.duration_s)
+    if failure := _from_trial(oracle, limits):
+        return failure
+    if oracle.status == "infra_error" and oracle.infra_kind in ("setup", "start", "environment"):
+        return Failure(failure_class="ours", detail=reasons[0])
+    return None
+
+
+def rerun_failure_class(first: TrialOutcome, again: TrialOutcome, reasons: list[str]) -> Failure:
+    """Flaky when the second oracle run passed or ended otherwise than the first, broken when it failed alike."""
+    if again.passed:
+        return Failure(failure_class="flaky", detail=f"the oracle failed once and passed once ({reasons[0]})")
+    if _ending(first) != _ending(again):
+        return Failure(failure_class="flaky", detail=f"the oracle's result changed between runs: "
+                                                     f"{_ending_text(first)}, then {_ending_text(again)}")
+    return Failure(failure_class="broken", detail=f"the oracle fails the same way twice: {reasons[0]}")
+
+
+def _ending(outcome: TrialOutcome) -> tuple:
+    return outcome.status, outcome.reward, tuple(sorted(failed_tests(outcome.ctrf)))
+
+
+def _ending_text(outcome: TrialOutcome) -> str:
+    failing = failed_tests(outcome.ctrf)
+    tests = f", failing {', '.join(failing[:3])}" if failing else ""
+    return f"{outcome.status} reward {outcome.reward}{tests}"
+
+
+def _from_trial(outcome: TrialOutcome, limits: TaskLimits) -> Failure | None:
+    """What the trial's own output proves (secret, offline, unsupported), or a `${VAR}` this host lacks."""
+    if failure := from_evidence(trial_evidence(outcome)):
+        if failure.detail.startswith("a host name lookup failed") and limits.named_hosts:
+            failure.detail += f"; the task's files name {', '.join(limits.named_hosts)}"
+        return failure
+    if limits.unset_variables:
+        return Failure(failure_class="needs-secret", detail=", ".join(limits.unset_variables))
+    return None
+
+
+def trial_evidence(outcome: TrialOutcome) -> str:
+    """What a trial printed: the exception, the oracle's log and the verifier's output (tails, read safely)."""
+    files = TrialReader(outcome.trial_dir)
+    parts = [outcome.exception_message or ""] + [files.text_tail(name, _EVIDENCE_CHARS) for name in _EVIDENCE_FILES]
+    return "\n".join(part for part in parts if part)
+
+
+def _classify(check: TaskCheck, failure: Failure) -> None:
+    check.failure_class, check.failure_detail = failure.failure_class, one_line(failure.detail, 400)
 
 
 def judge(oracle: TrialOutcome, nop: TrialOutcome) -> tuple[Verdict, list[str]]:

@@ -29,8 +29,14 @@ def check(
     timeout_multiplier: Annotated[
         float, typer.Option("--timeout-multiplier", min=0.01, help="Scale every task timeout.")
     ] = 1.0,
+    rerun_failed: Annotated[bool, typer.Option(
+        "--rerun-failed/--no-rerun-failed",
+        help="Run a failing oracle whose output names no cause once more, to tell flaky from broken.")] = True,
 ) -> None:
     """Static checks, build, oracle (must reach 1.0) and nop (must stay below 1.0) for each task.
+
+    Each failing task gets a failure class: offline-unreachable, unsupported-base, needs-secret, timeout,
+    flaky, broken or ours (a skillspark error).
 
     Exit 0: every task is valid.
 
@@ -64,6 +70,7 @@ def check(
                     trials_dir=run_dir,
                     parallelism=parallelism,
                     timeout_multiplier=timeout_multiplier,
+                    rerun_failed=rerun_failed,
                     on_progress=progress.update,
                 )
             )

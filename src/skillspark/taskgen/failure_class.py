@@ -63,7 +63,12 @@ _OFFLINE_SIGNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, r
      r"nodename nor servname)", "1"),  # a URL on the same line as a resolver error
     (r"(Temporary failure in name resolution|Name or service not known|Network is unreachable)", "0"),
 ))
+# apt refusing the task's packages because of packages the host root already has (the local sandbox stands the
+# host's Debian in for the image): a gap of ours, not the task's; a clean image would install them.
+_APT_CONFLICT = re.compile(r"unmet dependencies:\s*\n\s*(\S+ : (?:Conflicts|Breaks|Depends): [^\n]+)")
+_URL_IN_SOURCE = re.compile(rf"(?:https?|ftp)://({_HOST})")
 _SECRET_NAME = r"[A-Z][A-Z0-9_]*(?:API_KEY|APIKEY|TOKEN|SECRET|SECRET_KEY|ACCESS_KEY|PASSWORD)[A-Z0-9_]*"
+_SECRET_NAME_ONLY = re.compile(_SECRET_NAME)
 _SECRET_SIGNS = tuple(re.compile(p) for p in (
     r"Environment variable '([A-Za-z_][A-Za-z0-9_]*)' not found in host environment",  # Harbor's ${VAR} templates
     rf"KeyError: '({_SECRET_NAME})'",
@@ -84,7 +89,7 @@ def offline_need(text: str) -> str | None:
             if group.startswith("apt package"):
                 return f"apt package {match.group(1)} (not in the host's Debian archive)"
             found = match.group(int(group)).rstrip(".,;:")
-            return found if group != "0" else f"a host name ({found})"
+            return found if group != "0" else f"a host name lookup failed ({found})"
     return None
 
 
@@ -102,6 +107,17 @@ def unset_template_variables(env_tables: list[dict[str, str]], environ: dict[str
     names = {m.group(1) for table in env_tables for value in table.values()
              for m in _TEMPLATE.finditer(str(value)) if m.group(2) is None}
     return sorted(name for name in names if name not in environ)
+
+
+def unset_compose_secrets(compose_text: str, environ: dict[str, str] | None = None) -> list[str]:
+    """Secret-looking variables (`${OPENAI_API_KEY}`) a docker-compose file passes from a host that does not set them.
+
+    Only secret-looking names: the other variables of a Harbor compose file (CONTEXT_DIR, MAIN_IMAGE_NAME, log
+    paths) are filled in by the environment itself.
+    """
+    environ = os.environ if environ is None else environ
+    names = {m.group(1) for m in _TEMPLATE.finditer(compose_text) if m.group(2) is None}
+    return sorted(n for n in names if _SECRET_NAME_ONLY.fullmatch(n) and n not in environ)
 
 
 def unsupported_feature(text: str) -> Failure | None:
@@ -123,7 +139,21 @@ def from_evidence(text: str) -> Failure | None:
         return unsupported
     if need := offline_need(text):
         return Failure(failure_class="offline-unreachable", detail=need)
+    if conflict := _APT_CONFLICT.search(text):
+        return Failure(failure_class="ours", detail=f"apt: the host's packages conflict with the task's "
+                                                    f"({conflict.group(1).strip()}); the host's Debian stands in "
+                                                    "for the image here; use --env docker")
     return None
+
+
+def hosts_named_in(texts: list[str], limit: int = 3) -> list[str]:
+    """Hosts that URLs in a task's own files name, first seen first: the likely target of an anonymous lookup failure."""
+    hosts: list[str] = []
+    for text in texts:
+        for host in _URL_IN_SOURCE.findall(text):
+            if host not in hosts:
+                hosts.append(host)
+    return hosts[:limit]
 
 
 def timeout(what: str, limit_s: float | None, elapsed_s: float | None) -> Failure:

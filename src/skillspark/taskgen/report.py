@@ -17,15 +17,16 @@ _VERDICT_STYLE = {"valid": "green", "broken": "red", "invalid": "red", "infra_er
 def render_table(report: CheckReport) -> Table:
     """One row per task: task, build, oracle, nop, time, reason."""
     table = Table(title=f"skillspark tasks check (env: {report.env})")
-    for column in ("task", "verdict", "build", "oracle", "nop", "time", "reason"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("task", "verdict"))
+    for column in ("task", "verdict", "class", "build", "oracle", "nop", "time", "reason"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("task", "verdict", "class"))
     for check in report.tasks:
         style = _VERDICT_STYLE[check.verdict]
         table.add_row(
             check.task,
             f"[{style}]{check.verdict}[/{style}]",
+            check.failure_class or "-",
             _build_cell(check),
-            _trial_cell(check.oracle),
+            _trial_cell(check.oracle) + (f"\nagain: {_trial_cell(check.oracle_rerun)}" if check.oracle_rerun else ""),
             _trial_cell(check.nop),
             f"{check.duration_s:.1f}s",
             "\n".join(check.reasons) or "-",
@@ -50,9 +51,13 @@ def print_report(report: CheckReport, console: Console) -> None:
     console.print(render_table(report))
     counts = ", ".join(f"{n} {verdict}" for verdict, n in report.counts.items() if n)
     for check in report.tasks:
-        for line in [*check.reasons, *(f"warning: {w}" for w in check.warnings)]:
+        failure = [f"class {check.failure_class}: {check.failure_detail}"] if check.failure_class else []
+        for line in [*check.reasons, *failure, *(f"warning: {w}" for w in check.warnings)]:
             console.print(f"{check.task}: {line}", soft_wrap=True, highlight=False, markup=False)
-    console.print(f"{len(report.tasks)} task(s): {counts or 'none'}; trial logs in {report.trials_dir}")
+    classes = ", ".join(f"{n} {name}" for name, n in report.failure_classes.items())
+    by_class = f" (failure classes: {classes})" if classes else ""
+    console.print(f"{len(report.tasks)} task(s): {counts or 'none'}{by_class}; trial logs in {report.trials_dir}",
+                  soft_wrap=True, highlight=False, markup=False)
 
 
 def check_json_target(path: Path) -> None:
