@@ -68,9 +68,9 @@ def time_report(n_lines: int) -> dict[str, float]:
     """Seconds to read the results, build summary.json, render report.html, and the whole `eval report`."""
     from rich.console import Console
 
-    from skillspark.evaluate.commands import write_outputs
     from skillspark.evaluate.report import render
     from skillspark.evaluate.results import read_results
+    from skillspark.evaluate.service import write_outputs
     from skillspark.evaluate.summary import build_summary
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,8 +96,8 @@ def time_report(n_lines: int) -> dict[str, float]:
 def time_runner(n_trials: int) -> dict[str, float]:
     """Milliseconds per trial of plan_eval and of run_eval around an instant trial (examples/tasks, 2 arms)."""
     from skillspark.evaluate import runner
-    from skillspark.evaluate.commands import ArmBoard
     from skillspark.evaluate.conditions import parse_conditions
+    from skillspark.evaluate.service import ArmBoard
     from skillspark.harbor import trials
     from skillspark.harbor.tasks import find_task_dirs, load_task
 

@@ -21,7 +21,7 @@ import tracemalloc
 from itertools import islice
 from pathlib import Path
 
-from skillspark.pdi.commands import read_jsonl
+from skillspark.pdi.evidence import read_jsonl
 from skillspark.pdi.replay import replay
 
 WORDS = [f"w{i}" for i in range(3000)] + ["python", "pytest", "pip", "install", "cat", "ls", "grep", "csv", "json"]

@@ -14,8 +14,8 @@ import pytest
 
 from skillspark.agents.prompts import DEMONSTRATION
 from skillspark.agents.skill_context import SkillsMode
+from skillspark.core.skillspec import check_skill_text
 from skillspark.demo import EVAL_K, EVAL_MAX_STEPS, _eval_stage
-from skillspark.explore.skillspec import check_skill_text
 from tests.fakes.scripted_openai import Reply, ScriptedRequest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,10 +89,10 @@ def test_control_adds_the_generated_arm_only_where_exploration_made_a_skill(tmp_
     """`none` vs `curated`, inline; `generated` joins when explore made a SKILL.md for a task of the suite."""
     from rich.console import Console
 
-    from skillspark.evaluate import commands
+    from skillspark.evaluate import service
 
     calls = []
-    monkeypatch.setattr(commands, "run", lambda paths, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(service, "evaluate", lambda paths, request, console: calls.append(request))
     suite = [REPO / "examples" / "decisive-tasks" / name for name in DECISIVE]
     explore = tmp_path / "explore"
     console = Console(file=io.StringIO())
@@ -101,8 +101,9 @@ def test_control_adds_the_generated_arm_only_where_exploration_made_a_skill(tmp_
     (explore / "deploy-codeword" / "SKILL.md").write_text(SKILL)
     _eval_stage(suite, explore, tmp_path / "eval", student="openai/x", env="local", seed=0, console=console)
 
-    assert [c["condition"] for c in calls] == [["none", "curated"], ["none", "curated", f"generated={explore}"]]
-    assert {(c["skills_mode"], c["k"], c["max_steps"]) for c in calls} == {(SkillsMode.inline, EVAL_K, EVAL_MAX_STEPS)}
+    assert [[c.label for c in r.conditions] for r in calls] == [["none", "curated"], ["none", "curated", "generated"]]
+    assert calls[1].conditions[2].source == explore.resolve()
+    assert {(r.skills_mode, r.k, r.max_steps) for r in calls} == {(SkillsMode.inline, EVAL_K, EVAL_MAX_STEPS)}
 
 
 def test_demo_without_tasks_is_one_line_and_exit_2(tmp_path):

@@ -55,7 +55,7 @@ def _difficulty(task_dir: Path) -> str:
 
 def _snapshots(task_output: Path) -> list[dict]:
     """The PDI snapshots the explore loop logged for one task (empty when it logged none)."""
-    from skillspark.pdi.commands import read_jsonl
+    from skillspark.pdi.evidence import read_jsonl
 
     log = task_output / "trajectory.jsonl"
     if not log.exists():
@@ -89,13 +89,14 @@ def _summary_lines(summaries: list) -> list[str]:
 
 def _eval_stage(task_dirs: list[Path], explore_dir: Path, out: Path, *, student: str, env: str, seed: int,
                 console: Console) -> None:
-    """A/B the student on the decisive suite, through `skillspark eval run` itself (no copy of its logic).
+    """A/B the student on the decisive suite through `evaluate.service.evaluate`, the function behind `skillspark eval`.
 
     `none` against `curated`, plus `generated` when exploration made a SKILL.md for one of these tasks;
     skills inline, every arm with the same steps and prompts. The previous demo's eval in `out` is replaced.
     """
-    from skillspark.evaluate.commands import run as eval_run
-    from skillspark.evaluate.conditions import generated_folder
+    from skillspark.evaluate.conditions import generated_folder, parse_conditions
+    from skillspark.evaluate.runner import EvalRequest
+    from skillspark.evaluate.service import evaluate
     from skillspark.harbor.tasks import load_task
 
     conditions = ["none", "curated"]
@@ -106,8 +107,9 @@ def _eval_stage(task_dirs: list[Path], explore_dir: Path, out: Path, *, student:
                  f"skills inline, k = {EVAL_K}")
     shutil.rmtree(out, ignore_errors=True)
     # two trials at once: one builds its sandbox or runs its verifier while the other waits for the model
-    eval_run(task_dirs, condition=conditions, output=out, model=[student], k=EVAL_K, seed=seed, env=env,
-             max_steps=EVAL_MAX_STEPS, skills_mode=SkillsMode.inline, parallelism=2)
+    request = EvalRequest(models=[student], conditions=parse_conditions(conditions), k=EVAL_K, output=out, env=env,
+                          seed=seed, max_steps=EVAL_MAX_STEPS, skills_mode=SkillsMode.inline, parallelism=2)
+    evaluate(task_dirs, request, console=console)
 
 
 def demo(

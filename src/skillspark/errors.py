@@ -7,7 +7,7 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageErro
 
 __all__ = ["ClickException", "NoArgsIsHelpError", "UsageError", "UserError", "print_error", "usage_error_line"]
 
-from skillspark.llm.redact import redact
+from skillspark.core.redact import redact
 
 
 class UserError(Exception):

@@ -3,7 +3,7 @@
 Why one module: these are the only ways our outputs (trajectories, memos, skills, attempts, reports) and
 shared caches (sandbox layers, interpreter copies, TextWorld games, prepared models) reach disk, so the
 guarantees they need live here once. A reader (or a crash) sees the old content or the new, never half
-of it; no configured secret is ever persisted (`llm.redact`), even when a model echoed the key it was
+of it; no configured secret is ever persisted (`core.redact`), even when a model echoed the key it was
 sent; and a cache entry is built by one builder at a time, whether the others are threads of this
 process or other processes (`exclusive`, `build_dir_atomically`).
 """
@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-from skillspark.llm.redact import redact
+from skillspark.core.redact import redact
 
 
 def write_atomic(path: Path, text: str, *, make_parents: bool = False) -> None:

@@ -1,5 +1,6 @@
 """`--no-task-skills`: the task copy loses environment/skills, the Dockerfile lines copying it, skills_dir."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,4 +73,7 @@ def test_skill_folders_rejects_bad_dirs(tmp_path):
     with pytest.raises(UserError, match="not a directory"):
         skill_folders(tmp_path / "missing")
     with pytest.raises(UserError, match="no sub-folder holds a SKILL.md"):
+        skill_folders(tmp_path)
+    (tmp_path / "SKILL.md").write_text("x")  # one skill, not a folder of them: it would land as /skills/SKILL.md
+    with pytest.raises(UserError, match=re.escape(f"one skill folder; pass the folder that holds it ({tmp_path.parent})")):
         skill_folders(tmp_path)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from skillspark.dashboard import commands
+from skillspark.dashboard import commands, server
 from skillspark.errors import UserError
 from tests.dashboard.conftest import spark_run
 
@@ -19,7 +19,7 @@ HELLO = Path(__file__).resolve().parents[2] / "examples" / "tasks" / "hello-gree
 
 def test_serve_beside_answers_while_the_block_runs(tmp_path, capsys):
     spark_run(tmp_path / "out" / "spark")
-    with commands.serve_beside(tmp_path / "out") as url:
+    with server.serve_beside(tmp_path / "out") as url:
         match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/#token=[A-Za-z0-9_\-]{40,}", url)
         assert match
         base = f"http://127.0.0.1:{match.group(1)}"
@@ -48,7 +48,7 @@ def test_explore_dashboard_flag_wraps_the_run(monkeypatch, tmp_path):
         return []
 
     monkeypatch.setattr(loop, "explore_tasks", fake_explore)
-    monkeypatch.setattr(commands, "serve_beside", recording)
+    monkeypatch.setattr(server, "serve_beside", recording)
     out = tmp_path / "out"
     assert CliRunner().invoke(app, ["explore", str(HELLO), "--output", str(out), "--dashboard"]).exit_code == 0
     assert events == [("start", out), ("run", out), ("stop", out)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from skillspark.core.skill import Skill
 from skillspark.errors import UserError
 from skillspark.evaluate.conditions import (
     PLACEBO_DIR,
@@ -15,7 +16,6 @@ from skillspark.evaluate.conditions import (
     parse_conditions,
     skill_sources,
 )
-from skillspark.explore.skillspec import validate_skill_dir
 
 
 def skill(folder: Path, name: str) -> Path:
@@ -93,7 +93,7 @@ def test_generated_matches_explore_folder_names(tmp_path):
 
 
 def test_placebo_is_a_valid_skill_and_teacher_cost_is_read(tmp_path):
-    assert validate_skill_dir(PLACEBO_DIR / "morse-code") == []
+    assert Skill(path=PLACEBO_DIR / "morse-code").problems() == []
     (tmp_path / "spend.json").write_text('{"spent_usd": 1.25}')
     generated, none = parse_conditions([f"generated={tmp_path}", "none"])
     assert explore_cost_usd(generated) == 1.25 and explore_cost_usd(none) is None

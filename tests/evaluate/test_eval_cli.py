@@ -139,9 +139,9 @@ def test_changed_task_refuses_resume_in_one_line(setup):
 def test_live_table_counts_per_arm_and_leaves_infra_errors_out_of_the_rate(tmp_path):
     from rich.console import Console
 
-    from skillspark.evaluate.commands import ArmBoard
     from skillspark.evaluate.results import EvalResult
     from skillspark.evaluate.runner import EvalPlan, Unit
+    from skillspark.evaluate.service import ArmBoard
 
     units = [Unit(task="t", condition=c, model="m", trial=i) for c in ("none", "generated") for i in range(2)]
 

@@ -11,7 +11,7 @@ import numpy
 import pytest
 from rich.console import Console
 
-from skillspark.evaluate import commands
+from skillspark.evaluate import service
 from skillspark.evaluate.calibration import simulate_pdi_eval
 from skillspark.evaluate.report import pdi_correlations
 from skillspark.evaluate.results import EvalResult, append_result, write_config
@@ -37,7 +37,7 @@ def write_eval(out, records, pdi_rows, k):
 def test_eval_report_pdi_on_planted_and_independent_skills(tmp_path, linked):
     records, rows = simulate_pdi_eval(30, 5, 0.3, linked, numpy.random.default_rng(4))
     csv = write_eval(tmp_path, records, rows, k=5)
-    commands.write_outputs(tmp_path, pdi_csv=csv, console=Console(file=io.StringIO()))
+    service.write_outputs(tmp_path, pdi_csv=csv, console=Console(file=io.StringIO()))
     (found,) = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["pdi_correlation"]
     assert found["n_tasks"] == 30 and found["interval"].startswith("Fisher z")
     lo, hi = found["ci95"]

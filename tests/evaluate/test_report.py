@@ -177,7 +177,7 @@ def test_report_command_reads_teacher_cost_and_missing_skills(tmp_path):
 
     from rich.console import Console
 
-    from skillspark.evaluate import commands
+    from skillspark.evaluate import service
     from skillspark.evaluate.results import EvalResult, append_result, write_config
 
     rows = small_eval() + [record("e", "none", t, False, model='m"1') for t in range(2)]
@@ -194,7 +194,7 @@ def test_report_command_reads_teacher_cost_and_missing_skills(tmp_path):
             "missing_skills": {"generated": ["e"]},
         },
     )
-    commands.write_outputs(tmp_path, console=Console(file=io.StringIO()))
+    service.write_outputs(tmp_path, console=Console(file=io.StringIO()))
     (comparison,) = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["comparisons"]
     assert comparison["missing_skill_tasks"] == ["e"] and comparison["delta_all_tasks"] == pytest.approx(0.4)
     assert comparison["teacher_cost"]["teacher_cost_per_task_usd"] == pytest.approx(0.1)

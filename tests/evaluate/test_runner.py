@@ -162,7 +162,7 @@ def test_real_eval_with_the_embedded_model(tmp_path):
     """k = 2, two example tasks, none vs placebo, through the real SmolLM2 server: every trial is scored."""
     from rich.console import Console
 
-    from skillspark.evaluate.commands import write_outputs
+    from skillspark.evaluate.service import write_outputs
 
     examples = Path(__file__).resolve().parents[2] / "examples" / "tasks"
     req = EvalRequest(models=["local/smollm2"], conditions=parse_conditions(["none", "placebo"]), k=2,

@@ -70,8 +70,8 @@ def test_placebo_prompt_differs_from_the_skill_arms_only_in_the_skill_text(scrip
 def test_mode_is_in_the_fingerprint_results_and_summary(tmp_path):
     from rich.console import Console
 
-    from skillspark.evaluate.commands import write_outputs
     from skillspark.evaluate.results import EvalResult, append_result, write_config
+    from skillspark.evaluate.service import write_outputs
 
     req = EvalRequest(models=["openai/gpt-4o-mini"], conditions=parse_conditions(["none", "placebo"]),
                       output=tmp_path / "out", skills_mode=SkillsMode.inline, api_base="http://127.0.0.1:9/v1")

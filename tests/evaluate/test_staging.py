@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skillspark.core.skill import skills_sha256, stage_skills
 from skillspark.evaluate.results import result_status
-from skillspark.evaluate.staging import prepare_task, skill_read, skills_sha256, stage_skills, tree_sha256
+from skillspark.evaluate.staging import prepare_task, skill_read, tree_sha256
 from tests.agents.greet_task import make_task
 
 
@@ -129,8 +130,8 @@ def test_a_huge_sparse_file_is_refused_before_anything_is_read_or_copied(tmp_pat
     """Issue 19 finding 10: a 1 GiB sparse file in scripts/ is refused by its size, with one clear error."""
     import pytest
 
+    from skillspark.core.skill import MAX_SKILL_BYTES
     from skillspark.errors import UserError
-    from skillspark.evaluate.staging import MAX_SKILL_BYTES
 
     folder = explore_folder(tmp_path / "runs")
     with (folder / "scripts" / "blob.bin").open("wb") as handle:
@@ -147,8 +148,8 @@ def test_a_huge_sparse_file_is_refused_before_anything_is_read_or_copied(tmp_pat
 def test_a_file_that_grows_while_staged_stops_the_copy(tmp_path, monkeypatch):
     import pytest
 
+    from skillspark.core import skill as staging
     from skillspark.errors import UserError
-    from skillspark.evaluate import staging
 
     folder = explore_folder(tmp_path / "runs")
     real = staging.skill_files

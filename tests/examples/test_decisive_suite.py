@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.agents.skills import TASK_SKILLS_DIR
+from skillspark.core.skillspec import check_skill_text
 from skillspark.evaluate.staging import prepare_task
-from skillspark.explore.skillspec import check_skill_text
 from skillspark.harbor.dockerfile import parse_instructions
 
 from . import test_task_structure as structure

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from skillspark.core.skillspec import check_skill_text, split_frontmatter
 from skillspark.explore import evidence
 from skillspark.explore.distill import distill, hidden_values, strip_wrapper
 from skillspark.explore.grounding import Corpus, gate
 from skillspark.explore.records import Attempt
-from skillspark.explore.skillspec import check_skill_text, split_frontmatter
 from skillspark.llm.client import LLMClient
 from skillspark.pdi.log import ReflectStep
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from skillspark.core.skillspec import check_skill_text, split_frontmatter
 from skillspark.explore import evidence
 from skillspark.explore.distill import distill
 from skillspark.explore.grounding import Corpus, gate
 from skillspark.explore.loop import SKILL_MAX_TOKENS, ExploreSettings
 from skillspark.explore.records import Attempt
-from skillspark.explore.skillspec import check_skill_text, split_frontmatter
 from skillspark.llm.client import LLMClient
 from skillspark.llm.local_server import local_model_endpoint
 

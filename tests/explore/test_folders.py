@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 from types import SimpleNamespace
 
+from skillspark.core.skillspec import check_name, check_skill_text
 from skillspark.explore.folders import task_folders
 from skillspark.explore.loop import explore_tasks
-from skillspark.explore.skillspec import check_name, check_skill_text
 from tests.explore.test_budget import PricedRunner, by_role, log, make_task, settings
 
 

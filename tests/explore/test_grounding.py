@@ -1,7 +1,7 @@
 """The grounding gate: what counts as a URL, path or command, what is kept, what goes, what is missing."""
 
+from skillspark.core.skillspec import split_frontmatter
 from skillspark.explore.grounding import Corpus, commands_section, gate, looks_like_command, missing_commands
-from skillspark.explore.skillspec import split_frontmatter
 
 EVIDENCE = Corpus("""## Task Pattern
 Create the file `/app/greeting.txt` containing the single word `hello`.

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.agents.prompts import DEMONSTRATION
+from skillspark.core.skillspec import check_skill_text
 from skillspark.explore.records import AttemptsFile, parse_record
-from skillspark.explore.skillspec import check_skill_text
 from tests.fakes.scripted_openai import Reply, ScriptedRequest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from skillspark.core.skillspec import check_skill_text
 from skillspark.explore.loop import ExploreSettings, TaskExplorer
 from skillspark.explore.runner import AttemptOutcome
-from skillspark.explore.skillspec import check_skill_text
 from skillspark.llm.client import LLMClient
 
 FAILED = "FAILED tests/test_outputs.py::test_total - AssertionError"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from skillspark.core.skillspec import check_skill_text
 from skillspark.explore.loop import ExploreSettings, explore_tasks
 from skillspark.explore.records import AttemptsFile, parse_record
-from skillspark.explore.skillspec import check_skill_text
 
 TASK = Path(__file__).resolve().parents[2] / "examples" / "tasks" / "hello-greeting"
 

@@ -4,8 +4,8 @@ import os
 import subprocess
 import sys
 
+from skillspark.core.skillspec import check_name, check_skill_text, set_frontmatter, split_frontmatter
 from skillspark.explore.distill import repair, sanitize, skill_name
-from skillspark.explore.skillspec import check_name, check_skill_text, set_frontmatter, split_frontmatter
 
 GOOD = "---\nname: csv-report\ndescription: Build CSV reports. Use when a task asks for a CSV summary.\n---\n# Steps\n1. run\n"
 

@@ -20,7 +20,7 @@ from skillspark.errors import UserError
 from skillspark.harbor import dockerfile
 from skillspark.harbor.tasks import inspect_task
 from skillspark.harbor.trials import ctrf_results
-from skillspark.pdi.commands import read_jsonl
+from skillspark.pdi.evidence import read_jsonl
 from skillspark.sandbox.dockerfile import parse_dockerfile_text
 
 GOOD_TASK = Path(__file__).parents[1] / "taskgen" / "tasks" / "answer-42"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from skillspark.core.redact import REDACTED, install_log_redaction, redact
 from skillspark.files import append_line, write_atomic
 from skillspark.llm.client import LLMClient
-from skillspark.llm.redact import REDACTED, install_log_redaction, redact
 from tests.fakes.scripted_openai import ScriptedOpenAIServer
 
 # Not key-shaped (no sk-/hf_ prefix): only known because of the variable that holds it.

@@ -38,11 +38,11 @@ from skillspark.agents.skill_context import (
 )
 from skillspark.agents.skills import PRIMARY_SKILLS_DIR, SKILLS_DIRS, inject_skills
 from skillspark.agents.trajectory import TrajectoryRecorder
+from skillspark.core.redact import redact
 from skillspark.errors import UserError
 from skillspark.llm.budget import Budget
 from skillspark.llm.client import AuthenticationFailed, LLMClient
 from skillspark.llm.records import ChatResult
-from skillspark.llm.redact import redact
 
 TRAJECTORY_FILE = "trajectory.json"
 TIMEOUT_EXIT_CODES = (124, 137, -9)

@@ -13,19 +13,17 @@ Every arm of an eval (placebo included) goes through this same code, so arms dif
 
 from __future__ import annotations
 
-import errno
-import os
 import shlex
-import stat
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from skillspark.core.skill import SKILL_FILE, SkillText, byte_cap, find_skills
+
 if TYPE_CHECKING:
     from harbor.environments.base import BaseEnvironment
-
 
 
 class SkillsMode(StrEnum):
@@ -36,10 +34,8 @@ class SkillsMode(StrEnum):
 
 
 SKILLS_MODES: tuple[str, ...] = tuple(mode.value for mode in SkillsMode)
-SKILL_FILE = "SKILL.md"
 INLINE_SKILL_MAX_CHARS = 4_000  # one SKILL.md: ~1,000 tokens
 INLINE_TOTAL_MAX_CHARS = 12_000  # all skills together: ~3,000 of the embedded model's 8,192-token context
-_READ_SLACK = 4  # bytes read past the cap: enough to know a file is longer, and for a split UTF-8 character
 
 
 class InlinedSkill(BaseModel):
@@ -65,32 +61,9 @@ class InlineSkills(BaseModel):
         return self.model_dump(exclude={"text"})
 
 
-class SkillText(BaseModel):
-    """A SKILL.md as read: its skill name, its size in bytes and (at most the cap of) its text."""
-
-    name: str
-    size: int
-    text: str
-
-
 def read_host_skills(root: Path, max_chars: int) -> list[SkillText]:
-    """The SKILL.md of each sub-folder of `root`, links left out, each read only up to the cap."""
-    found = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
-        path = folder / SKILL_FILE
-        try:  # no-follow open: a SKILL.md swapped for a link after the listing is still not read
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.ELOOP):  # missing or a link: left out, as before
-                continue
-            raise
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            data = handle.read(4 * max_chars + _READ_SLACK)  # up to 4 bytes per character in UTF-8
-        found.append(SkillText(name=folder.name, size=info.st_size, text=data.decode(errors="replace")))
-    return found
+    """The SKILL.md of each skill folder of `root`, links left out, each read only up to the cap."""
+    return [text for skill in find_skills(root) if (text := skill.read(max_chars)) is not None]
 
 
 async def read_environment_skills(environment: BaseEnvironment, root: str, max_chars: int) -> list[SkillText]:
@@ -101,7 +74,7 @@ async def read_environment_skills(environment: BaseEnvironment, root: str, max_c
     found = []
     for name in sorted((listing.stdout or "").split()):
         path = shlex.quote(f"{root}/{name}/{SKILL_FILE}")
-        result = await environment.exec(f"wc -c < {path} && head -c {4 * max_chars + _READ_SLACK} {path}",
+        result = await environment.exec(f"wc -c < {path} && head -c {byte_cap(max_chars)} {path}",
                                          user="root", timeout_sec=60)
         size, _, text = (result.stdout or "").partition("\n")
         if result.return_code == 0 and size.strip().isdigit():

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from skillspark.core.skill import SKILL_FILE, find_skills
 from skillspark.errors import UserError
 from skillspark.harbor.dockerfile import Instruction, arguments, parse_instructions
 
@@ -26,13 +27,22 @@ TASK_SKILLS_DIR = "skills"  # inside a task's environment/ folder
 
 
 def skill_folders(skills_dir: Path) -> list[Path]:
-    """The sub-folders of `skills_dir` holding a SKILL.md; UserError if there are none."""
+    """The skill folders in `skills_dir` (`core.skill.find_skills`), which is uploaded whole as /skills.
+
+    UserError when there are none, or when `skills_dir` is one skill itself (its SKILL.md would land in
+    /skills instead of /skills/<name>).
+    """
     if not skills_dir.is_dir():
-        raise UserError(f"--skills {skills_dir}: not a directory; pass a folder of skill folders each holding a SKILL.md")
-    folders = sorted(p for p in skills_dir.iterdir() if (p / "SKILL.md").is_file())
-    if not folders:
-        raise UserError(f"--skills {skills_dir}: no sub-folder holds a SKILL.md; expected {skills_dir}/<name>/SKILL.md")
-    return folders
+        raise UserError(f"--skills {skills_dir}: not a directory; pass a folder of skill folders each holding a "
+                        f"{SKILL_FILE}")
+    found = find_skills(skills_dir)
+    if [skill.path for skill in found] == [skills_dir]:
+        raise UserError(f"--skills {skills_dir}: this is one skill folder; pass the folder that holds it "
+                        f"({skills_dir.parent}), or copy it into a folder of its own")
+    if not found:
+        raise UserError(f"--skills {skills_dir}: no sub-folder holds a {SKILL_FILE}; "
+                        f"expected {skills_dir}/<name>/{SKILL_FILE}")
+    return [skill.path for skill in found]
 
 
 async def inject_skills(environment: BaseEnvironment, source: str) -> None:

@@ -23,6 +23,8 @@ from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from skillspark.core.redact import redact
+from skillspark.core.skill import SKILL_FILE
 from skillspark.dashboard.digest import clip_all
 from skillspark.dashboard.evalview import EvalReader
 from skillspark.dashboard.events import Event, int_cursor, pair_cursor, stream
@@ -41,7 +43,6 @@ from skillspark.dashboard.security import GuardMiddleware, Policy
 from skillspark.dashboard.skills import SkillScores, eval_uses, skill_summary
 from skillspark.dashboard.tail import TailCache
 from skillspark.harbor.safe_read import TrialReader
-from skillspark.llm.redact import redact
 
 STATIC = files("skillspark.dashboard") / "static"
 MAX_EVENTS_PER_POLL = 500
@@ -332,7 +333,7 @@ def create_app(roots: list[Path], *, policy: Policy, allow_launch: bool = False,
             rows = [r for r in reader.rows() if r.skill]
             scores = board.scores.of_run(reader) if rows else {}
             for row in rows:
-                text = TrialReader(run.path / row.task).text("SKILL.md") or ""
+                text = TrialReader(run.path / row.task).text(SKILL_FILE) or ""
                 found.append(skill_summary(reader, row.task, text, scores) | {
                     "problems": reader.skill_problems(row.task),
                     "evals": eval_uses(evals, str(run.path), row.task)})  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from skillspark.llm.redact import redact
+from skillspark.core.redact import redact
 
 Event = tuple[str, dict[str, Any], str | None]  # (event name, data, id: the cursor just after this event)
 # given the cursor sent by the client (or None), the events since and the new cursor

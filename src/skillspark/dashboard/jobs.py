@@ -6,24 +6,14 @@ result.json changed, and the trial page itself is the shared trial view (`app._t
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pydantic import BaseModel
 
 from skillspark.dashboard.listing import CachedListing
-from skillspark.dashboard.runs import SMALL_FILE_MAX, Run, subdirs
+from skillspark.dashboard.runs import SMALL_FILE_MAX, TRIAL_RESULT, Run, is_trial, subdirs
 from skillspark.dashboard.tail import signature
 from skillspark.harbor.safe_read import TrialReader
-
-RESULT = "result.json"
-
-
-def is_trial(folder: str) -> bool:
-    """A Harbor trial dir: a result.json beside an agent/ or verifier/ folder."""
-    return signature(os.path.join(folder, RESULT)) is not None and any(
-        os.path.isdir(os.path.join(folder, part)) and not os.path.islink(os.path.join(folder, part))
-        for part in ("agent", "verifier"))
 
 
 class TrialRow(BaseModel):
@@ -49,11 +39,11 @@ class JobReader(CachedListing[TrialRow]):
         return [r for r in rows if r is not None]
 
     def _row(self, name: str) -> TrialRow | None:
-        sig = signature(self.run.path / name / RESULT)
+        sig = signature(self.run.path / name / TRIAL_RESULT)
         cached = self._rows.get(name)
         if cached is not None and cached[0] == sig:
             return cached[1]
-        data = TrialReader(self.run.path / name).json(RESULT, SMALL_FILE_MAX)
+        data = TrialReader(self.run.path / name).json(TRIAL_RESULT, SMALL_FILE_MAX)
         if not isinstance(data, dict):
             return None
         row = TrialRow(task=name, task_name=_text(data.get("task_name")), status=_status(data),

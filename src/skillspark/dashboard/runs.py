@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from skillspark.core.skill import SKILL_FILE, Skill
 from skillspark.dashboard.digest import LONG, clip
 from skillspark.dashboard.digest import digest as record_digest
 from skillspark.dashboard.listing import CachedListing
@@ -30,10 +31,10 @@ from skillspark.harbor.safe_read import TrialReader
 RunKind = Literal["explore", "spark", "eval", "harbor"]
 TRAJECTORY = "trajectory.jsonl"
 ATTEMPTS = "attempts.json"
-SKILL = "SKILL.md"
 SPEND = "spend.json"
 RESULTS = "results.jsonl"
 EVAL_CONFIG = "eval.json"
+TRIAL_RESULT = "result.json"  # of a Harbor trial
 MAX_DEPTH = 3  # how deep below a served folder runs are looked for
 SKIP_DIRS = {"tasks", "skills", "memos", "node_modules", "__pycache__"}
 RUNS_TTL_S = 2.0
@@ -66,6 +67,13 @@ def subdirs(folder: Path) -> list[os.DirEntry]:
         return []
 
 
+def is_trial(folder: str) -> bool:
+    """A Harbor trial dir: a result.json beside an agent/ or verifier/ folder."""
+    return signature(os.path.join(folder, TRIAL_RESULT)) is not None and any(
+        os.path.isdir(os.path.join(folder, part)) and not os.path.islink(os.path.join(folder, part))
+        for part in ("agent", "verifier"))
+
+
 def _has_file(folder: Path, name: str) -> bool:
     return signature(folder / name) is not None
 
@@ -77,8 +85,6 @@ def classify(folder: Path) -> RunKind | None:
     children = subdirs(folder)
     tasks = [Path(e.path) for e in children if _has_file(Path(e.path), TRAJECTORY) or _has_file(Path(e.path), ATTEMPTS)]
     if not tasks:
-        from skillspark.dashboard.jobs import is_trial
-
         return "harbor" if any(is_trial(e.path) for e in children) else None
     if _has_file(folder, SPEND):
         return "explore"
@@ -190,7 +196,7 @@ class ExploreReader(CachedListing[TaskRow]):
         cached = self._rows.get(name)
         if cached is not None and cached[0] == quick:
             return cached[1]
-        sigs = (quick[1], *(signature(os.path.join(folder, f)) for f in (ATTEMPTS, SKILL, self.cancel_file)))
+        sigs = (quick[1], *(signature(os.path.join(folder, f)) for f in (ATTEMPTS, SKILL_FILE, self.cancel_file)))
         row = self._build_row(name, sigs) if sigs[0] is not None or sigs[1] is not None else None
         self._rows[name] = (quick, row)
         return row
@@ -237,7 +243,7 @@ class ExploreReader(CachedListing[TaskRow]):
         skill_calls = _records(tail, "skill_gen_call")
         summaries = _records(tail, "task_summary")
         reader = TrialReader(self.run.path / name)
-        skill_text = reader.text(SKILL, SMALL_FILE_MAX) if row.skill else None
+        skill_text = reader.text(SKILL_FILE, SMALL_FILE_MAX) if row.skill else None
         line_of = {id(line.digest): i for i, line in enumerate(tail.lines)}
         return {
             "run": self.run.id, "task": name, "row": row.model_dump(),
@@ -269,9 +275,7 @@ class ExploreReader(CachedListing[TaskRow]):
             return None
 
     def skill_problems(self, name: str) -> list[str]:
-        from skillspark.explore.skillspec import validate_skill_dir
-
-        return [f"{p.field}: {p.message}" for p in validate_skill_dir(self.run.path / name)]
+        return [f"{p.field}: {p.message}" for p in Skill(path=self.run.path / name).problems()]
 
     def spent_usd(self) -> float | None:
         data = TrialReader(self.run.path).json(SPEND, 2**20)

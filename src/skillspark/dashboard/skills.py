@@ -2,7 +2,7 @@
 
 Why here and not per request: PDI z-scores a skill against the other skills of its run, so one score
 needs every skill's evidence; it is computed once per run and kept until a SKILL.md or a trajectory of
-that run changes (`pdi.commands.load_evidence` and `pdi.trajectory.score_skills` do the work).
+that run changes (`pdi.evidence.load_evidence` and `pdi.trajectory.score_skills` do the work).
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from skillspark.core.skill import SKILL_FILE
+from skillspark.core.skillspec import split_frontmatter
 from skillspark.dashboard.evalview import EvalReader
-from skillspark.dashboard.runs import SKILL, TRAJECTORY, ExploreReader
+from skillspark.dashboard.runs import TRAJECTORY, ExploreReader
 from skillspark.dashboard.tail import signature
 from skillspark.errors import UserError
 
@@ -25,7 +27,7 @@ class SkillScores:
 
     def of_run(self, reader: ExploreReader) -> dict[str, dict[str, Any]]:
         names = [r.task for r in reader.rows() if r.skill]
-        key = tuple((n, signature(reader.run.path / n / SKILL), signature(reader.run.path / n / TRAJECTORY))
+        key = tuple((n, signature(reader.run.path / n / SKILL_FILE), signature(reader.run.path / n / TRAJECTORY))
                     for n in names)
         with self._lock:
             cached = self._cache.get(reader.run.id)
@@ -38,7 +40,7 @@ class SkillScores:
 
 
 def _score(reader: ExploreReader, names: list[str]) -> dict[str, dict[str, Any]]:
-    from skillspark.pdi.commands import load_evidence
+    from skillspark.pdi.evidence import load_evidence
     from skillspark.pdi.trajectory import score_skills
 
     evidence = []
@@ -53,8 +55,6 @@ def _score(reader: ExploreReader, names: list[str]) -> dict[str, dict[str, Any]]
 
 
 def skill_summary(reader: ExploreReader, task: str, text: str, scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from skillspark.explore.skillspec import split_frontmatter
-
     fields, _, problem = split_frontmatter(text)
     fields = fields or {}
     return {

@@ -9,23 +9,22 @@ one fixed unrelated skill (placebo), or one shared library.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
 from skillspark.agents.skills import TASK_SKILLS_DIR
+from skillspark.core.skill import SKILL_FILE, find_skills, holds_skill
+from skillspark.core.skillspec import MAX_NAME
 from skillspark.errors import UserError
 from skillspark.explore.distill import skill_name
 from skillspark.explore.folders import DIGEST_CHARS
-from skillspark.explore.skillspec import MAX_NAME
 
 ConditionKind = Literal["none", "generated", "curated", "placebo", "library"]
 KINDS: tuple[str, ...] = ("none", "generated", "curated", "placebo", "library")
 NEEDS_DIR = ("generated", "library")
 PLACEBO_DIR = Path(__file__).parent / "placebo"
-SKILL_FILE = "SKILL.md"
 EXPLORE_SPEND_FILE = "spend.json"  # what an explore run spent (its teacher cost), see explore.spend
 
 
@@ -113,7 +112,7 @@ def generated_folder(runs_dir: Path, task_name: str, task_path: Path) -> Path | 
     digest = hashlib.sha256(str(task_path.resolve()).encode()).hexdigest()[:DIGEST_CHARS]
     suffixed = f"{plain[: MAX_NAME - DIGEST_CHARS - 1].rstrip('-')}-{digest}"
     for name in (plain, suffixed):
-        if _has_skill_file(runs_dir / name):
+        if holds_skill(runs_dir / name):
             return runs_dir / name
     return None
 
@@ -131,23 +130,12 @@ def explore_cost_usd(condition: Condition) -> float | None:
 
 
 def _skill_dirs(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if _has_skill_file(p))
-
-
-def _has_skill_file(folder: Path) -> bool:
-    """A real folder (not a link) with something named SKILL.md, which is not followed if it is a link.
-
-    A SKILL.md that is a link or not a regular file counts, so that staging refuses it by name
-    (`evaluate.staging`) rather than it being skipped in silence or followed.
-    """
-    return folder.is_dir() and not folder.is_symlink() and os.path.lexists(folder / SKILL_FILE)
+    return [skill.path for skill in find_skills(root)]
 
 
 def _library_folders(root: Path) -> list[Path]:
     folders = _skill_dirs(root)
     if not folders:
-        raise UserError(f"--condition library={root}: no sub-folder holds a SKILL.md; "
-                        f"expected {root}/<name>/SKILL.md")
+        raise UserError(f"--condition library={root}: no sub-folder holds a {SKILL_FILE}; "
+                        f"expected {root}/<name>/{SKILL_FILE}")
     return folders

@@ -14,11 +14,11 @@ import secrets
 import statistics
 from pathlib import Path
 
+from skillspark.core.redact import redact
 from skillspark.errors import UserError
 from skillspark.evaluate import plots, stats
 from skillspark.evaluate.summary import per_task_counts
 from skillspark.files import write_atomic
-from skillspark.llm.redact import redact
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 SPEARMAN_INTERVAL = "Fisher z with the Bonett-Wright variance"

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from skillspark.agents.skill_context import SkillsMode
 from skillspark.config import DEFAULT_MODEL
+from skillspark.core.skill import skills_sha256, stage_skills
 from skillspark.errors import UserError
 from skillspark.evaluate.conditions import Condition, explore_cost_usd, skill_sources
 from skillspark.evaluate.results import (
@@ -36,7 +37,7 @@ from skillspark.evaluate.results import (
     result_status,
     write_config,
 )
-from skillspark.evaluate.staging import prepare_task, skill_read, skills_sha256, stage_skills, tree_sha256
+from skillspark.evaluate.staging import prepare_task, skill_read, tree_sha256
 
 if TYPE_CHECKING:
     from skillspark.harbor.tasks import TaskInfo

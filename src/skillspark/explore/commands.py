@@ -26,10 +26,10 @@ BUDGET_EXIT_CODE = 3  # the run stopped because --max-cost was spent; --resume w
 @skills_app.command("validate")
 def validate(directory: Annotated[Path, typer.Argument(help="A skill folder, or a folder of skill folders.")]) -> None:
     """Check SKILL.md folders against the Agent Skills spec; exit 2 when any is invalid."""
-    from skillspark.explore.skillspec import skill_dirs, validate_skill_dir
+    from skillspark.core.skill import Skill, skill_dirs
 
     folders = skill_dirs(directory)
-    problems = [p for folder in folders for p in validate_skill_dir(folder)]
+    problems = [p for folder in folders for p in Skill(path=folder).problems()]
     console = Console()
     if not problems:
         console.print(f"{len(folders)} skill(s) valid")
@@ -103,7 +103,7 @@ def explore(
         "--dashboard", help="Serve the live dashboard of --output on 127.0.0.1 while the run lasts.")] = False,
 ) -> None:
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
-    from skillspark.dashboard.commands import beside
+    from skillspark.dashboard.server import beside
     from skillspark.explore.folders import task_folders
     from skillspark.explore.loop import ExploreSettings, explore_tasks
     from skillspark.explore.progress import ProgressView

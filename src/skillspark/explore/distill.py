@@ -19,10 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from skillspark.explore.evidence import Evidence
-from skillspark.explore.grounding import Corpus, GateResult, commands_section, gate
-from skillspark.explore.memo import ChatModel
-from skillspark.explore.skillspec import (
+from skillspark.core.redact import one_line, redact
+from skillspark.core.skillspec import (
     MAX_BODY_LINES,
     MAX_DESCRIPTION,
     check_skill_text,
@@ -30,8 +28,10 @@ from skillspark.explore.skillspec import (
     set_frontmatter,
     split_frontmatter,
 )
+from skillspark.explore.evidence import Evidence
+from skillspark.explore.grounding import Corpus, GateResult, commands_section, gate
+from skillspark.explore.memo import ChatModel
 from skillspark.llm.client import LLMUnavailable
-from skillspark.llm.redact import one_line, redact
 from skillspark.pdi.log import ReflectStep
 from skillspark.pdi.text import Method
 from skillspark.pdi.trajectory import SkillEvidence, phis

@@ -12,8 +12,8 @@ import hashlib
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from skillspark.core.skillspec import MAX_NAME
 from skillspark.explore.distill import skill_name
-from skillspark.explore.skillspec import MAX_NAME
 
 if TYPE_CHECKING:
     from skillspark.harbor.tasks import TaskInfo

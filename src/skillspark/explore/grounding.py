@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from skillspark.explore.skillspec import set_frontmatter, split_frontmatter
+from skillspark.core.skillspec import set_frontmatter, split_frontmatter
 
 Kind = Literal["url", "path", "command", "code"]
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skillspark.core.skill import SKILL_FILE
 from skillspark.explore import evidence
 from skillspark.explore.distill import distill, skill_name
 from skillspark.explore.folders import task_folders
@@ -371,7 +372,7 @@ class TaskExplorer:
             steps=evidence.reflect_steps(self.state.attempts, self.state.memo_history),
             pdi_method=self.settings.pdi_method, max_tries=self.settings.distill_tries,  # type: ignore[arg-type]
         )
-        path = self.store.root / "SKILL.md"
+        path = self.store.root / SKILL_FILE
         write_atomic(path, result.text, make_parents=True)
         attempt.input_tokens += result.input_tokens
         attempt.output_tokens += result.output_tokens

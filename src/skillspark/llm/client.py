@@ -18,11 +18,11 @@ from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import urlsplit
 
+from skillspark.core.redact import install_log_redaction, one_line, redact, register_secret
 from skillspark.llm.budget import Budget
 from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnavailable
 from skillspark.llm.models import check_credentials, import_litellm, resolve_model
 from skillspark.llm.records import CallRecord, ChatResult
-from skillspark.llm.redact import install_log_redaction, one_line, redact, register_secret
 from skillspark.llm.structured import JsonSchema, Route
 
 __all__ = ["AuthenticationFailed", "Budget", "BudgetExceeded", "ChatResult", "CallRecord", "LLMClient",

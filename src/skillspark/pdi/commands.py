@@ -1,4 +1,4 @@
-"""`skillspark pdi replay` and `skillspark pdi score`: the only part of `pdi` that touches files.
+"""`skillspark pdi replay` and `skillspark pdi score`: the commands over `pdi.evidence` (which reads the files).
 
 Logs are streamed line by line (a log can be large). Bad input (a missing or binary file, a line that
 is not UTF-8 or not JSON, JSON nested too deeply, a bad record, a SKILL.md that is not text) is one
@@ -19,7 +19,8 @@ import typer
 
 from skillspark.errors import UserError, print_error
 from skillspark.files import write_atomic
-from skillspark.pdi.log import PassedAttempt, RecordError, ReflectStep, read_events
+from skillspark.pdi.evidence import TRAJECTORY_FILE, load_evidence, read_jsonl
+from skillspark.pdi.log import RecordError
 from skillspark.pdi.replay import ReplayRow, replay
 from skillspark.pdi.text import Method
 from skillspark.pdi.trajectory import SkillEvidence, SkillScore, score_skills
@@ -34,30 +35,6 @@ CSV_COLUMNS = ("task", "phi_exec", "phi_plan", "phi_oss", "pdi", "quadrant")
 MethodOption = Annotated[
     Method, typer.Option("--method", help="Similarity: token_overlap (SPARK's online default) or js_divergence.")
 ]
-
-
-def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON) for each non-blank line, streamed."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read ({exc.strerror}); pass an existing trajectory.jsonl") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise UserError(f"{path} line {number}: not UTF-8 text (byte {exc.start}); "
-                                "pass a trajectory.jsonl, not a binary file") from None
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except RecursionError:
-                raise UserError(f"{path} line {number}: JSON nested too deeply; fix or remove that line") from None
-            except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                raise UserError(f"{path} line {number}: not valid JSON ({reason}); fix or remove that line") from None
 
 
 def _rows(path: Path, method: Method, memo_guard: bool | None) -> Iterator[ReplayRow]:
@@ -140,46 +117,9 @@ def replay_command(
 def _task_dirs(result_dir: Path) -> list[Path]:
     if not result_dir.is_dir():
         raise UserError(f"{result_dir}: not a directory; pass an explore output directory (--output of explore)")
-    if (result_dir / "trajectory.jsonl").is_file():
+    if (result_dir / TRAJECTORY_FILE).is_file():
         return [result_dir]
-    return sorted(d for d in result_dir.iterdir() if (d / "trajectory.jsonl").is_file())
-
-
-def _skill_file(task_dir: Path) -> Path | None:
-    direct = task_dir / "SKILL.md"
-    if direct.is_file():
-        return direct
-    nested = sorted(task_dir.glob("*/SKILL.md"))
-    return nested[0] if nested else None
-
-
-def load_evidence(task_dir: Path) -> SkillEvidence | None:
-    """The evidence of one task folder, or None when it has no SKILL.md or no successful attempt."""
-    skill = _skill_file(task_dir)
-    if skill is None:
-        return None
-    try:
-        skill_text = skill.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UserError(f"{skill}: not UTF-8 text (byte {exc.start}); a SKILL.md must be a text file") from None
-    except OSError as exc:
-        raise UserError(f"{skill}: cannot read ({exc.strerror}); check the file's permissions") from None
-    path = task_dir / "trajectory.jsonl"
-    steps: list[ReflectStep] = []
-    success: str | None = None
-    try:
-        for event in read_events(read_jsonl(path)):
-            if isinstance(event, ReflectStep):
-                steps.append(event)
-            elif isinstance(event, PassedAttempt):
-                success = event.commands
-    except RecordError as exc:
-        raise UserError(f"{path} line {exc.line}: {exc.message}; fix or remove that record") from None
-    if success is None:
-        return None
-    return SkillEvidence(
-        task=task_dir.name, skill_text=skill_text, success_commands=success, steps=steps
-    )
+    return sorted(d for d in result_dir.iterdir() if (d / TRAJECTORY_FILE).is_file())
 
 
 def write_csv(path: Path, scores: list[SkillScore]) -> None:

@@ -66,7 +66,7 @@ def _sandbox_errors_in_one_line() -> Iterator[None]:
     A sandbox that cannot start (a missing tool, a refused namespace) or whose init died (out of
     memory) is one line too, exit 2: the message says what to change.
     """
-    from skillspark.llm.redact import one_line
+    from skillspark.core.redact import one_line
     from skillspark.sandbox.build import SandboxBuildError
     from skillspark.sandbox.namespace import NamespaceError
     from skillspark.sandbox.process import SandboxInitError

@@ -19,15 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from skillspark.core.redact import one_line
 from skillspark.errors import UserError
 from skillspark.files import write_atomic
 from skillspark.llm.budget import Budget
 from skillspark.llm.client import LLMClient
 from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnavailable
 from skillspark.llm.models import LOCAL_MODEL, resolve_model
-from skillspark.llm.redact import one_line
-from skillspark.taskgen.audit_result import AuditSummary, GateOutcome, GateRunner
 from skillspark.llm.structured import JsonSchema, loads_object
+from skillspark.taskgen.audit_result import AuditSummary, GateOutcome, GateRunner
 from skillspark.taskgen.blueprint import BlueprintError, TaskBlueprint, blueprint_schema, parse_blueprint
 from skillspark.taskgen.calibrate import GATE as CALIBRATE_GATE
 from skillspark.taskgen.calibrate import Calibration, calibrate

@@ -32,8 +32,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from skillspark.core.skill import skill_dirs
+from skillspark.core.skillspec import split_frontmatter
 from skillspark.errors import UserError
-from skillspark.explore.skillspec import skill_dirs, split_frontmatter
 from skillspark.pdi.text import tokenize
 
 STRATEGIES = ("keyword", "full", "random", "ucb")

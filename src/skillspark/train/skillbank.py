@@ -28,8 +28,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from skillspark.core.skillspec import MAX_DESCRIPTION, MAX_NAME, check_skill_text, compose
 from skillspark.explore.distill import skill_name
-from skillspark.explore.skillspec import MAX_DESCRIPTION, MAX_NAME, check_skill_text, compose
 from skillspark.files import append_line, write_atomic
 from skillspark.pdi.text import token_overlap, tokenize
 from skillspark.train.retrieval import Skill, keywords_of, load_skills, read_skill

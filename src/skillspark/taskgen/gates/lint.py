@@ -18,8 +18,8 @@ import posixpath
 import re
 from pathlib import Path
 
+from skillspark.core.redact import one_line
 from skillspark.harbor.tasks import TaskInfo
-from skillspark.llm.redact import one_line
 from skillspark.taskgen.gates.models import GateResult
 from skillspark.taskgen.gates.schema import python_test_files
 

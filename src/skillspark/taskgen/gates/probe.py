@@ -8,13 +8,18 @@ on that state online and with the network off (offline), and the verifier's rewa
 of each output file, restoring the original after each. Before each verifier run, whatever earlier
 runs created under the agent's dirs and /tmp is removed (a test's scratch dir left by one run
 must not decide the next). Then Harbor's own verifier scores the restored state: that is the
-oracle's reward. Everything lands in `agent/audit-probe.json`.
+oracle's reward. Everything lands in `agent/audit-probe.json`, with the seconds of each step.
+A probe with `measure=False` (the determinism gate's second oracle trial) records only the
+starting files: that trial needs nothing else, and each verifier run costs seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from harbor.agents.oracle import OracleAgent
@@ -25,8 +30,8 @@ from harbor.models.trial.paths import TrialPaths
 from harbor.verifier.verifier import Verifier
 from pydantic import BaseModel, Field
 
+from skillspark.core.redact import one_line
 from skillspark.harbor.trials import AgentSpec, scalar_reward
-from skillspark.llm.redact import one_line
 from skillspark.taskgen.gates.lint import SYSTEM_DIRS
 from skillspark.taskgen.gates.mutants import MutantOutcome, mutants_of
 
@@ -37,6 +42,13 @@ MAX_OUTPUT_BYTES = 4 * 2**20
 MAX_LISTED_FILES = 20_000
 _NOISE_PARTS = {"__pycache__", "node_modules", ".git"}
 _NOISE_SUFFIXES = (".pyc", ".pyo")
+
+
+class TimedStep(BaseModel):
+    """One step of the probe and its wall seconds (`tasks audit`'s time, broken down)."""
+
+    step: str
+    seconds: float
 
 
 class ProbeResult(BaseModel):
@@ -53,21 +65,22 @@ class ProbeResult(BaseModel):
     mutants: list[MutantOutcome] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     layer_dir: str | None = None  # the local sandbox's built layer: the image's own files
+    timings: list[TimedStep] = Field(default_factory=list)
 
     def output_dir(self, trial_dir: Path) -> Path:
         return trial_dir / "agent" / "audit-outputs"
 
 
 def probe_spec(task_dir: Path, *, extra_paths: list[str], mutants: bool, verifier_timeout_sec: float,
-               agent_timeout_sec: float) -> AgentSpec:
+               agent_timeout_sec: float, measure: bool = True) -> AgentSpec:
     """The `AgentSpec` that runs this probe; the agent phase gets time for the verifier runs too.
 
     Both timeouts are already scaled by the run's timeout multiplier.
     """
-    runs = 2 + (4 * MAX_OUTPUT_FILES if mutants else 0)
+    runs = (2 + (4 * MAX_OUTPUT_FILES if mutants else 0)) if measure else 0
     return _ProbeAgentSpec(
         import_path=PROBE_IMPORT_PATH,
-        kwargs={"task_dir": str(task_dir), "extra_paths": extra_paths, "mutants": mutants,
+        kwargs={"task_dir": str(task_dir), "extra_paths": extra_paths, "mutants": mutants, "measure": measure,
                 "verifier_timeout_sec": verifier_timeout_sec, "oracle_timeout_sec": agent_timeout_sec},
         timeout_sec=agent_timeout_sec + runs * verifier_timeout_sec,
     )
@@ -114,12 +127,14 @@ class AuditProbeAgent(OracleAgent):
         return "skillspark-audit-probe"
 
     def __init__(self, logs_dir: Path, task_dir: str, *, extra_paths: list[str] = (), mutants: bool = True,
-                 verifier_timeout_sec: float = 180.0, oracle_timeout_sec: float | None = None, **kwargs):
+                 measure: bool = True, verifier_timeout_sec: float = 180.0, oracle_timeout_sec: float | None = None,
+                 **kwargs):
         logs_dir = Path(logs_dir)
         super().__init__(logs_dir, task_dir=Path(task_dir), trial_paths=TrialPaths(logs_dir.parent),
                          agent_timeout_sec=oracle_timeout_sec, **kwargs)
         self._extra_paths = list(extra_paths)
         self._run_mutants = mutants
+        self._measure_state = measure
         self._verifier_timeout = verifier_timeout_sec
         self._result = ProbeResult()
         self._baseline: set[str] = set()
@@ -129,18 +144,32 @@ class AuditProbeAgent(OracleAgent):
         layer = getattr(environment, "layer", None)
         result.layer_dir = str(layer.path) if layer is not None else None
         try:
-            result.before = await self._snapshot(environment)
-            await super().run(instruction, environment, context)
+            with self._timed("snapshot before"):
+                result.before = await self._snapshot(environment)
+            with self._timed("oracle"):
+                await super().run(instruction, environment, context)
             exit_file = self.logs_dir / "exit-code.txt"
             result.oracle_exit_code = int(exit_file.read_text()) if exit_file.is_file() else 0
+            if not self._measure_state:
+                return
             try:
-                await self._collect_outputs(environment, await self._snapshot(environment))
+                with self._timed("snapshot after, outputs copied"):
+                    await self._collect_outputs(environment, await self._snapshot(environment))
                 await self._measure(environment)
-                await self._reset(environment)  # Harbor's own verification sees the oracle's state, as usual
+                with self._timed("reset"):
+                    await self._reset(environment)  # Harbor's own verification sees the oracle's state, as usual
             except Exception as exc:  # the task's verdict must not hang on a fault of ours: say it, go on
                 result.notes.append(f"probe failed: {type(exc).__name__}: {one_line(str(exc), 200)}")
         finally:
             (self.logs_dir / PROBE_FILE).write_text(result.model_dump_json(indent=2))
+
+    @contextlib.contextmanager
+    def _timed(self, step: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._result.timings.append(TimedStep(step=step, seconds=round(time.monotonic() - started, 3)))
 
     async def _snapshot(self, environment: BaseEnvironment) -> dict[str, str]:
         listing = await environment.exec(_snapshot_command(self._extra_paths), user="root")
@@ -179,12 +208,14 @@ class AuditProbeAgent(OracleAgent):
         result = self._result
         self._baseline = await self._paths(environment)
         try:
-            result.offline_reward, result.offline_error = await self._verify(environment, "offline", offline=True)
+            with self._timed("verify offline"):
+                result.offline_reward, result.offline_error = await self._verify(environment, "offline", offline=True)
         except ValueError as exc:  # this environment cannot switch its network after start
             result.offline_error = f"cannot turn the network off here: {one_line(str(exc))}"
         result.mutants_offline = result.offline_reward is not None and result.offline_reward >= 1.0
         if not result.mutants_offline:
-            result.online_reward, result.online_error = await self._verify(environment, "online")
+            with self._timed("verify online"):
+                result.online_reward, result.online_error = await self._verify(environment, "online")
         result.measured = True
         if not self._run_mutants or not (result.mutants_offline or (result.online_reward or 0.0) >= 1.0):
             return
@@ -193,12 +224,13 @@ class AuditProbeAgent(OracleAgent):
         for path in result.outputs:
             original = out_dir / path.lstrip("/")
             for mutant in mutants_of(path, original.read_bytes()):
-                scratch.write_bytes(mutant.content)
-                await environment.upload_file(scratch, path)
-                reward, error = await self._verify(environment, f"mutant-{len(result.mutants)}",
-                                                   offline=result.mutants_offline)
-                result.mutants.append(MutantOutcome(path=path, kind=mutant.kind, reward=reward, error=error))
-                await environment.upload_file(original, path)
+                with self._timed("verify mutant"):
+                    scratch.write_bytes(mutant.content)
+                    await environment.upload_file(scratch, path)
+                    reward, error = await self._verify(environment, f"mutant-{len(result.mutants)}",
+                                                       offline=result.mutants_offline)
+                    result.mutants.append(MutantOutcome(path=path, kind=mutant.kind, reward=reward, error=error))
+                    await environment.upload_file(original, path)
         scratch.unlink(missing_ok=True)
 
     async def _paths(self, environment: BaseEnvironment) -> set[str]:

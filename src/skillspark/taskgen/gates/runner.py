@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from skillspark.core.redact import one_line
 from skillspark.harbor.dockerfile import parse_instructions
 from skillspark.harbor.envs import LOCAL_ENV
 from skillspark.harbor.tasks import TaskInfo, harbor_task_dir, inspect_task
 from skillspark.harbor.trials import NOP, TrialOutcome, run_trial
-from skillspark.llm.redact import one_line
 from skillspark.taskgen.gates.dedup import dedup_gate
 from skillspark.taskgen.gates.determinism import determinism_gate, differences, rebuild_differences
 from skillspark.taskgen.gates.image import layer_files
@@ -63,6 +63,7 @@ async def audit_task(
     inspection = inspect_task(task_dir)
     notify(inspection.name, "static")
     results: dict[str, GateResult] = {}
+    phases: dict[str, float] = {}
     if "schema" in gates:
         results["schema"] = schema_gate(inspection.path, inspection)
     info = inspection.info
@@ -76,32 +77,38 @@ async def audit_task(
             results["lint"] = lint_gate(info, harbor_dir, workdir)
         if any(g in gates for g in TRIAL_GATES):
             notify(inspection.name, "trials")
-            results.update(await _trial_gates(info, harbor_dir, workdir, gates, env, work_dir, timeout_multiplier))
+            phases["static"] = time.monotonic() - started
+            results.update(await _trial_gates(info, harbor_dir, workdir, gates, env, work_dir, timeout_multiplier,
+                                              phases))
     if "dedup" in gates:
         results["dedup"] = dedup_gate(inspection.path, list(references))
     ordered = [results[g] for g in GATE_NAMES if g in results]
     notify(inspection.name, "done")
-    return TaskAudit.of(inspection.name, ordered, path=str(inspection.path), duration_s=time.monotonic() - started)
+    return TaskAudit.of(inspection.name, ordered, path=str(inspection.path), duration_s=time.monotonic() - started,
+                        phases=phases)
 
 
 async def _trial_gates(info: TaskInfo, harbor_dir: Path, workdir: str, gates: Sequence[str], env: str,
-                       work_dir: Path, timeout_multiplier: float) -> dict[str, GateResult]:
+                       work_dir: Path, timeout_multiplier: float, phases: dict[str, float]) -> dict[str, GateResult]:
+    """The trial gates' results; `phases` gets the wall seconds of the trials and of the rebuild."""
+    started = time.monotonic()
     trials_dir = work_dir / "trials"
     verifier_timeout = info.config.verifier.timeout_sec * timeout_multiplier
     agent_timeout = (info.config.agent.timeout_sec or 600.0) * timeout_multiplier
     named = sorted(set(_INSTRUCTION_PATH.findall(info.instruction)) | {workdir})
 
-    def probe(mutants: bool):
+    def probe(mutants: bool, measure: bool = True):
         spec = probe_spec(info.path, extra_paths=named, mutants=mutants, verifier_timeout_sec=verifier_timeout,
-                          agent_timeout_sec=agent_timeout)
+                          agent_timeout_sec=agent_timeout, measure=measure)
         return run_trial(harbor_dir, agent=spec, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier)
 
-    second = probe(False) if "determinism" in gates else None
+    second = probe(False, measure=False) if "determinism" in gates else None  # its starting files and reward only
     oracle, nop, again = await asyncio.gather(
         probe("mutants" in gates),
         run_trial(harbor_dir, agent=NOP, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier),
         second if second is not None else asyncio.sleep(0),
     )
+    phases["trials"] = time.monotonic() - started
     found = _probe_of(oracle)
     results = {"oracle": oracle_gate(oracle, nop), "nop": nop_gate(oracle, nop)}
     prerequisite = None
@@ -120,7 +127,9 @@ async def _trial_gates(info: TaskInfo, harbor_dir: Path, workdir: str, gates: Se
     if "offline" in gates:
         results["offline"] = offline_gate(found, oracle.reward, task_offline=_task_offline(info))
     if "determinism" in gates:
+        started = time.monotonic()
         results["determinism"] = await _determinism(info, env, work_dir, oracle, found, again)
+        phases["determinism rebuild"] = time.monotonic() - started
     return {g: r for g, r in results.items() if g in gates}
 
 

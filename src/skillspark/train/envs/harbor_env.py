@@ -31,10 +31,10 @@ from harbor.environments.base import BaseEnvironment, ExecResult
 from harbor.models.agent.context import AgentContext
 
 from skillspark.config import get_settings
+from skillspark.core.redact import one_line
 from skillspark.errors import UserError
 from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir, load_task
 from skillspark.harbor.trials import AgentSpec, TrialOutcome, run_trial
-from skillspark.llm.redact import one_line
 from skillspark.sandbox.dockerfile import parse_dockerfile
 from skillspark.train.envs.base import Observation, StepResult
 from skillspark.train.envs.spec import EnvSpec, Knob

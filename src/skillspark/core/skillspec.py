@@ -1,6 +1,7 @@
-"""Check SKILL.md folders against the Agent Skills spec (agentskills.io).
+"""The Agent Skills spec (agentskills.io) as text rules: read, write and check a SKILL.md's frontmatter.
 
-A skill is a folder holding SKILL.md: YAML frontmatter between `---` lines, then a Markdown body.
+Pure text in, text or problems out; the folder side (finding, reading without following links, staging)
+is `core.skill`. A SKILL.md is YAML frontmatter between `---` lines, then a Markdown body.
 Required: `name` (1-64 chars of lowercase letters, digits and single hyphens, not at either end, equal to
 the folder's name) and `description` (1-1024 chars: what the skill does and when to use it).
 Optional: `license`, `compatibility` (<= 500 chars), `metadata` (string to string map),
@@ -10,13 +11,9 @@ Optional: `license`, `compatibility` (<= 500 chars), `metadata` (string to strin
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
-
-from skillspark.errors import UserError
 
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -25,12 +22,6 @@ MAX_COMPATIBILITY = 500
 MAX_BODY_LINES = 500
 ALLOWED_KEYS = {"name", "description", "license", "compatibility", "metadata", "allowed-tools"}
 _FRONTMATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
-
-
-class Problem(BaseModel):
-    skill: str
-    field: str
-    message: str
 
 
 def split_frontmatter(text: str) -> tuple[dict[str, Any] | None, str, str | None]:
@@ -111,23 +102,3 @@ def check_skill_text(text: str, folder_name: str) -> list[tuple[str, str]]:
     if not body.strip():
         problems.append(("body", "empty: write the instructions below the frontmatter"))
     return problems
-
-
-def validate_skill_dir(folder: Path) -> list[Problem]:
-    skill_md = folder / "SKILL.md"
-    if not skill_md.is_file():
-        return [Problem(skill=str(folder), field="SKILL.md", message="missing")]
-    text = skill_md.read_text(encoding="utf-8", errors="replace")
-    return [Problem(skill=str(folder), field=f, message=m) for f, m in check_skill_text(text, folder.name)]
-
-
-def skill_dirs(root: Path) -> list[Path]:
-    """The skill folders under `root`: itself if it holds SKILL.md, else every folder below that does."""
-    if not root.is_dir():
-        raise UserError(f"{root} is not a directory; pass a skill folder or a folder of skill folders")
-    if (root / "SKILL.md").is_file():
-        return [root]
-    found = sorted({p.parent for p in root.rglob("SKILL.md")})
-    if not found:
-        raise UserError(f"no SKILL.md found under {root}; pass a folder that contains skill folders")
-    return found

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
+from skillspark.core.redact import REDACTED, one_line, redact
 from skillspark.llm.client import LLMClient, LLMUnavailable
-from skillspark.llm.redact import REDACTED, one_line, redact
 from tests.fakes.scripted_openai import ScriptedOpenAIServer
 
 FAKE_OPENAI_KEY = "sk-test-Zq81xYv7Lm20PpQrSt"
