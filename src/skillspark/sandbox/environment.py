@@ -185,9 +185,9 @@ class LocalSandboxEnvironment(BaseEnvironment):
         return [Bind(folder, wheelhouse.WHEELS_MOUNT, read_only=True)]
 
     async def stop(self, delete: bool) -> None:
-        if self._started is not None:
-            started, self._started = self._started, None
-            await asyncio.to_thread(started.close)
+        if self._started is not None:  # cleared once closed: a command still running may ask it why it ended
+            await asyncio.to_thread(self._started.close)
+            self._started = None
         if self.compose is not None:
             await self.compose.close()
 
