@@ -215,7 +215,8 @@ def test_the_graph_sees_relative_function_level_and_package_imports(tmp_path):
 
 def test_a_command_module_imported_elsewhere_is_found(tmp_path):
     src = _package(tmp_path, {
-        "__init__.py": "", "cli.py": "from skillspark.pdi import commands\n", "demo.py": "from .pdi.commands import f\n",
+        "__init__.py": "", "cli.py": "from skillspark.pdi import commands\n",
+        "demo.py": "from .pdi.commands import f\n",
         "pdi/__init__.py": "", "pdi/commands.py": "def f(): ...\n",
     })
     graph = import_graph(src)

@@ -75,6 +75,16 @@ def test_problems_name_the_spec_fields_and_a_missing_file(tmp_path):
     assert (missing.skill, missing.field, missing.message) == (str(tmp_path / "empty"), SKILL_FILE, "missing")
 
 
+def test_a_huge_skill_md_is_one_problem_found_by_its_size(tmp_path):
+    folder = tmp_path / "huge"
+    folder.mkdir()
+    with (folder / SKILL_FILE).open("wb") as handle:
+        handle.truncate(2**30)  # sparse: 1 GiB on paper, nothing read whole
+    [problem] = Skill(path=folder).problems()
+    assert (problem.field, problem.message) == (
+        SKILL_FILE, "1,073,741,824 bytes, over the 8,388,608-byte cap of one skill")
+
+
 def test_skill_dirs_says_what_to_pass_when_there_is_no_skill(tmp_path):
     with pytest.raises(UserError, match="is not a directory; pass a skill folder or a folder of skill folders"):
         skill_dirs(tmp_path / "missing")

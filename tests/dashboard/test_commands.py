@@ -1,4 +1,4 @@
-"""`explore --dashboard` serves the run's folder while it lasts; `serve_beside` answers, then lets the port go."""
+"""`explore|eval --dashboard` serve the run's folder while it lasts; `serve_beside` answers, then lets the port go."""
 
 from __future__ import annotations
 
@@ -54,6 +54,29 @@ def test_explore_dashboard_flag_wraps_the_run(monkeypatch, tmp_path):
     assert events == [("start", out), ("run", out), ("stop", out)]
     events.clear()
     assert CliRunner().invoke(app, ["explore", str(HELLO), "--output", str(out)]).exit_code == 0
+    assert events == [("run", out)]
+
+
+def test_eval_dashboard_flag_wraps_the_eval(monkeypatch, tmp_path):
+    from skillspark.cli import app
+    from skillspark.evaluate import service
+
+    events = []
+
+    @contextlib.contextmanager
+    def recording(output):
+        events.append(("start", output))
+        yield "http://127.0.0.1:1/#token=x"
+        events.append(("stop", output))
+
+    monkeypatch.setattr(server, "serve_beside", recording)
+    monkeypatch.setattr(service, "evaluate", lambda paths, request, console: events.append(("run", request.output)))
+    out = (tmp_path / "out").resolve()
+    args = ["eval", str(HELLO), "--condition", "none", "--output", str(out)]
+    assert CliRunner().invoke(app, [*args, "--dashboard"]).exit_code == 0
+    assert events == [("start", out), ("run", out), ("stop", out)]
+    events.clear()
+    assert CliRunner().invoke(app, args).exit_code == 0
     assert events == [("run", out)]
 
 

@@ -88,13 +88,25 @@ class Skill(BaseModel):
             return info.st_size, handle.read(-1 if max_bytes is None else max_bytes)
 
     def problems(self) -> list[Problem]:
-        """What breaks the spec in this skill's SKILL.md (a missing, linked or unreadable one included)."""
-        found = self.read()
+        """What breaks the spec in this skill's SKILL.md; a missing, linked, unreadable or oversized one is one problem.
+
+        Read up to just past `MAX_SKILL_BYTES`, never whole: a huge file is refused by its size.
+        """
+        try:
+            found = self.read_bytes(MAX_SKILL_BYTES + 1)
+        except OSError as exc:
+            return [self._problem(SKILL_FILE, f"cannot be read ({exc.strerror})")]
         if found is None:
-            why = "missing" if not os.path.lexists(self.skill_md) else "not a regular file (links are not followed)"
-            return [Problem(skill=str(self.path), field=SKILL_FILE, message=why)]
-        return [Problem(skill=str(self.path), field=field, message=message)
-                for field, message in check_skill_text(found.text, self.name)]
+            exists = os.path.lexists(self.skill_md)
+            return [self._problem(SKILL_FILE, "not a regular file (links are not followed)" if exists else "missing")]
+        size, data = found
+        if size > MAX_SKILL_BYTES:
+            return [self._problem(SKILL_FILE, f"{size:,} bytes, over the {MAX_SKILL_BYTES:,}-byte cap of one skill")]
+        return [self._problem(field, message)
+                for field, message in check_skill_text(data.decode(errors="replace"), self.name)]
+
+    def _problem(self, field: str, message: str) -> Problem:
+        return Problem(skill=str(self.path), field=field, message=message)
 
     def files(self) -> list[tuple[str, Path, int]]:
         """(staged relative path, source file, size) of this skill's own files, SKILL.md first.
