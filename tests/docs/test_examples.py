@@ -34,37 +34,33 @@ def test_the_docs_have_examples_to_check():
     assert len(argvs) >= 20 and len(PYTHON_PAGES) >= 3 and len(USAGE_BLOCKS) >= 3
 
 
+def _refusals(check, items) -> list[str]:
+    """`item: why` for each item the check refuses."""
+    problems = []
+    for item in items:
+        try:
+            check(item)
+        except ValueError as exc:
+            problems.append(f"{item!r}: {exc}")
+    return problems
+
+
 @pytest.mark.parametrize("block", SHELL_BLOCKS, ids=_id)
 def test_command_lines_parse_against_the_cli(block: Block):
-    problems = []
-    for line in input_lines(block):
-        for argv in skillspark_argvs(line):
-            try:
-                check_command(argv)
-            except ValueError as exc:
-                problems.append(f"{line.strip()!r}: {exc}")
+    argvs = [argv for line in input_lines(block) for argv in skillspark_argvs(line)]
+    problems = _refusals(check_command, argvs)
     assert not problems, f"{block.where}: " + "; ".join(problems)
 
 
 @pytest.mark.parametrize("block", USAGE_BLOCKS, ids=_id)
 def test_synopses_name_only_existing_flags(block: Block):
-    problems = []
-    for line in input_lines(block):
-        try:
-            check_usage(line)
-        except ValueError as exc:
-            problems.append(str(exc))
+    problems = _refusals(check_usage, input_lines(block))
     assert not problems, f"{block.where}: " + "; ".join(problems)
 
 
 @pytest.mark.parametrize("page", pages(), ids=lambda p: p.name)
 def test_commands_named_in_prose_exist(page):
-    problems = []
-    for span in inline_commands(page):
-        try:
-            check_inline(span)
-        except ValueError as exc:
-            problems.append(f"`{span}`: {exc}")
+    problems = _refusals(check_inline, inline_commands(page))
     assert not problems, f"{page.name}: " + "; ".join(problems)
 
 
