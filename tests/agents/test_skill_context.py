@@ -59,6 +59,37 @@ def test_host_reading_skips_links_and_reads_only_the_head(tmp_path: Path):
     assert len(found[0].text) < 1000
 
 
+class LocalShell:
+    """The one call `read_environment_skills` makes of an environment, run by this host's bash."""
+
+    async def exec(self, command: str, user: str, timeout_sec: int):
+        import subprocess
+        from types import SimpleNamespace
+
+        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=timeout_sec)
+        return SimpleNamespace(stdout=done.stdout, return_code=done.returncode)
+
+
+def test_environment_reading_lists_skills_as_the_host_does(tmp_path: Path):
+    """Inside the environment the same skills are read as on the host: links to folders or files left out."""
+    import asyncio
+
+    from skillspark.agents.skill_context import read_environment_skills
+
+    (tmp_path / "secret.txt").write_text("root-only secret")
+    skills = tmp_path / "skills"
+    (skills / "linked").mkdir(parents=True)
+    (skills / "linked" / "SKILL.md").symlink_to(tmp_path / "secret.txt")
+    (skills / "real").mkdir()
+    (skills / "real" / "SKILL.md").write_text("z" * 1000)
+    (skills / "folder-link").symlink_to(skills / "real")
+    (skills / "notes").mkdir()
+    inside = asyncio.run(read_environment_skills(LocalShell(), str(skills), max_chars=10))
+    host = read_host_skills(skills, max_chars=10)
+    assert [(s.name, s.size) for s in inside] == [(s.name, s.size) for s in host] == [("real", 1000)]
+    assert inside[0].text == host[0].text == "z" * 44  # the same byte cap on both sides
+
+
 def test_run_refuses_inline_mode_with_another_agent():
     import pytest
 

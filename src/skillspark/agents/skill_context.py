@@ -67,10 +67,14 @@ def read_host_skills(root: Path, max_chars: int) -> list[SkillText]:
 
 
 async def read_environment_skills(environment: BaseEnvironment, root: str, max_chars: int) -> list[SkillText]:
-    """The same, read inside the environment (skills that are only there: a task's `skills_dir`)."""
+    """The same, read inside the environment (skills that are only there: a task's `skills_dir`).
+
+    Listed as `core.skill.find_skills` lists them: sub-folders that are no links, holding a SKILL.md that is
+    a regular file and no link.
+    """
     listing = await environment.exec(
-        f"cd {shlex.quote(root)} && for d in */; do [ -f \"${{d}}{SKILL_FILE}\" ] && [ ! -L \"${{d}}{SKILL_FILE}\" ] "
-        "&& printf '%s\\n' \"${d%/}\"; done", user="root", timeout_sec=60)
+        f"cd {shlex.quote(root)} && for d in */; do [ ! -L \"${{d%/}}\" ] && [ -f \"${{d}}{SKILL_FILE}\" ] "
+        f"&& [ ! -L \"${{d}}{SKILL_FILE}\" ] && printf '%s\\n' \"${{d%/}}\"; done", user="root", timeout_sec=60)
     found = []
     for name in sorted((listing.stdout or "").split()):
         path = shlex.quote(f"{root}/{name}/{SKILL_FILE}")
