@@ -233,3 +233,24 @@ def test_a_sibling_image_the_host_cannot_stand_in_for_is_refused_before_any_buil
     services = ComposeServices(project=_load(missing), settings=ServiceSettings(cache_dir=tmp_path / "cache"))
     with pytest.raises(UserError, match=r"web/Dockerfile is missing \(the build of compose service 'web'\)"):
         services.check_images()
+
+
+def test_extra_compose_files_of_a_run_merge_after_the_tasks(tmp_path):
+    env = _env_dir(tmp_path, "services:\n  web:\n    image: debian\n    environment: {A: '1', B: '1'}\n"
+                             "    volumes: [data:/data]\nvolumes:\n  data: {}\n")
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("services:\n  web:\n    environment: {B: '2'}\n    command: [serve]\n"
+                     "    volumes: [data:/data:ro]\n  cache:\n    image: debian\n")
+    project = _load(env, extra_files=[extra])
+    web = project.services["web"]
+    assert web.environment == {"A": "1", "B": "2"} and web.command == ["serve"]
+    assert [(m.target, m.read_only) for m in web.mounts] == [("/data", True)]  # merged by target
+    assert set(project.services) == {"main", "web", "cache"}
+
+
+def test_without_root_a_compose_task_is_refused_with_one_line(monkeypatch):
+    from skillspark.sandbox import compose_network
+
+    monkeypatch.setattr(compose_network.os, "geteuid", lambda: 1000)
+    with pytest.raises(UserError, match=r"need root on this host .*--env docker"):
+        compose_network.PrivateNetwork()

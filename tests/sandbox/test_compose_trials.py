@@ -85,6 +85,13 @@ volumes:
         work_dir, hub = compose._work_dir, compose.network.hub_pid
         assert all(_alive(pid) for pid in [*holders, hub])
         assert (tmp_path / "trial/services/web.log").exists()
+        # Harbor's per-service operations (collect hooks, sidecar artifacts) reach the sibling itself
+        inside = await env.service_exec("pwd; cat index.html; echo $WHO", service="web", env={"WHO": "hook"})
+        assert inside.stdout.split() == ["/srv", "page", "hook"]
+        await env.service_download_file("/srv/index.html", tmp_path / "out/index.html", service="web")
+        assert (tmp_path / "out/index.html").read_text() == "page\n"
+        await env.stop_service("idle")
+        assert _processes_with(f"sleep\0{marker}") == [] and await _fetch(env, "http://web:8000/index.html") == "page"
     await asyncio.sleep(0.5)
     assert _processes_with(f"sleep\0{marker}") == []
     assert not any(_alive(pid) for pid in [*holders, hub])
@@ -175,3 +182,23 @@ services:
     with pytest.raises(ComposeStartError, match=r"'migrate' exited with code 4.*migrating"):
         async with task_sandbox(task, trial_dir=tmp_path / "trial", cache_dir=cache_dir):
             pass
+
+
+async def test_a_no_network_task_runs_its_services_offline_and_still_reachable(tmp_path, cache_dir):
+    task = _task(tmp_path / "offline", f"""
+services:
+  main:
+    depends_on:
+      web: {{condition: service_healthy}}
+  web:
+    image: python:3.11-slim-bookworm
+    working_dir: /srv
+    command: ["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 > links && python3 -m http.server 8000"]
+{HEALTHY_WEB}
+""")
+    toml = task / "task.toml"
+    toml.write_text(toml.read_text().replace("[environment]\n", '[environment]\nnetwork_mode = "no-network"\n'))
+    async with task_sandbox(task, trial_dir=tmp_path / "trial", cache_dir=cache_dir, no_network=True) as env:
+        links = (await _fetch(env, "http://web:8000/links")).split()
+        assert "eth1" in links and "tap0" not in links  # on the bridge, without slirp's way out
+        assert set((await env.exec("tail -n +3 /proc/net/dev | cut -d: -f1")).stdout.split()) == {"lo", "eth1"}

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from harbor.environments.base import ServiceOperationsUnsupportedError
+
 from skillspark.errors import UserError
 from skillspark.harbor.dockerfile import arguments, parse_instructions
 from skillspark.sandbox.build import BuiltLayer, ensure_layer
@@ -37,7 +39,8 @@ from skillspark.sandbox.compose_network import PrivateNetwork, address
 from skillspark.sandbox.dockerfile import parse_dockerfile_text
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind
-from skillspark.sandbox.sandbox import DEFAULT_PATH, host_trust_env
+from skillspark.sandbox.process import ProcessResult
+from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
 from skillspark.sandbox.service import StartedSandbox, start_sandbox
 from skillspark.sandbox.upload import UploadError, copy_file_in
 
@@ -269,20 +272,46 @@ class ComposeServices:
         text = running.log_path.read_bytes()[-_LOG_TAIL:].decode(errors="replace").strip()
         return repr(text) if text else "(no output)"
 
+    # ---- per-service operations (Harbor's service_exec, service_download_*, stop_service) -----------
+
+    def sandbox_of(self, name: str) -> Sandbox:
+        running = self._running.get(name)
+        if running is None:
+            known = ", ".join(sorted(self._running)) or "none running"
+            raise ServiceOperationsUnsupportedError(f"compose service {name!r} is not running here ({known})")
+        return running.started.sandbox
+
+    async def run_in(self, name: str, argv: list[str], *, cwd: str | None, env: dict[str, str] | None,
+                     timeout_sec: float | None, user: str | None, max_output_bytes: int) -> ProcessResult:
+        """A command in a sibling, with that service's own env, workdir and user under the caller's choices."""
+        sandbox = self.sandbox_of(name)
+        spec = self._running[name].spec
+        workdir, service_user = self._where(spec)
+        return await sandbox.run(argv, env={**self.service_env(spec), **(env or {})}, cwd=cwd or workdir,
+                                 offline=self.settings.offline, user=user or service_user, timeout_sec=timeout_sec,
+                                 max_output_bytes=max_output_bytes)
+
+    async def stop_service(self, name: str) -> None:
+        """Stop one sibling (its sandbox and command); the others keep running."""
+        self.sandbox_of(name)
+        await self._stop(name, self._running.pop(name))
+
+    async def _stop(self, name: str, running: _Running) -> None:
+        if name != MAIN:
+            await asyncio.to_thread(running.started.close)
+        if running.process is not None:
+            running.process.cancel()
+            with contextlib.suppress(BaseException):
+                await running.process
+        if running.log is not None:
+            running.log.close()
+
     # ---- teardown -------------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Stop every sibling's sandbox (main's is the caller's to stop), then the network and the volumes."""
-        for name, running in list(self._running.items()):
-            if name != MAIN:
-                await asyncio.to_thread(running.started.close)
-            if running.process is not None:
-                running.process.cancel()
-                with contextlib.suppress(BaseException):
-                    await running.process
-            if running.log is not None:
-                running.log.close()
-            del self._running[name]
+        for name in list(self._running):
+            await self._stop(name, self._running.pop(name))
         if self.network is not None:
             await asyncio.to_thread(self.network.close)
             self.network = None

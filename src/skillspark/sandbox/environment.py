@@ -287,15 +287,17 @@ class LocalSandboxEnvironment(BaseEnvironment):
 
     async def download_file(self, source_path: str, target_path: Path | str) -> None:
         """Copy one sandbox file out, read by the host itself (download.py): capped, links refused."""
-        await asyncio.to_thread(self._copy_out, copy_file_out, source_path, Path(target_path), self.download_caps.bytes)
+        await asyncio.to_thread(self._copy_out, self.sandbox, copy_file_out, source_path, Path(target_path),
+                                self.download_caps.bytes)
 
     async def download_dir(self, source_dir: str, target_dir: Path | str) -> DownloadReport:
         """Copy a sandbox dir out: regular files and dirs only, capped in bytes, entries and depth (download.py)."""
-        return await asyncio.to_thread(self._copy_out, copy_dir_out, source_dir, Path(target_dir),
+        return await asyncio.to_thread(self._copy_out, self.sandbox, copy_dir_out, source_dir, Path(target_dir),
                                        self.download_caps, self._downloaded)
 
-    def _copy_out(self, copy, source: str, target: Path, *args):
-        root = self.sandbox.root_fd()
+    @staticmethod
+    def _copy_out(sandbox: Sandbox, copy, source: str, target: Path, *args):
+        root = sandbox.root_fd()
         try:
             return copy(root, source, target, *args)
         except DownloadError as exc:
@@ -304,8 +306,53 @@ class LocalSandboxEnvironment(BaseEnvironment):
             os.close(root)
 
 
+    # ---- compose services other than main (Harbor's per-service operations: collect hooks, sidecar artifacts) --
+
+    def _sibling(self, service: str | None) -> Sandbox | None:
+        """The sandbox of a sibling service; None for main (or a task without compose)."""
+        if self.is_main_service(service) or self.compose is None:
+            return None
+        return self.compose.sandbox_of(service)
+
+    async def service_exec(self, command: str, *, service: str | None = None, cwd: str | None = None,
+                           env: dict[str, str] | None = None, timeout_sec: int | None = None,
+                           user: str | int | None = None) -> ExecResult:
+        """`bash -c command` in a compose service; a sibling's gets its own env, workdir and user, not main's."""
+        if self._sibling(service) is None:
+            return await super().service_exec(command, service=service, cwd=cwd, env=env, timeout_sec=timeout_sec,
+                                              user=user)
+        result = await self.compose.run_in(service, ["bash", "-c", command], cwd=cwd, env=env, timeout_sec=timeout_sec,
+                                           user=None if user is None else str(user),
+                                           max_output_bytes=self.max_output_bytes)
+        return ExecResult(stdout=result.stdout, stderr=result.stderr, return_code=result.return_code)
+
+    async def service_download_file(self, source_path: str, target_path: Path | str, *, service: str | None = None) -> None:
+        if (sibling := self._sibling(service)) is None:
+            return await super().service_download_file(source_path, target_path, service=service)
+        await asyncio.to_thread(self._copy_out, sibling, copy_file_out, source_path, Path(target_path),
+                                self.download_caps.bytes)
+
+    async def service_download_dir(self, source_dir: str, target_dir: Path | str, *, service: str | None = None) -> None:
+        if (sibling := self._sibling(service)) is None:
+            return await super().service_download_dir(source_dir, target_dir, service=service)
+        await asyncio.to_thread(self._copy_out, sibling, copy_dir_out, source_dir, Path(target_dir),
+                                self.download_caps, self._downloaded)
+
+    async def stop_service(self, service: str) -> None:
+        """Stop one service and leave the others running (Harbor stops main before it collects sidecar evidence)."""
+        if self.compose is None:
+            return await super().stop_service(service)
+        if self.is_main_service(service):
+            if self._started is not None:
+                await asyncio.to_thread(self._started.close)
+                self._started = None
+            return
+        await self.compose.stop_service(service)
+
+
 def _as_bool(value: object) -> bool:
     """Harbor's `--ek key=value` passes strings; accept the usual spellings."""
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
