@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from pathlib import Path
 
 from harbor.environments.base import BaseEnvironment, ExecResult
@@ -106,7 +107,9 @@ class LocalSandboxEnvironment(BaseEnvironment):
     def _compose_services(self) -> ComposeServices:
         """The task's compose project as Harbor's docker environment would compose it (compose_file.py)."""
         config = self.task_env_config
+        project_name = re.sub(r"[^a-z0-9_-]", "-", self.session_id.lower())  # compose's own variable, as Harbor names it
         variables = {"CONTEXT_DIR": str(self.environment_dir.resolve()), "MAIN_IMAGE_NAME": f"hb__{self.environment_name}",
+                     "COMPOSE_PROJECT_NAME": project_name,
                      "ENV_VERIFIER_LOGS_PATH": "/logs/verifier", "ENV_AGENT_LOGS_PATH": "/logs/agent",
                      "ENV_ARTIFACTS_PATH": "/logs/artifacts",
                      **({"CPUS": str(config.cpus)} if config.cpus else {}),
