@@ -4,8 +4,12 @@ Targets (issues 11, 19): audit time <= 10 s per example task with a warm cache (
 pip install served from the local wheel cache, sandbox/wheelhouse.py); 100% of deliberately
 broken variants of the example tasks rejected, 100% of the good ones accepted.
 
-1. Warm-up: every selected example audited once (builds cached, rebuild checks remembered).
-2. Timing: each example audited alone, one after another; seconds per task.
+1. Warm-up: every selected example audited once (builds cached, rebuild checks remembered); with an
+   empty cache (`SKILLSPARK_CACHE_DIR=$(mktemp -d)`) and `-p 1` its times are the cold figures.
+2. Timing: each example audited alone, one after another; seconds per task, CPU seconds per task
+   (this process and every process it waited for, sandboxes included: less sensitive to the load
+   of a shared machine than wall time), and where the seconds went: the audit's phases, each
+   trial's Harbor phases, and the probe's own steps (oracle, each verifier run).
 3. Sensitivity: broken variants of some examples (vacuous tests, answer copied into the image,
    output path renamed in the instruction, crashing oracle, verifier that needs the network,
    unseeded build data, near copy), each audited alone (the near copy against its original);
@@ -20,11 +24,15 @@ import argparse
 import ast
 import asyncio
 import os
+import json
 import platform
+import resource
 import shutil
 import statistics
 import tempfile
 import time
+from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 from skillspark import config as _config  # noqa: F401  (offline defaults before harbor is imported)
@@ -96,6 +104,53 @@ def _outputs(work_dir: Path, task: str) -> dict[str, bytes]:
     return {}
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and of the children it has waited for (sandboxes included)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _harbor_phases(trial: Path) -> dict[str, float]:
+    """Seconds of each phase Harbor recorded for one trial (environment setup, agent, verifier)."""
+    result = json.loads((trial / "result.json").read_text())
+    phases = {}
+    for phase in ("environment_setup", "agent_execution", "verifier"):
+        if result.get(phase) and result[phase].get("finished_at"):
+            started, finished = (datetime.fromisoformat(result[phase][k]) for k in ("started_at", "finished_at"))
+            phases[phase] = (finished - started).total_seconds()
+    return phases
+
+
+def _breakdown(trials_dir: Path, task: str) -> dict[str, float]:
+    """Where one task's trial seconds went: each trial's Harbor phases, the probe's steps (summed by
+    kind, with counts), keyed `trial: phase`. The three trials run at once."""
+    found: dict[str, float] = defaultdict(float)
+    for trial in sorted(trials_dir.glob(f"{task}__*")):
+        probe_file = trial / "agent" / "audit-probe.json"
+        probe = json.loads(probe_file.read_text()) if probe_file.is_file() else None
+        kind = "nop" if probe is None else "probe" if probe.get("measured") else "2nd oracle"
+        for phase, seconds in _harbor_phases(trial).items():
+            found[f"{kind}: {phase}"] += seconds
+        for step in (probe or {}).get("timings", []):
+            found[f"{kind}: {step['step']}"] += step["seconds"]
+            found[f"{kind}: {step['step']} (count)"] += 1
+    return dict(found)
+
+
+def _print_breakdown(audits: list[TaskAudit], trials_dir: Path) -> None:
+    rows = {a.task: {**{f"audit: {k}": v for k, v in a.phases.items()}, **_breakdown(trials_dir, a.task)}
+            for a in audits}
+    keys = sorted({k for row in rows.values() for k in row if not k.endswith("(count)")})
+    print("where the seconds went (wall; the nop, probe and 2nd oracle trials run at once):")
+    print(f"  {'phase':48s} {'median':>7s} {'max':>7s}  per task")
+    for key in keys:
+        values = [row.get(key, 0.0) for row in rows.values()]
+        counts = [row.get(f"{key} (count)") for row in rows.values()]
+        each = ", ".join(f"{v:.1f}" + (f"/{c:.0f}" if c else "") for v, c in zip(values, counts))
+        print(f"  {key:48s} {statistics.median(values):7.1f} {max(values):7.1f}  {each}")
+    print("  (a/n: a seconds over n runs of that step)")
+
+
 async def main(args: argparse.Namespace) -> None:
     names = args.tasks.split(",") if args.tasks else sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir())
     tasks = [EXAMPLES / name for name in names]
@@ -103,20 +158,26 @@ async def main(args: argparse.Namespace) -> None:
     print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _cpu_seconds()
     warm = await audit_tasks(tasks, work_dir=scratch / "warm", parallelism=args.parallelism)
-    print(f"warm-up: {len(tasks)} task(s) in {time.monotonic() - started:.0f} s "
-          f"({sum(t.verdict == 'accepted' for t in warm.tasks)} accepted)")
+    print(f"warm-up: {len(tasks)} task(s) in {time.monotonic() - started:.0f} s, {_cpu_seconds() - cpu:.0f} CPU s, "
+          f"at parallelism {args.parallelism} ({sum(t.verdict == 'accepted' for t in warm.tasks)} accepted); "
+          f"first audit per task: median {statistics.median(a.duration_s for a in warm.tasks):.1f} s")
 
     timed: list[TaskAudit] = []
+    cpu_seconds: list[float] = []
     for task in tasks:
+        cpu = _cpu_seconds()
         timed.append(await audit_task(task, work_dir=scratch / "timed"))
+        cpu_seconds.append(_cpu_seconds() - cpu)
         audit = timed[-1]
-        print(f"  {audit.task:26s} {audit.duration_s:6.1f} s  {audit.verdict}"
-              + (f" ({', '.join(audit.failed_gates)})" if audit.failed_gates else ""))
+        print(f"  {audit.task:26s} {audit.duration_s:6.1f} s  {cpu_seconds[-1]:5.1f} CPU s  {audit.verdict}"
+              + (f" ({', '.join(audit.failed_gates)})" if audit.failed_gates else ""), flush=True)
     seconds = [a.duration_s for a in timed]
     print(f"audit time per task, warm cache: median {statistics.median(seconds):.1f} s, "
-          f"max {max(seconds):.1f} s (target <= 10; the verifier's pip served from the local wheel cache)")
+          f"max {max(seconds):.1f} s (target <= 10); CPU per task: median {statistics.median(cpu_seconds):.1f} s; "
+          f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    _print_breakdown(timed, scratch / "timed" / "trials")
     accepted = sum(a.verdict == "accepted" for a in timed)
     print(f"good tasks accepted: {accepted}/{len(timed)} = {accepted / len(timed):.0%} (target 100%)")
 

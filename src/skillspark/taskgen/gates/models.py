@@ -36,9 +36,11 @@ class TaskAudit(BaseModel):
     gates: dict[str, GateResult]
     path: str = ""
     duration_s: float = 0.0
+    phases: dict[str, float] = Field(default_factory=dict)  # wall seconds by phase (not in the JSON report)
 
     @classmethod
-    def of(cls, task: str, results: list[GateResult], *, path: str = "", duration_s: float = 0.0) -> TaskAudit:
+    def of(cls, task: str, results: list[GateResult], *, path: str = "", duration_s: float = 0.0,
+           phases: dict[str, float] | None = None) -> TaskAudit:
         gates = {result.name: result for result in results}
         return cls(
             task=task,
@@ -47,6 +49,7 @@ class TaskAudit(BaseModel):
             gates=gates,
             path=path,
             duration_s=round(duration_s, 2),
+            phases={name: round(seconds, 2) for name, seconds in (phases or {}).items()},
         )
 
     def public(self) -> dict:
