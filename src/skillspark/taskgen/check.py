@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from skillspark.llm.redact import one_line
+from skillspark.core.redact import one_line
 from skillspark.harbor.envs import LOCAL_ENV
 from skillspark.harbor.tasks import harbor_task_dir, inspect_task
 from skillspark.harbor.safe_read import TrialReader
@@ -281,14 +281,19 @@ def trial_failure_class(oracle: TrialOutcome, nop: TrialOutcome, reasons: list[s
             return Failure(failure_class="ours", detail=reasons[0])
         return Failure(failure_class="broken", detail=reasons[0])
     if oracle.status == "agent_timeout":
-        return timeout("the oracle", limits.agent_s, oracle.duration_s)
+        return timeout("the oracle", limits.agent_s, _after_build(oracle))
     if oracle.exception_type == _VERIFIER_TIMEOUT:
-        return timeout("the verifier", limits.verifier_s, oracle.duration_s)
+        return timeout("the verifier", limits.verifier_s, _after_build(oracle))
     if failure := _from_trial(oracle, limits):
         return failure
     if oracle.status == "infra_error" and oracle.infra_kind in ("setup", "start", "environment"):
         return Failure(failure_class="ours", detail=reasons[0])
     return None
+
+
+def _after_build(outcome: TrialOutcome) -> float:
+    """Seconds the trial ran once its environment was up (the build is not the oracle's time)."""
+    return max(0.0, outcome.duration_s - (outcome.environment_setup_s or 0.0))
 
 
 def rerun_failure_class(first: TrialOutcome, again: TrialOutcome, reasons: list[str]) -> Failure:
