@@ -194,30 +194,33 @@ _UNREACHABLE_OUTPUT = "|".join([
 # fifo and tee, so the output still streams); when COMMAND fails and the log reads like a network failure,
 # the last stderr line is the marker with the first URL the failure names (uv: the download it would have
 # used for a Python version the host lacks; pip: the index plus the path it names), else FALLBACK.
-_RUN_MARKED = f"""#!/bin/sh
+_RUN_MARKED = f"""#!/bin/bash
 # Runs a command and, when it fails for want of the network, ends its stderr with
 # "{MARKER} URL" (skillspark/sandbox/installers.py).
 kind=$1 fallback=$2
 shift 2
 [ -n "${{SKILLSPARK_RUN_MARKED:-}}" ] && exec "$@"  # inside a marked command already: it speaks for both
 export SKILLSPARK_RUN_MARKED=1
-dir=$(mktemp -d /tmp/.skillspark-marked.XXXXXX 2>/dev/null) || exec "$@"
-if ! mkfifo "$dir/err" 2>/dev/null; then rm -rf "$dir"; exec "$@"; fi
-: > "$dir/copying"
-{{ tee "$dir/log" < "$dir/err" >&2; rm -f "$dir/copying"; }} &
-"$@" 2> "$dir/err"
+log=/tmp/.skillspark-marked.$$.$RANDOM$RANDOM
+set -C  # a new file, never one planted in its place
+{{ : > "$log"; }} 2>/dev/null || exec "$@"
+set +C
+# tee copies the command's stderr to the log; its line on the coproc's stdout says it is done.
+coproc COPY {{ tee -- "$log" >&2; echo; }}
+out=${{COPY[0]}} in=${{COPY[1]}}
+"$@" 2>&"$in" {{out}}<&- {{in}}>&-
 rc=$?
+exec {{in}}>&-
 # tee ends once the command's stderr is closed: at once, unless a process it left running holds it.
-waited=0
-while [ -e "$dir/copying" ] && [ $waited -lt 40 ]; do sleep 0.025; waited=$((waited + 1)); done
+read -r -t 1 -u "$out" _ 2>/dev/null  # (bash closed it already when the copy has ended)
 pattern='{_UNREACHABLE_OUTPUT}'
 # pip without retries says only "from versions: none": unreachable when the index's host does not resolve.
 host=$(printf '%s' "$fallback" | sed 's#^[a-z]*://##; s#[/:].*##')
-if [ $rc -ne 0 ] && [ "$kind" = pip ] && grep -q "from versions: none" "$dir/log" && ! getent hosts "$host" >/dev/null; then
+if [ $rc -ne 0 ] && [ "$kind" = pip ] && grep -q "from versions: none" "$log" && ! getent hosts "$host" >/dev/null; then
   pattern="$pattern|from versions: none"
 fi
-if [ $rc -ne 0 ] && grep -qiE "$pattern" "$dir/log"; then
-  lines=$(grep -iE "$pattern" "$dir/log")
+if [ $rc -ne 0 ] && grep -qiE "$pattern" "$log"; then
+  lines=$(grep -iE "$pattern" "$log")
   url=$(printf '%s\\n' "$lines" | grep -oE "https?://[^] [\\"'\\`<>()]+" | sed 's/[.,:;]*$//' | head -n 1)
   if [ -z "$url" ] && [ "$kind" = uv ]; then
     version=$(printf '%s\\n' "$lines" | sed -n 's/.*no download found for request: cpython-\\([0-9][0-9.]*\\).*/\\1/ip' | head -n 1)
@@ -231,7 +234,7 @@ if [ $rc -ne 0 ] && grep -qiE "$pattern" "$dir/log"; then
   fi
   echo "{MARKER} ${{url:-$fallback}}" >&2
 fi
-rm -rf "$dir"
+rm -f "$log"
 exit $rc
 """
 
