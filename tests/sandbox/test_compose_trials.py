@@ -34,6 +34,7 @@ def _task(root: Path, compose: str, env: dict[str, str] | None = None, files: di
     (root / "environment/Dockerfile").write_text("FROM python:3.11-slim-bookworm\nWORKDIR /app\n")
     (root / "environment/docker-compose.yaml").write_text(compose)
     for name, text in (files or {}).items():
+        (root / "environment" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "environment" / name).write_text(text)
     return root
 
@@ -63,15 +64,15 @@ services:
   web:
     image: python:3.11-slim-bookworm
     working_dir: /srv
-    command: ["sh", "-c", "echo from-web > /shared/note && echo page > index.html && python3 -m http.server 8000"]
-    volumes: [shared:/shared]
+    command: ["sh", "-c", "echo from-web > /shared/note && echo page > index.html && echo more >> /seed/a.txt && python3 -m http.server 8000"]
+    volumes: [shared:/shared, ./seed:/seed, ./app.conf:/etc/app.conf:ro]
 {HEALTHY_WEB}
   idle:
     image: python:3.11-slim-bookworm
     command: ["sleep", "{marker}"]
 volumes:
   shared: {{}}
-""")
+""", files={"seed/a.txt": "seeded\n", "app.conf": "mode=test\n"})
     async with task_sandbox(task, trial_dir=tmp_path / "trial", cache_dir=cache_dir, no_network=True) as env:
         assert env.offline  # the agent phase is offline: the private network stays, the internet does not
         assert await _fetch(env, "http://web:8000/index.html") == "page"
@@ -88,6 +89,9 @@ volumes:
         # Harbor's per-service operations (collect hooks, sidecar artifacts) reach the sibling itself
         inside = await env.service_exec("pwd; cat index.html; echo $WHO", service="web", env={"WHO": "hook"})
         assert inside.stdout.split() == ["/srv", "page", "hook"]
+        binds = await env.service_exec("cat /etc/app.conf /seed/a.txt", service="web")
+        assert binds.stdout == "mode=test\nseeded\nmore\n"  # a bound file; a read-write bind is the trial's copy
+        assert (task / "environment/seed/a.txt").read_text() == "seeded\n"  # the task's own file is unchanged
         await env.service_download_file("/srv/index.html", tmp_path / "out/index.html", service="web")
         assert (tmp_path / "out/index.html").read_text() == "page\n"
         await env.stop_service("idle")

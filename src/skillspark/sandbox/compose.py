@@ -163,7 +163,8 @@ class ComposeServices:
 
     def _wire(self, running: _Running, index: int, hosts: Path) -> None:
         """Plug both of the sandbox's network namespaces into the bridge; the one its processes serve from
-        gets the address the names resolve to. Then its /etc/hosts, written by the host (upload.py)."""
+        gets the address the names resolve to. Then its /etc/hosts and the single files bound into it, written
+        by the host (upload.py)."""
         assert self.network is not None
         sandbox = running.started.sandbox
         pid = sandbox.holder.init_pid()
@@ -171,29 +172,32 @@ class ComposeServices:
         serving, other = (offline, online) if self.settings.offline else (online, offline)
         self.network.attach(serving, address(index))
         self.network.attach(other, address(index, secondary=True))
+        files = [(Path(m.source), m.target) for m in running.spec.mounts if m.kind == "bind" and Path(m.source).is_file()]
         root = sandbox.root_fd()
         try:
-            copy_file_in(root, sandbox.holder.mapping, hosts, "/etc/hosts")
+            for source, target in [(hosts, "/etc/hosts"), *files]:
+                copy_file_in(root, sandbox.holder.mapping, source, target)
         except UploadError as exc:
-            raise ComposeStartError(f"compose service '{running.spec.name}': cannot write /etc/hosts: {exc}") from None
+            raise ComposeStartError(f"compose service '{running.spec.name}': cannot write a file into it: {exc}") from None
         finally:
             os.close(root)
 
     # ---- volumes -----------------------------------------------------------------------------------
 
     def _binds(self, spec: ServiceSpec) -> list[Bind]:
+        """Directories bound into the service (a bound single file is copied in by `_wire` instead)."""
         assert self._work_dir is not None, "start() makes the volumes first"
         binds = []
         for index, mount in enumerate(spec.mounts):
+            if mount.kind == "bind" and Path(mount.source).is_file():
+                continue
             if mount.kind == "volume":
                 source = self._work_dir / "volumes" / mount.source
             elif mount.read_only:
                 source = Path(mount.source)
             else:  # a private copy: the sandbox never writes the task's own files
                 source = self._work_dir / "binds" / f"{spec.name}-{index}"
-                copy = shutil.copytree if Path(mount.source).is_dir() else shutil.copy2
-                source.parent.mkdir(parents=True, exist_ok=True)
-                copy(mount.source, source)
+                shutil.copytree(mount.source, source)
             binds.append(Bind(source, mount.target, mount.read_only))
         return binds
 
