@@ -47,3 +47,17 @@ def test_nothing_is_loaded_from_another_host(site):
         assert not loads, f"{page.relative_to(site)} loads {loads}"
     styles = " ".join(p.read_text(encoding="utf-8") for p in site.rglob("*.css"))
     assert "fonts.googleapis" not in styles and "@import url(http" not in styles
+
+
+def test_the_command_reference_lists_every_command_and_option(site):
+    """docs/cli.md is generated from the command tree by docs/hooks/cli_reference.py at build time."""
+    from ..cli_tree import leaf_commands
+
+    html = (site / "cli.html").read_text(encoding="utf-8")
+    commands = list(leaf_commands())
+    assert len(commands) >= 20
+    for path, command in commands:
+        assert f'id="{"-".join(path)}"' in html, f"no section for skillspark {' '.join(path)}"
+        for param in command.params:
+            if param.param_type_name == "option" and not getattr(param, "hidden", False):
+                assert all(f"<code>{name}</code>" in html for name in param.opts), f"{path}: {param.opts}"
