@@ -34,6 +34,9 @@ _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^
 _SKILLSPARK = re.compile(r"^(?:\S*/)?skillspark$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SEPARATORS = {"&&", "||", ";", "|", "&"}
+_REDIRECTIONS = {">", ">>", "<", "&>"}
+_FD_DUPLICATION = re.compile(r"(?<=\s)\d*>&\d+")
+_FD_REDIRECTION = re.compile(r"(?<=\s)\d+(>>?)")
 _INLINE = re.compile(r"`((?:\S*/)?skillspark [^`]+)`")
 _CODE_BLOCK = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1", re.S | re.M)
 
@@ -92,12 +95,16 @@ def input_lines(block: Block) -> list[str]:
 
 def skillspark_argvs(line: str) -> list[list[str]]:
     """The argument lists (after the program name) of every `skillspark` call on one shell line."""
+    line = _FD_REDIRECTION.sub(r" \1", _FD_DUPLICATION.sub(" ", line))  # 2>&1 and 2> name no argument
     lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     calls: list[list[str]] = []
     segment: list[str] = []
-    for token in [*lexer, ";"]:
-        if token in _SEPARATORS:
+    tokens = iter([*lexer, ";"])
+    for token in tokens:
+        if token in _REDIRECTIONS:
+            next(tokens, None)  # the redirection's target is no argument of the command
+        elif token in _SEPARATORS:
             while segment and _ASSIGNMENT.match(segment[0]):
                 segment.pop(0)
             if segment and _SKILLSPARK.match(segment[0]):

@@ -83,6 +83,7 @@ def test_python_examples_run(page, tmp_path, monkeypatch):
     ("skillspark tasks vary TASK EXTRA", "no further arguments"),
     (".venv/bin/skillspark nope", "no sub-command"),
     ("bash scripts/setup.sh && skillspark tasks nope", "no sub-command"),
+    ("skillspark tasks vary TASK EXTRA > out.txt 2>&1", "no further arguments: \\['EXTRA'\\]"),
 ])
 def test_the_checker_refuses_what_the_cli_refuses(line, problem):
     [argv] = skillspark_argvs(line)
