@@ -254,3 +254,14 @@ def test_without_root_a_compose_task_is_refused_with_one_line(monkeypatch):
     monkeypatch.setattr(compose_network.os, "geteuid", lambda: 1000)
     with pytest.raises(UserError, match=r"need root on this host .*--env docker"):
         compose_network.PrivateNetwork()
+
+
+def test_deploy_resource_limits_are_cpus_and_mem_limit_and_the_rest_is_refused(tmp_path):
+    env = _env_dir(tmp_path, "services:\n  db:\n    image: debian\n    deploy:\n      replicas: 1\n      resources:\n"
+                             "        limits: {cpus: '0.25', memory: 256M}\n        reservations: {memory: 64M}\n")
+    db = _load(env).services["db"]
+    assert (db.cpus, db.memory_mb) == (0.25, 256)
+    for deploy in ("{replicas: 3}", "{placement: {constraints: []}}", "{resources: {limits: {pids: 10}}}"):
+        bad = _env_dir(tmp_path / str(abs(hash(deploy))), f"services:\n  db:\n    image: debian\n    deploy: {deploy}\n")
+        with pytest.raises(UserError, match=r"'services\.db\.deploy.*is not supported by the local sandbox"):
+            _load(bad)

@@ -31,7 +31,8 @@ Condition = Literal["service_started", "service_healthy", "service_completed_suc
 
 # Keys with a meaning in the local sandbox.
 _SERVICE_KEYS = {"build", "image", "command", "entrypoint", "environment", "env_file", "depends_on", "healthcheck",
-                 "volumes", "working_dir", "user", "networks", "container_name", "hostname", "cpus", "mem_limit"}
+                 "volumes", "working_dir", "user", "networks", "container_name", "hostname", "cpus", "mem_limit",
+                 "deploy"}
 # Keys accepted and without effect here (each service's address is reachable on every port from the
 # others, nothing is published on the host, nothing restarts within one trial).
 _INERT_SERVICE_KEYS = {"ports", "expose", "restart", "labels", "tty", "stdin_open", "init", "pull_policy",
@@ -249,7 +250,22 @@ def _normalized(path: Path, name: str, service: Any) -> dict[str, Any]:
         out["aliases"] = _aliases(path, where, out.pop("networks"))
     if "volumes" in out:
         out["volumes"] = [_mount(path, where, item) for item in out["volumes"]]
+    if "deploy" in out:
+        out.update(_deploy_limits(path, where, out.pop("deploy")))
     return out
+
+
+def _deploy_limits(path: Path, where: str, deploy: Any) -> dict[str, Any]:
+    """`deploy.resources.limits` is the same as `cpus`/`mem_limit` (reservations mean nothing here); one replica."""
+    deploy = dict(deploy or {})
+    resources = dict(deploy.pop("resources", None) or {})
+    if deploy.pop("replicas", 1) != 1 or deploy:
+        raise _unsupported(path, f"'{where}.deploy' beyond resources and one replica")
+    limits = dict(resources.pop("limits", None) or {})
+    resources.pop("reservations", None)
+    if resources or set(limits) - {"cpus", "memory"}:
+        raise _unsupported(path, f"'{where}.deploy.resources' beyond cpus and memory limits")
+    return {key: limits[name] for key, name in (("cpus", "cpus"), ("mem_limit", "memory")) if name in limits}
 
 
 def _mapping(value: Any) -> dict[str, str]:
