@@ -190,8 +190,8 @@ _UNREACHABLE_OUTPUT = "|".join([
     "connection refused", "unable to connect",
 ])
 
-# run-marked KIND FALLBACK COMMAND [ARG...]: runs COMMAND with its stderr also copied to a log (through a
-# fifo and tee, so the output still streams); when COMMAND fails and the log reads like a network failure,
+# run-marked KIND FALLBACK COMMAND [ARG...]: runs COMMAND with its stderr also copied to a log (by tee in a
+# bash coproc, so the output still streams); when COMMAND fails and the log reads like a network failure,
 # the last stderr line is the marker with the first URL the failure names (uv: the download it would have
 # used for a Python version the host lacks; pip: the index plus the path it names), else FALLBACK.
 _RUN_MARKED = f"""#!/bin/bash
