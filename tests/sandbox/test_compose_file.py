@@ -265,3 +265,17 @@ def test_deploy_resource_limits_are_cpus_and_mem_limit_and_the_rest_is_refused(t
         bad = _env_dir(tmp_path / str(abs(hash(deploy))), f"services:\n  db:\n    image: debian\n    deploy: {deploy}\n")
         with pytest.raises(UserError, match=r"'services\.db\.deploy.*is not supported by the local sandbox"):
             _load(bad)
+
+
+def test_the_hosts_own_network_namespace_is_never_wired():
+    from skillspark.sandbox.compose_network import PrivateNetwork
+
+    links = Path("/proc/net/dev").read_text().split("\n")[2:]
+    network = PrivateNetwork()
+    try:
+        with pytest.raises(UserError, match="needs slirp4netns"):
+            network.attach("/proc/self/ns/net", "10.77.0.10")
+    finally:
+        network.close()
+    now = Path("/proc/net/dev").read_text().split("\n")[2:]
+    assert [line.split(":")[0] for line in now] == [line.split(":")[0] for line in links]

@@ -108,7 +108,13 @@ class PrivateNetwork:
             raise NetworkSetupError(f"cannot wire the private network: ip: {proc.stderr.strip()[-300:]}")
 
     def attach(self, netns: str, ip: str) -> None:
-        """Give the namespace at `netns` an `eth1` with `ip` on the bridge (its loopback brought up too)."""
+        """Give the namespace at `netns` an `eth1` with `ip` on the bridge (its loopback brought up too).
+
+        Never the host's own namespace (a sandbox without slirp4netns shares it when online)."""
+        if os.stat(netns).st_ino == os.stat("/proc/self/ns/net").st_ino:
+            raise UserError("docker-compose tasks in the local sandbox need each service in its own network "
+                            "namespace, which needs slirp4netns on this host; install it (apt-get install "
+                            "slirp4netns) or use --env docker")
         hub_end = f"vh{self._links}"
         self._links += 1
         self._in(netns, f"link add eth1 type veth peer name {hub_end} netns {self._hub.pid}",
