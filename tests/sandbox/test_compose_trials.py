@@ -23,6 +23,21 @@ HEALTHY_WEB = """
 """
 
 
+def _main_and_web(command: str, web_extra: str = "") -> str:
+    """A compose file: `main` waits for a healthy `web` that runs `command` then serves /srv on port 8000."""
+    return f"""
+services:
+  main:
+    depends_on:
+      web: {{condition: service_healthy}}
+  web:
+    image: python:3.11-slim-bookworm
+    working_dir: /srv
+    command: ["sh", "-c", "{command} && python3 -m http.server 8000"]
+{web_extra}{HEALTHY_WEB}
+"""
+
+
 def _task(root: Path, compose: str, env: dict[str, str] | None = None, files: dict[str, str] | None = None) -> Path:
     (root / "environment").mkdir(parents=True)
     (root / "tests").mkdir()
@@ -110,19 +125,7 @@ volumes:
 
 
 async def test_two_concurrent_trials_with_the_same_service_names_are_isolated(tmp_path, cache_dir):
-    compose = f"""
-services:
-  main:
-    depends_on:
-      web: {{condition: service_healthy}}
-  web:
-    image: python:3.11-slim-bookworm
-    working_dir: /srv
-    command: ["sh", "-c", "echo $$TOKEN > token && python3 -m http.server 8000"]
-    environment:
-      TOKEN: ${{TOKEN}}
-{HEALTHY_WEB}
-"""
+    compose = _main_and_web("echo $$TOKEN > token", web_extra="    environment:\n      TOKEN: ${TOKEN}\n")
     tasks = [_task(tmp_path / name, compose, env={"TOKEN": name}) for name in ("alpha", "beta")]
     ready, release = asyncio.Event(), asyncio.Event()
     seen: dict[str, tuple[str, int, str]] = {}
@@ -189,17 +192,7 @@ services:
 
 
 async def test_a_no_network_task_runs_its_services_offline_and_still_reachable(tmp_path, cache_dir):
-    task = _task(tmp_path / "offline", f"""
-services:
-  main:
-    depends_on:
-      web: {{condition: service_healthy}}
-  web:
-    image: python:3.11-slim-bookworm
-    working_dir: /srv
-    command: ["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 > links && python3 -m http.server 8000"]
-{HEALTHY_WEB}
-""")
+    task = _task(tmp_path / "offline", _main_and_web("tail -n +3 /proc/net/dev | cut -d: -f1 > links"))
     toml = task / "task.toml"
     toml.write_text(toml.read_text().replace("[environment]\n", '[environment]\nnetwork_mode = "no-network"\n'))
     async with task_sandbox(task, trial_dir=tmp_path / "trial", cache_dir=cache_dir, no_network=True) as env:
