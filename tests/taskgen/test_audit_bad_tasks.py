@@ -5,6 +5,7 @@ real (local sandbox builds, Harbor trials with the probe agent), three at a time
 """
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -30,8 +31,12 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def audits(tmp_path_factory) -> dict[str, TaskAudit]:
-    work = tmp_path_factory.mktemp("audit")
+def work(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("audit")
+
+
+@pytest.fixture(scope="module")
+def audits(work) -> dict[str, TaskAudit]:
     limit = asyncio.Semaphore(3)
 
     async def one(name: str) -> TaskAudit:
@@ -76,3 +81,15 @@ def test_details_say_what_was_found(audits):
     assert "/app/numbers.txt" in audits["random-environment"].gates["determinism"].detail
     assert "already passes the tests" in audits["tests-pass-without-output"].gates["nop"].detail
     assert "hello-greeting" in audits["near-duplicate"].gates["dedup"].detail
+
+
+def test_each_mutant_is_verified_once_by_one_of_the_two_oracle_trials(audits, work):
+    """The probe shares its mutants with the second oracle trial (mutant_queue.py): wherever each ran,
+    it ran once, and the probe reports all of them."""
+    trials = sorted((work / "trials").glob("weak-tests__*"))
+    probes = [json.loads(p.read_text()) for t in trials if (p := t / "agent" / "audit-probe.json").is_file()]
+    reported = [m for probe in probes for m in probe["mutants"]]
+    assert len(probes) == 2 and reported
+    runs = sorted(d.name for t in trials for d in (t / "agent" / "audit-verifier").glob("mutant-*"))
+    assert runs == sorted(f"mutant-{i}" for i in range(len(reported)))
+    assert f"of {len(reported)} mutant(s) still pass" in audits["weak-tests"].gates["mutants"].detail

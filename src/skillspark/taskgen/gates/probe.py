@@ -9,8 +9,9 @@ of each output file, restoring the original after each. Before each verifier run
 runs created under the agent's dirs and /tmp is removed (a test's scratch dir left by one run
 must not decide the next). Then Harbor's own verifier scores the restored state: that is the
 oracle's reward. Everything lands in `agent/audit-probe.json`, with the seconds of each step.
-A probe with `measure=False` (the determinism gate's second oracle trial) records only the
-starting files: that trial needs nothing else, and each verifier run costs seconds.
+The determinism gate's second oracle trial runs a probe too: with `share`, it helps verify the
+first probe's mutants (mutant_queue.py); without, it records only the starting files, which is
+all that gate needs from it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pydantic import BaseModel, Field
 from skillspark.core.redact import one_line
 from skillspark.harbor.trials import AgentSpec, scalar_reward
 from skillspark.taskgen.gates.lint import SYSTEM_DIRS
+from skillspark.taskgen.gates.mutant_queue import MutantJob, MutantQueue, Published, queue_for
 from skillspark.taskgen.gates.mutants import MutantOutcome, mutants_of
 
 PROBE_IMPORT_PATH = "skillspark.taskgen.gates.probe:AuditProbeAgent"
@@ -72,16 +74,17 @@ class ProbeResult(BaseModel):
 
 
 def probe_spec(task_dir: Path, *, extra_paths: list[str], mutants: bool, verifier_timeout_sec: float,
-               agent_timeout_sec: float, measure: bool = True) -> AgentSpec:
+               agent_timeout_sec: float, measure: bool = True, share: str | None = None) -> AgentSpec:
     """The `AgentSpec` that runs this probe; the agent phase gets time for the verifier runs too.
 
-    Both timeouts are already scaled by the run's timeout multiplier.
+    Both timeouts are already scaled by the run's timeout multiplier. `share`: the key of the
+    audit's mutant queue (the probe with `mutants` publishes there, another one helps).
     """
-    runs = (2 + (4 * MAX_OUTPUT_FILES if mutants else 0)) if measure else 0
+    runs = (2 + (4 * MAX_OUTPUT_FILES if mutants or share else 0)) if measure else 0
     return _ProbeAgentSpec(
         import_path=PROBE_IMPORT_PATH,
         kwargs={"task_dir": str(task_dir), "extra_paths": extra_paths, "mutants": mutants, "measure": measure,
-                "verifier_timeout_sec": verifier_timeout_sec, "oracle_timeout_sec": agent_timeout_sec},
+                "share": share, "verifier_timeout_sec": verifier_timeout_sec, "oracle_timeout_sec": agent_timeout_sec},
         timeout_sec=agent_timeout_sec + runs * verifier_timeout_sec,
     )
 
@@ -127,14 +130,16 @@ class AuditProbeAgent(OracleAgent):
         return "skillspark-audit-probe"
 
     def __init__(self, logs_dir: Path, task_dir: str, *, extra_paths: list[str] = (), mutants: bool = True,
-                 measure: bool = True, verifier_timeout_sec: float = 180.0, oracle_timeout_sec: float | None = None,
-                 **kwargs):
+                 measure: bool = True, share: str | None = None, verifier_timeout_sec: float = 180.0,
+                 oracle_timeout_sec: float | None = None, **kwargs):
         logs_dir = Path(logs_dir)
         super().__init__(logs_dir, task_dir=Path(task_dir), trial_paths=TrialPaths(logs_dir.parent),
                          agent_timeout_sec=oracle_timeout_sec, **kwargs)
         self._extra_paths = list(extra_paths)
         self._run_mutants = mutants
         self._measure_state = measure
+        self._queue = queue_for(share)
+        self._after: dict[str, str] = {}  # the final state's files, noise left out (the queue's fingerprint)
         self._verifier_timeout = verifier_timeout_sec
         self._result = ProbeResult()
         self._baseline: set[str] = set()
@@ -161,6 +166,8 @@ class AuditProbeAgent(OracleAgent):
             except Exception as exc:  # the task's verdict must not hang on a fault of ours: say it, go on
                 result.notes.append(f"probe failed: {type(exc).__name__}: {one_line(str(exc), 200)}")
         finally:
+            if self._run_mutants and self._queue is not None:
+                await self._queue.close()  # a helper waiting for mutants must not wait for ever
             (self.logs_dir / PROBE_FILE).write_text(result.model_dump_json(indent=2))
 
     @contextlib.contextmanager
@@ -184,6 +191,7 @@ class AuditProbeAgent(OracleAgent):
 
     async def _collect_outputs(self, environment: BaseEnvironment, after: dict[str, str]) -> None:
         result = self._result
+        self._after = {p: digest for p, digest in after.items() if not is_noise(p)}
         named = set(self._extra_paths)
         changed = [p for p, digest in after.items() if result.before.get(p) != digest and not is_noise(p)]
         changed.sort(key=lambda p: (not any(p == n or p.startswith(n.rstrip("/") + "/") for n in named), p))
@@ -207,6 +215,10 @@ class AuditProbeAgent(OracleAgent):
         """
         result = self._result
         self._baseline = await self._paths(environment)
+        if not self._run_mutants:
+            if self._queue is not None:
+                await self._help(environment, self._queue)
+            return
         try:
             with self._timed("verify offline"):
                 result.offline_reward, result.offline_error = await self._verify(environment, "offline", offline=True)
@@ -217,20 +229,57 @@ class AuditProbeAgent(OracleAgent):
             with self._timed("verify online"):
                 result.online_reward, result.online_error = await self._verify(environment, "online")
         result.measured = True
-        if not self._run_mutants or not (result.mutants_offline or (result.online_reward or 0.0) >= 1.0):
+        if not (result.mutants_offline or (result.online_reward or 0.0) >= 1.0):
             return
         out_dir = result.output_dir(self.logs_dir.parent)
-        scratch = self.logs_dir / "audit-mutant"
+        jobs: list[MutantJob] = []
         for path in result.outputs:
-            original = out_dir / path.lstrip("/")
-            for mutant in mutants_of(path, original.read_bytes()):
+            for mutant in mutants_of(path, (out_dir / path.lstrip("/")).read_bytes()):
+                jobs.append(MutantJob(index=len(jobs), path=path, kind=mutant.kind, content=mutant.content))
+        queue = self._queue or MutantQueue()
+        await queue.publish(Published(fingerprint=self._after, outputs=tuple(result.outputs),
+                                      offline=result.mutants_offline), jobs)
+        await self._verify_mutants(environment, queue, offline=result.mutants_offline, wait_for_helper=True)
+        result.mutants = queue.outcomes()
+
+    async def _help(self, environment: BaseEnvironment, queue: MutantQueue) -> None:
+        """Verify some of the other probe's mutants, if this trial's final state is the same and passes.
+
+        Joining costs a verifier run on this state first, so a helper joins only while at least two
+        mutants wait: with fewer, the probe is done as soon.
+        """
+        published = await queue.published()
+        if published is None or queue.remaining() < 2:
+            return
+        if published.fingerprint != self._after or published.outputs != tuple(self._result.outputs):
+            self._result.notes.append("the final state differs from the probe's: no mutant verified here")
+            return
+        with self._timed("verify offline" if published.offline else "verify online"):
+            reward, error = await self._verify(environment, "baseline", offline=published.offline)
+        if reward is None or reward < 1.0:
+            self._result.notes.append(f"the verifier gave {reward} here ({error or 'no error'}): no mutant verified here")
+            return
+        await self._verify_mutants(environment, queue, offline=published.offline, wait_for_helper=False)
+
+    async def _verify_mutants(self, environment: BaseEnvironment, queue: MutantQueue, *, offline: bool,
+                              wait_for_helper: bool) -> None:
+        """Take mutants off the queue and verify each on this state, restoring the original after each;
+        `wait_for_helper`: also wait for the mutants another probe took (and take any it gives back)."""
+        out_dir = self._result.output_dir(self.logs_dir.parent)
+        scratch = self.logs_dir / "audit-mutant"
+        while (job := queue.take()) is not None or (wait_for_helper and await queue.more_to_take()):
+            if job is None:
+                continue
+            try:
                 with self._timed("verify mutant"):
-                    scratch.write_bytes(mutant.content)
-                    await environment.upload_file(scratch, path)
-                    reward, error = await self._verify(environment, f"mutant-{len(result.mutants)}",
-                                                       offline=result.mutants_offline)
-                    result.mutants.append(MutantOutcome(path=path, kind=mutant.kind, reward=reward, error=error))
-                    await environment.upload_file(original, path)
+                    scratch.write_bytes(job.content)
+                    await environment.upload_file(scratch, job.path)
+                    reward, error = await self._verify(environment, f"mutant-{job.index}", offline=offline)
+                    await environment.upload_file(out_dir / job.path.lstrip("/"), job.path)
+            except BaseException:
+                await queue.give_back(job)
+                raise
+            await queue.finish(job, MutantOutcome(path=job.path, kind=job.kind, reward=reward, error=error))
         scratch.unlink(missing_ok=True)
 
     async def _paths(self, environment: BaseEnvironment) -> set[str]:

@@ -2,7 +2,8 @@
 
 Per task: `schema`, `lint`, `dedup` read files. Then, at once: the probe trial (Harbor's oracle
 plus the measurements of `probe.py`: outputs, mutants, offline), the nop trial, and a second
-oracle trial (determinism); with the local sandbox, one rebuild of the environment in a scratch
+oracle trial (determinism), which verifies some of the probe's mutants when it reaches the same
+state (`mutant_queue.py`: two verifier runs at a time); with the local sandbox, one rebuild of the environment in a scratch
 cache (skipped once a build key is known to rebuild the same). A gate whose prerequisite failed
 (mutants, leak, determinism, offline all need an oracle that passes) is reported as not run.
 """
@@ -27,6 +28,7 @@ from skillspark.taskgen.gates.image import layer_files
 from skillspark.taskgen.gates.leak import leak_gate, visible_sources
 from skillspark.taskgen.gates.lint import lint_gate
 from skillspark.taskgen.gates.models import GATE_NAMES, AuditReport, GateResult, TaskAudit
+from skillspark.taskgen.gates.mutant_queue import discard, open_queue
 from skillspark.taskgen.gates.mutants import mutants_gate
 from skillspark.taskgen.gates.probe import PROBE_FILE, ProbeResult, is_noise, probe_spec
 from skillspark.taskgen.gates.runs import nop_gate, offline_gate, oracle_gate
@@ -97,14 +99,24 @@ async def _trial_gates(info: TaskInfo, harbor_dir: Path, workdir: str, gates: Se
     agent_timeout = (info.config.agent.timeout_sec or 600.0) * timeout_multiplier
     named = sorted(set(_INSTRUCTION_PATH.findall(info.instruction)) | {workdir})
 
+    share = open_queue() if "mutants" in gates and "determinism" in gates else None
+
     def probe(mutants: bool, measure: bool = True):
         spec = probe_spec(info.path, extra_paths=named, mutants=mutants, verifier_timeout_sec=verifier_timeout,
-                          agent_timeout_sec=agent_timeout, measure=measure)
+                          agent_timeout_sec=agent_timeout, measure=measure, share=share)
         return run_trial(harbor_dir, agent=spec, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier)
 
-    second = probe(False, measure=False) if "determinism" in gates else None  # its starting files and reward only
+    async def first_probe() -> TrialOutcome:
+        try:
+            return await probe("mutants" in gates)
+        finally:  # also when its agent never ran: the helper must not wait for mutants
+            if share is not None:
+                await discard(share)
+
+    # The second oracle trial (determinism) helps with the mutants, or records its starting files only.
+    second = probe(False, measure=share is not None) if "determinism" in gates else None
     oracle, nop, again = await asyncio.gather(
-        probe("mutants" in gates),
+        first_probe(),
         run_trial(harbor_dir, agent=NOP, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier),
         second if second is not None else asyncio.sleep(0),
     )
