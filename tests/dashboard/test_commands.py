@@ -31,48 +31,36 @@ def test_serve_beside_answers_while_the_block_runs(tmp_path, capsys):
         httpx.get(f"{base}/api/runs", timeout=2)
 
 
-def test_explore_dashboard_flag_wraps_the_run(monkeypatch, tmp_path):
-    from skillspark.cli import app
+@pytest.fixture
+def events(monkeypatch):
+    """What an explore or eval run did, in order: the run, and the dashboard's start and stop around it."""
+    from skillspark.evaluate import service
     from skillspark.explore import loop
 
-    events = []
+    seen = []
 
     @contextlib.contextmanager
     def recording(output):
-        events.append(("start", output))
+        seen.append(("start", output))
         yield "http://127.0.0.1:1/#token=x"
-        events.append(("stop", output))
+        seen.append(("stop", output))
 
     async def fake_explore(task_dirs, settings, on_progress=None):
-        events.append(("run", settings.output))
+        seen.append(("run", settings.output))
         return []
 
+    monkeypatch.setattr(server, "serve_beside", recording)
     monkeypatch.setattr(loop, "explore_tasks", fake_explore)
-    monkeypatch.setattr(server, "serve_beside", recording)
-    out = tmp_path / "out"
-    assert CliRunner().invoke(app, ["explore", str(HELLO), "--output", str(out), "--dashboard"]).exit_code == 0
-    assert events == [("start", out), ("run", out), ("stop", out)]
-    events.clear()
-    assert CliRunner().invoke(app, ["explore", str(HELLO), "--output", str(out)]).exit_code == 0
-    assert events == [("run", out)]
+    monkeypatch.setattr(service, "evaluate", lambda paths, request, console: seen.append(("run", request.output)))
+    return seen
 
 
-def test_eval_dashboard_flag_wraps_the_eval(monkeypatch, tmp_path):
+@pytest.mark.parametrize("command", [["explore"], ["eval", "--condition", "none"]], ids=["explore", "eval"])
+def test_the_dashboard_flag_wraps_the_run(events, command, tmp_path):
     from skillspark.cli import app
-    from skillspark.evaluate import service
 
-    events = []
-
-    @contextlib.contextmanager
-    def recording(output):
-        events.append(("start", output))
-        yield "http://127.0.0.1:1/#token=x"
-        events.append(("stop", output))
-
-    monkeypatch.setattr(server, "serve_beside", recording)
-    monkeypatch.setattr(service, "evaluate", lambda paths, request, console: events.append(("run", request.output)))
     out = (tmp_path / "out").resolve()
-    args = ["eval", str(HELLO), "--condition", "none", "--output", str(out)]
+    args = [*command, str(HELLO), "--output", str(out)]
     assert CliRunner().invoke(app, [*args, "--dashboard"]).exit_code == 0
     assert events == [("start", out), ("run", out), ("stop", out)]
     events.clear()
