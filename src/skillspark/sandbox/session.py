@@ -30,6 +30,12 @@ def load_task(task_dir: Path):
         raise UserError(f"{task_dir}: {first} (fix the task definition)") from None
 
 
+def agent_network_policy(task_config):
+    """The network the task grants its agent, as a Harbor trial resolves it: a `no-network` task
+    stays offline in `sandbox exec` and `sandbox shell` too, not only inside `harbor run`."""
+    return task_config.agent.explicit_phase_policy() or task_config.environment.resolve_baseline()
+
+
 @contextlib.asynccontextmanager
 async def task_sandbox(task_dir: Path, *, trial_dir: Path | None = None, **env_kwargs) -> AsyncIterator:
     """A started LocalSandboxEnvironment for a task; stopped (and a temp trial dir removed) on exit."""
@@ -42,6 +48,7 @@ async def task_sandbox(task_dir: Path, *, trial_dir: Path | None = None, **env_k
     root = Path(tempfile.mkdtemp(prefix="skillspark-trial-")) if own_dir else trial_dir
     paths = TrialPaths(root)
     paths.mkdir()
+    env_kwargs.setdefault("network_policy", agent_network_policy(task.config))
     env = LocalSandboxEnvironment(
         environment_dir=task.paths.environment_dir, environment_name=task.name,
         session_id=f"{task.name}__sandbox", trial_paths=paths,
