@@ -104,10 +104,12 @@ def test_unset_compose_secrets_ignores_the_variables_the_environment_fills_in():
 
 
 def test_apt_refusing_because_of_the_hosts_packages_is_ours():
-    text = ("The following packages have unmet dependencies:\n nodejs : Conflicts: npm\n"
+    text = ("The following packages have unmet dependencies:\n libnode108 : Conflicts: nodejs-legacy\n"
+            " nodejs : Conflicts: npm\n"
             "E: Unable to correct problems, you have held broken packages.")
     failure = from_evidence(text)
-    assert failure.failure_class == "ours" and "(nodejs : Conflicts: npm)" in failure.detail
+    assert failure.failure_class == "ours"
+    assert "(libnode108 : Conflicts: nodejs-legacy; nodejs : Conflicts: npm)" in failure.detail
 
 
 def test_hosts_named_in_task_files_first_seen_first_and_bounded():

@@ -65,7 +65,7 @@ _OFFLINE_SIGNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, r
 ))
 # apt refusing the task's packages because of packages the host root already has (the local sandbox stands the
 # host's Debian in for the image): a gap of ours, not the task's; a clean image would install them.
-_APT_CONFLICT = re.compile(r"unmet dependencies:\s*\n\s*(\S+ : (?:Conflicts|Breaks|Depends): [^\n]+)")
+_APT_CONFLICT = re.compile(r"unmet dependencies:\s*\n((?:\s+\S+ : (?:Conflicts|Breaks|Depends|PreDepends): [^\n]+\n?)+)")
 _URL_IN_SOURCE = re.compile(rf"(?:https?|ftp)://({_HOST})")
 _SECRET_NAME = r"[A-Z][A-Z0-9_]*(?:API_KEY|APIKEY|TOKEN|SECRET|SECRET_KEY|ACCESS_KEY|PASSWORD)[A-Z0-9_]*"
 _SECRET_NAME_ONLY = re.compile(_SECRET_NAME)
@@ -140,9 +140,9 @@ def from_evidence(text: str) -> Failure | None:
     if need := offline_need(text):
         return Failure(failure_class="offline-unreachable", detail=need)
     if conflict := _APT_CONFLICT.search(text):
-        return Failure(failure_class="ours", detail=f"apt: the host's packages conflict with the task's "
-                                                    f"({conflict.group(1).strip()}); the host's Debian stands in "
-                                                    "for the image here; use --env docker")
+        lines = "; ".join(line.strip() for line in conflict.group(1).splitlines() if line.strip())
+        return Failure(failure_class="ours", detail=f"apt: the host's packages conflict with the task's ({lines}); "
+                                                    "the host's Debian stands in for the image here; use --env docker")
     return None
 
 
