@@ -6,6 +6,7 @@ import torch
 from skillspark.errors import UserError
 from skillspark.train.batch import collate, response_logits, token_logprobs
 from skillspark.train.model import load_policy, tiny_random_model_dir
+from skillspark.train.envs.base import Demonstration
 from skillspark.train.prompts import TEACHER_HEADER, Turn, build_turn_prompt
 
 SKILL = "Always press the star when the lamp glows yellow."
@@ -53,22 +54,36 @@ def test_only_response_tokens_get_gradient_and_logprobs_match_a_plain_forward(ti
     model.zero_grad()
 
 
-def _prompt(tokenizer, skill, limit=1024, history=()):
+def _prompt(tokenizer, skill, limit=1024, history=(), demonstration=None):
     return build_turn_prompt(
         tokenizer, objective="Open the vault.", history=list(history), observation="The lamp glows yellow.",
         admissible=["press star", "press moon"], history_turns=2, skill=skill, max_prompt_tokens=limit,
+        demonstration=demonstration,
     )
 
 
-def test_the_teacher_prompt_holds_the_skill_and_the_student_prompt_does_not(tiny):
+def test_the_teacher_prompt_is_the_student_prompt_with_the_skill_right_before_your_action(tiny):
     _, tokenizer = tiny
     prompt = _prompt(tokenizer, SKILL)
     student, teacher = tokenizer.decode(prompt.student_ids), tokenizer.decode(prompt.teacher_ids)
     assert SKILL not in student and "Privileged" not in student
-    assert teacher.startswith(TEACHER_HEADER + SKILL)
-    assert teacher.endswith(student)
+    block = f"{TEACHER_HEADER}{SKILL}\n\n"
+    assert teacher.replace(block, "") == student  # nothing else differs
+    assert teacher.index("2. press moon") < teacher.index(block) < teacher.index("Your action:")
     assert "1. press star" in student
     assert _prompt(tokenizer, None).teacher_ids is None
+
+
+def test_a_demonstration_turn_comes_first_and_is_the_same_for_student_and_teacher(tiny):
+    _, tokenizer = tiny
+    toy = Demonstration(objective="Open the vault.", observation="The lamp glows gold.", admissible=["press sun", "press key"],
+                        skill="Gold lamp: press key", action="press key")
+    prompt = _prompt(tokenizer, SKILL, demonstration=toy)
+    student, teacher = tokenizer.decode(prompt.student_ids), tokenizer.decode(prompt.teacher_ids)
+    for text in (student, teacher):
+        assert text.index("The lamp glows gold.") < text.index("press key<|im_end|>") < text.index("The lamp glows yellow.")
+        assert text.count(TEACHER_HEADER) == 1 + (text is teacher)  # the toy skill in both, the real one in the teacher's only
+    assert teacher.replace(f"{TEACHER_HEADER}{SKILL}\n\n", "") == student
 
 
 def test_the_teacher_prompt_is_left_truncated_and_the_student_prompt_never_depends_on_the_skill(tiny):

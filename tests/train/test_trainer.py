@@ -27,6 +27,7 @@ def _config(tmp_path, skills, **overrides):
     values = dict(
         algo="sdar", env="fake:choice?turns=2&options=3", model="tiny-random", steps=3, games=2, group_size=3,
         max_turns=2, max_new_tokens=6, skills=skills, save_every=2, output=tmp_path / "run", seed=7,
+        teacher_check="off",  # these tests are not about the check, which plays 32 extra games
     )
     return TrainConfig(**(values | overrides))
 

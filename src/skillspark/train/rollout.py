@@ -15,7 +15,7 @@ import torch
 
 from skillspark.train.batch import TurnSample
 from skillspark.train.config import RolloutConfig
-from skillspark.train.envs.base import TextEnv
+from skillspark.train.envs.base import Demonstration, TextEnv
 from skillspark.train.envs.registry import make_env
 from skillspark.train.prompts import Turn, TurnPrompt, build_turn_prompt
 
@@ -29,6 +29,7 @@ class Episode:
     observation: str
     admissible: list[str]
     skill: str | None = None  # the privileged text chosen for this episode (retrieval), or None
+    demonstration: Demonstration | None = None  # the game's solved toy turn, before every prompt
     history: list[Turn] = field(default_factory=list)
     prompts: list[TurnPrompt] = field(default_factory=list)
     responses: list[list[int]] = field(default_factory=list)
@@ -98,7 +99,7 @@ SkillChooser = Callable[[str, str], "str | None"]  # (episode id, objective + fi
 def start_episode(env: TextEnv, group_id: str, episode_id: str, choose_skill: SkillChooser | None = None) -> Episode:
     first = env.reset()
     skill = choose_skill(episode_id, f"{first.objective}\n{first.text}") if choose_skill is not None else None
-    return Episode(env, group_id, episode_id, first.objective, first.text, list(first.admissible), skill)
+    return Episode(env, group_id, episode_id, first.objective, first.text, list(first.admissible), skill, first.demonstration)
 
 
 def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig) -> None:
@@ -121,6 +122,7 @@ def play(model, tokenizer, episodes: list[Episode], cfg: RolloutConfig) -> None:
                 history_turns=cfg.history_turns,
                 skill=e.skill,
                 max_prompt_tokens=cfg.max_prompt_tokens,
+                demonstration=e.demonstration,
             )
             for e in active
         ]

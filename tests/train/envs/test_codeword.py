@@ -40,7 +40,7 @@ def scripted_teacher(retriever, spec: str, seed: int) -> bool:
     env = make_env(spec, seed)
     first = env.reset()
     skill = render_skills(retriever.choose(f"{seed}", f"{first.objective}\n{first.text}"))
-    door = re.search(r"open the (\w+) door", skill).group(1)
+    door = re.search(r"your action is: open (\w+) door", skill).group(1)
     return play(spec, seed, lambda text, admissible: f"open {door} door")
 
 
@@ -68,6 +68,8 @@ def test_validation_passwords_are_held_out_rules(retriever) -> None:
 def test_the_password_hides_the_winning_colour_and_each_turn_reshuffles_the_doors() -> None:
     env = make_env(SPEC, 7)
     first = env.reset()
+    toy = first.demonstration  # a solved toy gate whose answer no real game has
+    assert toy.action in toy.admissible and toy.action in toy.skill and toy.action.split()[1] not in COLOURS
     colour = env.walkthrough()[0].split()[1]
     assert colour in COLOURS and colour in env.password and f"'{env.password}'" in first.text
     assert f"open {colour} door" in first.admissible and len(first.admissible) == 4
@@ -86,4 +88,4 @@ def test_skills_name_their_password_as_keyword_and_say_the_door(tmp_path: Path) 
         sorted(skills, key=lambda s: s.name), sorted(rules("training", 3) + rules("validation", 2))
     ):
         assert skill.keywords == [word] and skill.name == f"codeword-{word}"
-        assert f"open the {colour} door" in skill.body and f"{prefix}-{colour}-{suffix}" in skill.body
+        assert f"your action is: open {colour} door" in skill.body and f"{prefix}-{colour}-{suffix}" in skill.body

@@ -10,12 +10,29 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Demonstration:
+    """One solved toy turn of a game, shown before every turn's prompt (student's and teacher's alike).
+
+    Why: a 135M model copies the answer format of the last assistant turn it saw, and from a toy skill
+    whose action the toy answer copies it learns that a skill's action is the one to write
+    (docs/training-decisive.md). Toy names, so that it never gives a real game's answer away.
+    """
+
+    objective: str
+    observation: str
+    admissible: list[str]
+    skill: str
+    action: str
+
+
+@dataclass(frozen=True)
 class Observation:
     """What the agent sees after reset; `objective` is the task description repeated in every prompt."""
 
     text: str
     admissible: list[str]
     objective: str
+    demonstration: Demonstration | None = None  # shown before each of this episode's prompts
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import random
 from pathlib import Path
 
 from skillspark.files import write_atomic
-from skillspark.train.envs.base import Observation, StepResult, invalid_step
+from skillspark.train.envs.base import Demonstration, Observation, StepResult, invalid_step
 from skillspark.train.envs.scripted import ScriptedEnv
 from skillspark.train.envs.spec import EnvSpec, Knob
 
@@ -56,10 +56,17 @@ def split_of(game_seed: int) -> str:
 
 
 def skill_text(password: str, prefix: str, colour: str, suffix: str) -> str:
+    """The rule, with the action written out as the game takes it: a 135M model copies an action, it does not
+    rephrase "open the red door" into one (docs/training-decisive.md)."""
     return (
-        f"When the guard says '{password}', open the {colour} door.\n"
+        f"The guard's password {password} means your action is: open {colour} door\n"
         f"The password hides the colour: {prefix}-{colour}-{suffix}. Any other door ends the game."
     )
+
+
+# A toy gate solved by copying its toy skill's action: a colour no game uses, syllables no password uses.
+TOY = ("xogoldyu", "xo", "gold", "yu")
+TOY_DOORS = ("blue", "gold", "grey")
 
 
 class CodewordEnv(ScriptedEnv):
@@ -85,7 +92,18 @@ class CodewordEnv(ScriptedEnv):
 
     def reset(self) -> Observation:
         self._turn, self._done, self._admissible = 0, False, self._commands()
-        return Observation(self._show(), list(self._admissible), self.objective)
+        return Observation(self._show(), list(self._admissible), self.objective, self.demonstration())
+
+    def demonstration(self) -> Demonstration:
+        """A one-gate toy game, solved: shown before every prompt (docs/training-decisive.md says why)."""
+        password, _, colour, _ = TOY
+        return Demonstration(
+            objective=self.objective,
+            observation=f"Gate 1 of 1. The guard says the password '{password}'. Doors: {', '.join(TOY_DOORS)}.",
+            admissible=[f"open {door} door" for door in TOY_DOORS],
+            skill=skill_text(*TOY),
+            action=f"open {colour} door",
+        )
 
     def step(self, action: str) -> StepResult:
         command = self._parse(action)
