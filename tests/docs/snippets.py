@@ -32,6 +32,7 @@ DOCS = REPO / "docs"
 SHELL_LANGUAGES = {"", "bash", "sh", "shell", "console"}
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\s]*)[^`]*$")
 _SKILLSPARK = re.compile(r"^(?:\S*/)?skillspark$")
+_MENTIONS = re.compile(r"(?:^|[\s/;&|])skillspark(?:\s|$)")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _SEPARATORS = {"&&", "||", ";", "|", "&"}
 _REDIRECTIONS = {">", ">>", "<", "&>"}
@@ -94,13 +95,22 @@ def input_lines(block: Block) -> list[str]:
 
 
 def skillspark_argvs(line: str) -> list[list[str]]:
-    """The argument lists (after the program name) of every `skillspark` call on one shell line."""
+    """The argument lists (after the program name) of every `skillspark` call on one shell line.
+
+    A line that does not name the program is not read at all (an unlabelled block may hold prose); one
+    that does but is not valid shell (an unclosed quote) raises ValueError.
+    """
+    if not _MENTIONS.search(line):
+        return []
     line = _FD_REDIRECTION.sub(r" \1", _FD_DUPLICATION.sub(" ", line))  # 2>&1 and 2> name no argument
     lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
     calls: list[list[str]] = []
     segment: list[str] = []
-    tokens = iter([*lexer, ";"])
+    try:
+        tokens = iter([*lexer, ";"])
+    except ValueError as exc:
+        raise ValueError(f"not a valid shell line ({exc})") from None
     for token in tokens:
         if token in _REDIRECTIONS:
             next(tokens, None)  # the redirection's target is no argument of the command
@@ -200,3 +210,9 @@ def check_inline(span: str) -> None:
         return
     for alternative in word.split("|"):
         check_usage(" ".join([words[0], alternative, *words[2:]]))
+
+
+def check_line(line: str) -> None:
+    """Check every `skillspark` call on one shell line (see `check_command`)."""
+    for argv in skillspark_argvs(line):
+        check_command(argv)

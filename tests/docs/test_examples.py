@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from .snippets import (
-    SHELL_LANGUAGES, Block, blocks, check_command, check_inline, check_usage, inline_commands, input_lines, pages,
+    SHELL_LANGUAGES, Block, blocks, check_command, check_inline, check_line, check_usage, inline_commands, input_lines, pages,
     skillspark_argvs,
 )
 
@@ -30,8 +30,8 @@ def test_every_block_has_a_known_label():
 
 
 def test_the_docs_have_examples_to_check():
-    argvs = [argv for b in SHELL_BLOCKS for line in input_lines(b) for argv in skillspark_argvs(line)]
-    assert len(argvs) >= 20 and len(PYTHON_PAGES) >= 3 and len(USAGE_BLOCKS) >= 3
+    lines = [line for b in SHELL_BLOCKS for line in input_lines(b) if "skillspark " in line]
+    assert len(lines) >= 20 and len(PYTHON_PAGES) >= 3 and len(USAGE_BLOCKS) >= 3
 
 
 def _refusals(check, items) -> list[str]:
@@ -47,8 +47,7 @@ def _refusals(check, items) -> list[str]:
 
 @pytest.mark.parametrize("block", SHELL_BLOCKS, ids=_id)
 def test_command_lines_parse_against_the_cli(block: Block):
-    argvs = [argv for line in input_lines(block) for argv in skillspark_argvs(line)]
-    problems = _refusals(check_command, argvs)
+    problems = _refusals(check_line, input_lines(block))
     assert not problems, f"{block.where}: " + "; ".join(problems)
 
 
@@ -89,6 +88,12 @@ def test_the_checker_refuses_what_the_cli_refuses(line, problem):
     [argv] = skillspark_argvs(line)
     with pytest.raises(ValueError, match=problem):
         check_command(argv)
+
+
+def test_the_checker_reads_only_lines_that_run_skillspark():
+    assert skillspark_argvs("The guard's password karedlo means: open red door") == []
+    with pytest.raises(ValueError, match="not a valid shell line"):
+        check_line("skillspark explore 'TASKS --model M")
 
 
 def test_the_checker_reads_synopses_and_console_output():
