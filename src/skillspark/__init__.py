@@ -1,3 +1,48 @@
-"""skillspark: grounded skills from verified agent trajectories."""
+"""skillspark: grounded skills from verified agent trajectories.
+
+The Python API is one function per command, each taking the config its command builds from flags:
+`run_agent` (`skillspark run`), `explore_skills` (`skillspark explore`), `evaluate_skills`
+(`skillspark eval`). They load on first use, so `import skillspark` stays light (no harbor, no litellm).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> (module, name there)
+_API = {
+    "run_agent": ("skillspark.agents.service", "run_agent"),
+    "RunConfig": ("skillspark.agents.runner", "RunConfig"),
+    "RunResult": ("skillspark.agents.service", "RunResult"),
+    "explore_skills": ("skillspark.explore.service", "explore_skills"),
+    "ExploreSettings": ("skillspark.explore.loop", "ExploreSettings"),
+    "evaluate_skills": ("skillspark.evaluate.service", "evaluate"),
+    "EvalRequest": ("skillspark.evaluate.runner", "EvalRequest"),
+    "parse_conditions": ("skillspark.evaluate.conditions", "parse_conditions"),
+}
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:
+    from skillspark.agents.runner import RunConfig
+    from skillspark.agents.service import RunResult, run_agent
+    from skillspark.evaluate.conditions import parse_conditions
+    from skillspark.evaluate.runner import EvalRequest
+    from skillspark.evaluate.service import evaluate as evaluate_skills
+    from skillspark.explore.loop import ExploreSettings
+    from skillspark.explore.service import explore_skills
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _API:
+        raise AttributeError(f"module 'skillspark' has no attribute {name!r}")
+    module, attribute = _API[name]
+    value = getattr(import_module(module), attribute)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

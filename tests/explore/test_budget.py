@@ -159,7 +159,8 @@ async def test_a_pass_that_spends_the_rest_is_kept_and_its_skill_comes_with_resu
 
 def test_spend_file_is_read_on_resume_only_and_a_broken_one_is_a_user_error(tmp_path):
     ledger = SpendLedger(tmp_path, 1.0, resume=False)
-    ledger.charge(0.25)
+    ledger.budget.add(0.25)
+    ledger.save()
     assert SpendLedger(tmp_path, 1.0, resume=True).budget.spent_usd == 0.25
     assert SpendLedger(tmp_path, 1.0, resume=False).budget.spent_usd == 0.0
     (tmp_path / "spend.json").write_text("{not json")

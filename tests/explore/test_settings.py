@@ -5,12 +5,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from skillspark.explore.loop import LOCAL_LLM_TIMEOUT_S, ExploreSettings
+from skillspark.explore.loop import ExploreSettings
+from skillspark.llm.models import LOCAL_CALL_TIMEOUT_S, resolve_model
 
 
 def test_embedded_model_defaults():
     s = ExploreSettings(model="local/smollm2")
-    assert s.llm_limits("local/smollm2") == {"timeout_s": LOCAL_LLM_TIMEOUT_S, "max_retries": 0}
+    assert s.llm_limits("local/smollm2") == {"timeout_s": LOCAL_CALL_TIMEOUT_S, "max_retries": 0}
     assert s.sectioned_memo() and not s.verifier_in_prompt()
 
 
@@ -20,6 +21,12 @@ def test_hosted_model_defaults_and_mixed_summarizer():
     assert s.sectioned_memo()  # the summarizer is the embedded model
     assert s.verifier_in_prompt()
     assert not ExploreSettings(model="openai/gpt-4o-mini").sectioned_memo()
+
+
+def test_the_limits_are_the_resolved_models():
+    local, hosted = resolve_model("local/smollm2"), resolve_model("openai/gpt-4o-mini")
+    assert (local.call_timeout_s, local.call_retries, local.attempt_max_steps) == (60.0, 0, 8)
+    assert (hosted.call_timeout_s, hosted.call_retries, hosted.attempt_max_steps) == (120.0, 4, None)
 
 
 def test_explicit_settings_win():

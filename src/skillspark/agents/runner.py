@@ -1,40 +1,42 @@
-"""`skillspark run` without the CLI: k trials per task through Harbor, a shared cost limit, a summary.
+"""`skillspark run` without the CLI: k trials per task through the one trial runner, a cost limit, a summary.
 
 Why here: the CLI parses flags and draws progress; this module decides what runs (which agent, which
 task copies, which model endpoint) and reduces the Harbor outcomes to one row per task. Trials go through
-`skillspark.harbor.trials.run_trial`, so every trial leaves a normal Harbor trial directory.
+`skillspark.agents.trials`, so every trial leaves a normal Harbor trial directory.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from skillspark.agents.skill_context import SkillsMode
+from skillspark.agents.skill_context import SkillsMode, check_skills_mode
 from skillspark.agents.skills import skill_folders, strip_task_skills
+from skillspark.agents.trials import (
+    AGENT_IMPORT_PATH,
+    LOCAL_LITELLM_MODEL,
+    MODEL_FREE_AGENTS,
+    model_endpoint,
+    run_batch,
+    run_trial_retrying,
+)
 from skillspark.config import DEFAULT_MODEL
 from skillspark.errors import UserError
+from skillspark.llm.budget import Budget
 
 if TYPE_CHECKING:
     from skillspark.harbor.trials import AgentSpec, TrialOutcome
 
-AGENT_IMPORT_PATH = "skillspark.agents.bash_agent:SkillsparkAgent"
-LOCAL_LITELLM_MODEL = "openai/smollm2"  # how Harbor's own agents address the embedded server
-MODEL_FREE_AGENTS = ("oracle", "nop")  # Harbor agents that never call a model
 
+class RunConfig(BaseModel):
+    """Everything `skillspark run` (and `skillspark.run_agent`) is asked to do, but which tasks."""
 
-class RunRequest(BaseModel):
-    """Everything `skillspark run` was asked to do."""
-
-    tasks: list[Path]
     model: str = DEFAULT_MODEL
     k: int = Field(default=1, ge=1)
     env: str = "local"
@@ -49,6 +51,12 @@ class RunRequest(BaseModel):
     max_cost_usd: float | None = Field(default=None, ge=0)
     api_base: str | None = None
     agent_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunRequest(RunConfig):
+    """A `RunConfig` with the task folders it runs (Harbor-ready, already screened)."""
+
+    tasks: list[Path]
 
 
 class TaskSummary(BaseModel):
@@ -108,9 +116,7 @@ def check_request(request: RunRequest) -> None:
                 f"--skills with --agent {request.agent}: skill injection is done by the skillspark agent; "
                 "drop --agent, or bake the skills into the task's environment"
             )
-    if request.skills_mode != "pointer" and request.agent is not None:
-        raise UserError(f"--skills-mode {request.skills_mode} with --agent {request.agent}: only the skillspark agent "
-                        "puts skills into its prompt; drop --agent, or use --skills-mode pointer")
+    check_skills_mode(request.skills_mode, request.agent)
     if request.agent not in MODEL_FREE_AGENTS:
         check_credentials(resolve_model(request.model, request.api_base))
 
@@ -125,42 +131,25 @@ async def run_tasks(
     A trial whose agent was refused by the endpoint (401/403) stops the batch: the key is wrong for every
     task, so no further trial starts and `AuthenticationFailed` is raised once the running ones end.
     """
-    from skillspark.harbor.trials import run_trial
-    from skillspark.llm.errors import AuthenticationFailed
-
     check_request(request)
-    gate = asyncio.Semaphore(request.parallelism)
-    spent = [0.0]
-    refused: list[Exception] = []
-
     async with AsyncExitStack() as stack:
         tasks = request.tasks
         if request.no_task_skills:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="skillspark-noskills-")))
             tasks = [strip_task_skills(t, scratch / str(i)) for i, t in enumerate(tasks)]
-        api_base = await stack.enter_async_context(_model_endpoint(request))
+        api_base = await stack.enter_async_context(model_endpoint(request.model, request.api_base, request.agent))
 
-        async def one(task_dir: Path) -> TrialOutcome | None:
-            async with gate:
-                remaining = None if request.max_cost_usd is None else request.max_cost_usd - spent[0]
-                if refused or (remaining is not None and remaining <= 0):
-                    return None
-                spec = agent_spec(request, api_base=api_base, max_cost_usd=remaining)
-                outcome = await run_trial(task_dir, agent=spec, env=request.env, trials_dir=trials_dir)
-                spent[0] += outcome.cost_usd or 0.0
-                if error := AuthenticationFailed.recorded(outcome.exception_type, outcome.exception_message):
-                    refused.append(error)
-            if on_result is not None:
-                on_result(outcome)
-            return outcome
+        async def trial(task_dir: Path, dollars_left: float | None) -> TrialOutcome:
+            spec = agent_spec(request, api_base=api_base, max_cost_usd=dollars_left)
+            return await run_trial_retrying(task_dir, spec, env=request.env, trials_dir=trials_dir)
 
-        results = await asyncio.gather(*(one(t) for t in tasks for _ in range(request.k)))
-    if refused:
-        raise refused[0]
-    return [r for r in results if r is not None]
+        done = await run_batch([t for t in tasks for _ in range(request.k)], trial,
+                               budget=Budget(request.max_cost_usd), parallelism=request.parallelism,
+                               on_result=None if on_result is None else lambda _, outcome: on_result(outcome))
+    return [outcome for _, outcome in done]
 
 
-def agent_spec(request: RunRequest, *, api_base: str | None, max_cost_usd: float | None) -> AgentSpec:
+def agent_spec(request: RunConfig, *, api_base: str | None, max_cost_usd: float | None) -> AgentSpec:
     """Our agent with its kwargs, or a Harbor agent (pointed at the embedded server for local/smollm2)."""
     from skillspark.harbor.trials import AgentSpec
 
@@ -182,19 +171,3 @@ def agent_spec(request: RunRequest, *, api_base: str | None, max_cost_usd: float
             model = LOCAL_LITELLM_MODEL
     field = "import_path" if ":" in request.agent else "name"
     return AgentSpec(**{field: request.agent}, model=model, kwargs=kwargs)
-
-
-@asynccontextmanager
-async def _model_endpoint(request: RunRequest) -> AsyncIterator[str | None]:
-    """The API base the agents use: `--api-base`, or one embedded server kept up for the whole run."""
-    needs_local = request.model == DEFAULT_MODEL and request.api_base is None
-    if not needs_local or request.agent in MODEL_FREE_AGENTS:
-        yield request.api_base
-        return
-    from skillspark.llm.local_server import local_model_endpoint
-
-    if request.agent is not None:
-        # Harbor's own agents call it through litellm's OpenAI route, which insists on some key.
-        os.environ.setdefault("OPENAI_API_KEY", "sk-local-no-key")
-    async with local_model_endpoint() as base_url:
-        yield base_url

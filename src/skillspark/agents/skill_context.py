@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from skillspark.core.skill import SKILL_FILE, SkillText, byte_cap, find_skills
+from skillspark.errors import UserError
 
 if TYPE_CHECKING:
     from harbor.environments.base import BaseEnvironment
@@ -34,6 +35,13 @@ class SkillsMode(StrEnum):
 
 
 SKILLS_MODES: tuple[str, ...] = tuple(mode.value for mode in SkillsMode)
+
+
+def check_skills_mode(skills_mode: SkillsMode, agent: str | None) -> None:
+    """UserError for skills in the prompt with another agent: only ours puts them there (run and eval alike)."""
+    if skills_mode != SkillsMode.pointer and agent is not None:
+        raise UserError(f"--skills-mode {skills_mode} with --agent {agent}: only the skillspark agent "
+                        "puts skills into its prompt; drop --agent, or use --skills-mode pointer")
 INLINE_SKILL_MAX_CHARS = 4_000  # one SKILL.md: ~1,000 tokens
 INLINE_TOTAL_MAX_CHARS = 12_000  # all skills together: ~3,000 of the embedded model's 8,192-token context
 

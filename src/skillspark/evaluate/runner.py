@@ -3,26 +3,24 @@
 Why this shape: a plan fixes everything a result depends on (stripped task copies, staged skills and
 their digests, the seeded interleaved order) before a trial starts, so `--resume` can compare it with
 the first run's and refuse a changed one. Every arm runs the same instruction, timeouts and agent knobs;
-only the staged skills differ. Trials go through `harbor.trials.run_trial`; an infrastructure failure is
-retried a bounded number of times and then recorded as `infra_error` (excluded from the statistics).
+only the staged skills differ. Trials go through the one trial runner (`agents.trials`); an infrastructure
+failure is retried a bounded number of times and then recorded as `infra_error` (excluded from the statistics).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import random
 import re
-from collections import deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from skillspark.agents.skill_context import SkillsMode
+from skillspark.agents.skill_context import SkillsMode, check_skills_mode
+from skillspark.agents.trials import MODEL_FREE_AGENTS, model_endpoint, run_batch, run_trial_retrying
 from skillspark.config import DEFAULT_MODEL
 from skillspark.core.skill import skills_sha256, stage_skills
 from skillspark.errors import UserError
@@ -38,12 +36,11 @@ from skillspark.evaluate.results import (
     write_config,
 )
 from skillspark.evaluate.staging import prepare_task, skill_read, tree_sha256
+from skillspark.llm.budget import Budget
 
 if TYPE_CHECKING:
     from skillspark.harbor.tasks import TaskInfo
     from skillspark.harbor.trials import AgentSpec, TrialOutcome
-
-MODEL_FREE_AGENTS = ("oracle", "nop")
 
 
 class EvalRequest(BaseModel):
@@ -167,9 +164,7 @@ def _check_agent(request: EvalRequest) -> None:
 
     environment_config(request.env)
     skill_arms = [c.label for c in request.conditions if c.has_skills]
-    if request.agent is not None and request.skills_mode != SkillsMode.pointer:
-        raise UserError(f"--skills-mode {request.skills_mode} with --agent {request.agent}: only the skillspark agent "
-                        "puts skills into its prompt; drop --agent, or use --skills-mode pointer")
+    check_skills_mode(request.skills_mode, request.agent)
     if request.agent is not None and ":" not in request.agent and skill_arms:
         raise UserError(
             f"--agent {request.agent} with --condition {skill_arms[0]}: a Harbor agent by name reads skills "
@@ -234,63 +229,41 @@ async def run_eval(
     Each result is appended to results.jsonl (fsynced) as it finishes. Trials past `--max-cost` (counting
     what a resumed eval already spent) are not started. A 401/403 from the endpoint stops the eval.
     """
-    from skillspark.llm.errors import AuthenticationFailed
-
     out = request.output
     write_config(out, plan.config)
-    spent = [sum(r.cost_usd or 0.0 for r in plan.done)]
-    queue = deque(plan.todo)
+    budget = Budget(request.max_cost_usd, spent_usd=sum(r.cost_usd or 0.0 for r in plan.done))
     new: list[EvalResult] = []
-    refused: list[Exception] = []
 
     async with AsyncExitStack() as stack:
-        endpoints = {m: await stack.enter_async_context(_endpoint(request, m)) for m in request.models}
+        endpoints = {m: await stack.enter_async_context(model_endpoint(m, request.api_base, request.agent))
+                     for m in request.models}
 
-        async def worker() -> None:
-            while queue and not refused:
-                remaining = None if request.max_cost_usd is None else request.max_cost_usd - spent[0]
-                if remaining is not None and remaining <= 0:
-                    return
-                unit = queue.popleft()
-                outcome = await _run_unit(request, plan.cell(unit), unit, endpoints[unit.model], remaining)
-                spent[0] += outcome.cost_usd or 0.0
-                if error := AuthenticationFailed.recorded(outcome.exception_type, outcome.exception_message):
-                    refused.append(error)
-                    return
-                result = _result(unit, plan.cell(unit), outcome, request.skills_mode)
-                append_result(out, result)
-                new.append(result)
-                if on_result is not None:
-                    on_result(result)
+        async def trial(unit: Unit, dollars_left: float | None) -> TrialOutcome:
+            cell = plan.cell(unit)
+            spec = agent_spec(request, unit.model, cell.staged_dir, endpoints[unit.model], dollars_left)
+            return await run_trial_retrying(cell.task_dir, spec, env=request.env, trials_dir=out / "trials",
+                                            infra_retries=request.infra_retries)
 
-        await asyncio.gather(*(worker() for _ in range(request.parallelism)))
-    if refused:
-        raise refused[0]
+        def record(unit: Unit, outcome: TrialOutcome) -> None:
+            result = _result(unit, plan.cell(unit), outcome, request.skills_mode)
+            append_result(out, result)
+            new.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        await run_batch(plan.todo, trial, budget=budget, parallelism=request.parallelism, on_result=record)
     return new
-
-
-async def _run_unit(request: EvalRequest, cell: Cell, unit: Unit, api_base: str | None,
-                    remaining: float | None) -> TrialOutcome:
-    """One trial, retried while the infrastructure fails (at most `infra_retries` more times)."""
-    from skillspark.harbor.trials import run_trial
-
-    spec = agent_spec(request, unit.model, cell.staged_dir, api_base, remaining)
-    for _ in range(request.infra_retries + 1):
-        outcome = await run_trial(cell.task_dir, agent=spec, env=request.env, trials_dir=request.output / "trials")
-        if outcome.status != "infra_error":
-            break
-    return outcome
 
 
 def agent_spec(request: EvalRequest, model: str, staged: Path | None, api_base: str | None,
                remaining: float | None) -> AgentSpec:
     """The same agent and knobs for every arm; only `skills_dir` (the staged folder) differs."""
-    from skillspark.agents.runner import RunRequest
+    from skillspark.agents.runner import RunConfig
     from skillspark.agents.runner import agent_spec as run_agent_spec
 
     extra = {"skills_dir": str(staged.resolve())} if staged is not None and request.agent else {}
-    run_request = RunRequest(
-        tasks=[], model=model, agent=request.agent, skills=staged if request.agent is None else None,
+    run_request = RunConfig(
+        model=model, agent=request.agent, skills=staged if request.agent is None else None,
         max_steps=request.max_steps, command_timeout_s=request.command_timeout_s, agent_kwargs=extra,
         skills_mode=request.skills_mode,
     )
@@ -306,18 +279,3 @@ def _result(unit: Unit, cell: Cell, outcome: TrialOutcome, skills_mode: SkillsMo
         skill_sha256=cell.skill_sha256, skill_read=skill_read(outcome.agent_commands, cell.skill_names),
         trial_dir=str(outcome.trial_dir),
     )
-
-
-@asynccontextmanager
-async def _endpoint(request: EvalRequest, model: str) -> AsyncIterator[str | None]:
-    """`--api-base`, or the embedded server for local/smollm2 (kept up for the whole eval)."""
-    if model != DEFAULT_MODEL or request.api_base is not None or request.agent in MODEL_FREE_AGENTS:
-        yield request.api_base
-        return
-    from skillspark.llm.local_server import local_model_endpoint
-
-    if request.agent is not None:  # Harbor's agents call it through litellm's OpenAI route, which wants a key
-        os.environ.setdefault("OPENAI_API_KEY", "sk-local-no-key")
-
-    async with local_model_endpoint() as base_url:
-        yield base_url

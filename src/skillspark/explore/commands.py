@@ -1,11 +1,11 @@
 """`skillspark explore ...` and `skillspark skills validate DIR`.
 
-Heavy imports (harbor, litellm) happen inside the commands so `skillspark --help` stays fast.
+The explore flags become `ExploreSettings`; `explore.service.explore_skills` does the work. Heavy imports
+(harbor, litellm) happen inside the commands so `skillspark --help` stays fast.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +19,6 @@ from skillspark.limits import MAX_PARALLELISM, MAX_SEED
 from skillspark.params import output_folder
 
 skills_app = typer.Typer(no_args_is_help=True)
-PDI_METHODS = ("token_overlap", "js_divergence")
 BUDGET_EXIT_CODE = 3  # the run stopped because --max-cost was spent; --resume with a higher one continues
 
 
@@ -40,36 +39,6 @@ def validate(directory: Annotated[Path, typer.Argument(help="A skill folder, or 
     console.print(table)
     bad = len({p.skill for p in problems})
     raise UserError(f"{bad} of {len(folders)} skill(s) under {directory} are invalid; fix the fields listed above")
-
-
-def _select(task_dirs: list[Path], tasks: str | None, limit: int | None, shuffle_seed: int | None) -> list[Path]:
-    if tasks:
-        wanted = [t.strip() for t in tasks.split(",") if t.strip()]
-        by_name = {d.name: d for d in task_dirs}
-        missing = [t for t in wanted if t not in by_name]
-        if missing:
-            raise UserError(f"--tasks: no task named {', '.join(missing)} under the given paths; "
-                            f"known: {', '.join(sorted(by_name)) or 'none'}")
-        task_dirs = [by_name[t] for t in wanted]
-    if shuffle_seed is not None:
-        task_dirs = random.Random(shuffle_seed).sample(task_dirs, len(task_dirs))
-    return task_dirs[:limit] if limit else task_dirs
-
-
-def _check_inputs(task_dirs: list[Path], settings):
-    """An unknown --env and a model without its key fail before any work starts; bad tasks are left out."""
-    from skillspark.harbor.envs import LOCAL_ENV, environment_config
-    from skillspark.harbor.tasks import screen_tasks
-    from skillspark.llm.models import check_credentials, resolve_model
-    from skillspark.sandbox.dockerfile import parse_dockerfile
-
-    environment_config(settings.env)
-    for model in {settings.model, settings.summary_model or settings.model}:
-        check_credentials(resolve_model(model, settings.api_base))
-    local = settings.env.strip().lower() == LOCAL_ENV
-    screening = screen_tasks(task_dirs, dockerfile_check=parse_dockerfile if local else None)
-    screening.announce()  # one line per task left out; the rest of the batch is explored
-    return screening
 
 
 def explore(
@@ -104,37 +73,26 @@ def explore(
 ) -> None:
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
     from skillspark.dashboard.server import beside
-    from skillspark.explore.folders import task_folders
-    from skillspark.explore.loop import ExploreSettings, explore_tasks
-    from skillspark.explore.progress import ProgressView
-    from skillspark.harbor.tasks import find_task_dirs
+    from skillspark.explore.loop import ExploreSettings
+    from skillspark.explore.service import explore_skills
 
-    if pdi_method not in PDI_METHODS:
-        raise UserError(f"--pdi-method {pdi_method!r} is unknown; use one of: {', '.join(PDI_METHODS)}")
     if seed is not None and not shuffle:
         raise UserError(f"--seed {seed} only orders a shuffled run; add --shuffle, or drop --seed")
     shuffle_seed = (seed if seed is not None else random.randrange(2**31)) if shuffle else None
-    task_dirs = _select(find_task_dirs(paths), tasks, limit, shuffle_seed)
     settings = ExploreSettings(
         model=model, summary_model=summary_model, api_base=api_base, max_retries=max_retries,
         parallelism=parallelism, pdi=pdi, pdi_observe_only=pdi_observe_only, pdi_method=pdi_method,
         timeout_multiplier=timeout_multiplier, resume=resume, output=output, env=env,
         llm_timeout_s=llm_timeout, llm_retries=llm_retries, max_cost_usd=max_cost, shuffle_seed=shuffle_seed,
+        tasks=[t.strip() for t in tasks.split(",") if t.strip()] if tasks else None, limit=limit,
     )
-    screening = _check_inputs(task_dirs, settings)  # one clear line each before the live table starts
-    task_dirs = [task.path for task in screening.tasks]
-    if shuffle_seed is not None:
-        Console().print(f"task order shuffled with --seed {shuffle_seed}")
-    view = ProgressView(task_folders(screening.tasks), max_retries)
     try:
-        with beside(dashboard, output), view:
-            summaries = asyncio.run(explore_tasks(task_dirs, settings, on_progress=view.update))
+        with beside(dashboard, output):
+            summaries = explore_skills(paths, settings, console=Console())
     except KeyboardInterrupt:
         Console(stderr=True).print(f"cancelled: finished attempts are kept in {output}; "
                                    "run again with --resume to continue")
         raise typer.Exit(130) from None
-    view.print_summary(summaries)
-    screening.raise_if_refused()
     _end_if_budget_spent(summaries, settings)
 
 

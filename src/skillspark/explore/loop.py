@@ -18,6 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skillspark.agents.trials import model_endpoint, settle
 from skillspark.core.skill import SKILL_FILE
 from skillspark.explore import evidence
 from skillspark.explore.distill import distill, skill_name
@@ -53,19 +54,15 @@ from skillspark.pdi.memo import attempt_failures
 from skillspark.pdi.proxy import Level, ProxyTracker
 
 MAX_INFRA_ERRORS = 2
-LOCAL_LLM_TIMEOUT_S = 60.0
 MEMO_MAX_TOKENS = 512  # a memo is a few hundred tokens; more only lets a confused model ramble
 SECTION_MAX_TOKENS = 96  # one answer of the sectioned memo: three short lines
 SKILL_MAX_TOKENS = 1200  # a SKILL.md of a procedure, well under the spec's 500 lines
-# agent steps per attempt for the embedded model (unless agent_kwargs say otherwise): it solves a task in
-# a few steps or not at all, and a looping 135M agent otherwise runs into the task's agent timeout
-LOCAL_AGENT_MAX_STEPS = 8
 TERMINAL = ("solved", "exhausted", "infra_stopped", "failed")
 CANCEL_FILE = "cancel"  # in a task's folder: stop that task after its attempt in flight (the dashboard's cancel)
 
 
 class ExploreSettings(BaseModel):
-    """Knobs of `skillspark explore` (and of the demo, which calls `explore_tasks`)."""
+    """Knobs of `skillspark explore`: the config of `skillspark.explore_skills` (and of the demo's exploration)."""
 
     model: str
     summary_model: str | None = None
@@ -81,8 +78,8 @@ class ExploreSettings(BaseModel):
     env: str = "local"
     memo_tries: int = 3
     distill_tries: int = 2
-    llm_timeout_s: float | None = None  # None: LOCAL_LLM_TIMEOUT_S for the embedded model, else 120
-    llm_retries: int | None = None  # None: 0 for the embedded model, else 4
+    llm_timeout_s: float | None = None  # None: the resolved model's call_timeout_s
+    llm_retries: int | None = None  # None: the resolved model's call_retries
     memo_style: Literal["auto", "whole", "sections"] = "auto"  # auto: sections for the embedded model
     # the redacted test file in retry prompts; None: not for the embedded model, which copies its Python
     # source instead of replying with a bash block (measured: every reply a format error)
@@ -90,20 +87,20 @@ class ExploreSettings(BaseModel):
     agent_kwargs: dict = Field(default_factory=dict)
     max_cost_usd: float | None = Field(default=None, ge=0)  # one budget: agent, summarizer, distiller; resumes count
     shuffle_seed: int | None = None  # the seed of the --shuffle order (recorded so a run can be repeated)
+    tasks: list[str] | None = None  # only the tasks of these names, in this order
+    limit: int | None = Field(default=None, ge=1)  # at most this many tasks
 
     @property
     def summarizer_model(self) -> str:
         return self.summary_model or self.model
 
     def llm_limits(self, model: str) -> dict[str, float | int]:
-        """Timeout and retries of the summarizer/distiller calls to `model`.
+        """Timeout and retries of the summarizer/distiller calls to `model`: the flags, else the model's own."""
+        from skillspark.llm.models import resolve_model
 
-        The embedded model gets a shorter timeout and no retries: its server keeps decoding a request
-        the client gave up on, so a retry only queues behind it (measured: 120 s timeouts retried 4x).
-        """
-        local = is_local(model)
-        timeout = self.llm_timeout_s if self.llm_timeout_s is not None else (LOCAL_LLM_TIMEOUT_S if local else 120.0)
-        retries = self.llm_retries if self.llm_retries is not None else (0 if local else 4)
+        resolved = resolve_model(model)
+        timeout = self.llm_timeout_s if self.llm_timeout_s is not None else resolved.call_timeout_s
+        retries = self.llm_retries if self.llm_retries is not None else resolved.call_retries
         return {"timeout_s": timeout, "max_retries": retries}
 
     def verifier_in_prompt(self) -> bool:
@@ -269,9 +266,10 @@ class TaskExplorer:
         budget = {} if remaining is None else {"max_cost_usd": remaining}
         outcome = await self.runner.run(self.task_dir, attempt=k, extra_prompt=extra, jobs_dir=self.store.jobs_dir,
                                         **budget)
-        self.ledger.charge(outcome.cost_usd)
-        if refused := AuthenticationFailed.recorded(outcome.exception_type, outcome.exception_message):
-            raise refused
+        try:
+            settle(self.ledger.budget, outcome.cost_usd, outcome.exception_type, outcome.exception_message)
+        finally:
+            self.ledger.save()
         verdict = judge(outcome)
         commands = "\n".join(outcome.commands)
         self.store.append(self._execution_record(k, outcome, verdict, commands, extra, intervention))
@@ -406,40 +404,33 @@ class TaskExplorer:
 
 
 async def explore_tasks(task_dirs: list[Path], settings: ExploreSettings, *, runner: AttemptRunner | None = None,
-                        on_progress: ProgressFn | None = None) -> list[TaskSummary]:
+                       on_progress: ProgressFn | None = None) -> list[TaskSummary]:
     """Explore every task, `settings.parallelism` at once, within one `--max-cost` budget; one summary per
     task, in input order. An error of one task (a rejected key) cancels the others before it is raised."""
     from skillspark.explore.runner import HarborAttemptRunner
     from skillspark.harbor.tasks import harbor_task_dir, load_task
     from skillspark.llm.client import LLMClient
+    from skillspark.llm.models import resolve_model
 
     tasks = [load_task(d) for d in task_dirs]
     folders = task_folders(tasks)  # named after the tasks as given, not after their Harbor-ready copies
     runnable = [harbor_task_dir(task.path, settings.output) for task in tasks]
     ledger = SpendLedger(settings.output, settings.max_cost_usd, resume=settings.resume)
     async with contextlib.AsyncExitStack() as stack:
-        local_base = None
-        if settings.api_base is None and any(map(is_local, (settings.model, settings.summarizer_model))):
-            from skillspark.llm.local_server import local_model_endpoint
-
-            # one embedded server for the whole run, not one started and stopped per trial
-            local_base = await stack.enter_async_context(local_model_endpoint())
-
-        def base(model: str) -> str | None:
-            return settings.api_base or (local_base if is_local(model) else None)
-
+        bases = {model: await stack.enter_async_context(model_endpoint(model, settings.api_base))
+                 for model in dict.fromkeys((settings.model, settings.summarizer_model))}
         if runner is None:
-            agent_base = base(settings.model)
-            kwargs = {**({"max_steps": LOCAL_AGENT_MAX_STEPS} if is_local(settings.model) else {}),
-                      **settings.agent_kwargs, **({"api_base": agent_base} if agent_base else {})}
+            steps = resolve_model(settings.model).attempt_max_steps
+            kwargs = {**({"max_steps": steps} if steps else {}), **settings.agent_kwargs,
+                      **({"api_base": bases[settings.model]} if bases[settings.model] else {})}
             runner = HarborAttemptRunner(model=settings.model, env=settings.env, agent_kwargs=kwargs,
                                          timeout_multiplier=settings.timeout_multiplier)
         memo_tokens = SECTION_MAX_TOKENS if settings.sectioned_memo() else MEMO_MAX_TOKENS
         summarizer = await stack.enter_async_context(LLMClient(
-            settings.summarizer_model, api_base=base(settings.summarizer_model), max_tokens=memo_tokens,
+            settings.summarizer_model, api_base=bases[settings.summarizer_model], max_tokens=memo_tokens,
             budget=ledger.budget, **settings.llm_limits(settings.summarizer_model)))
         distiller = await stack.enter_async_context(LLMClient(
-            settings.model, api_base=base(settings.model), max_tokens=SKILL_MAX_TOKENS,
+            settings.model, api_base=bases[settings.model], max_tokens=SKILL_MAX_TOKENS,
             budget=ledger.budget, **settings.llm_limits(settings.model)))
         semaphore = asyncio.Semaphore(settings.parallelism)
 

@@ -1,8 +1,9 @@
 """Running one attempt of a task: the loop only needs `AttemptRunner.run(task, attempt, extra_prompt)`.
 
 `HarborAttemptRunner` is the real one: a Harbor trial of the skillspark bash agent in the chosen
-environment, its commands and output tail as `skillspark.harbor.trials` read them (safely) from the ATIF
-trajectory. Tests can drive the loop with any object of the same shape.
+environment, started by the trial runner `run` and `eval` use too (`agents.trials`); its commands and
+output tail are what `skillspark.harbor.trials` read (safely) from the ATIF trajectory. Tests can drive
+the loop with any object of the same shape.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-AGENT_IMPORT_PATH = "skillspark.agents.bash_agent:SkillsparkAgent"
+from skillspark.agents.trials import AGENT_IMPORT_PATH, run_trial_retrying
 
 
 class AttemptOutcome(BaseModel):
@@ -56,13 +57,13 @@ class HarborAttemptRunner:
 
     async def run(self, task_dir: Path, *, attempt: int, extra_prompt: str, jobs_dir: Path,
                   max_cost_usd: float | None = None) -> AttemptOutcome:
-        from skillspark.harbor.trials import AgentSpec, run_trial
+        from skillspark.harbor.trials import AgentSpec
 
         spec = AgentSpec(import_path=AGENT_IMPORT_PATH, model=self.model,
                          kwargs={**self.agent_kwargs, "extra_prompt": extra_prompt, "max_cost_usd": max_cost_usd})
-        outcome = await run_trial(task_dir, agent=spec, env=self.env, trials_dir=jobs_dir,
-                                  timeout_multiplier=self.timeout_multiplier, env_kwargs=self.env_kwargs,
-                                  trial_name=f"attempt-{attempt}-{uuid.uuid4().hex[:6]}")
+        outcome = await run_trial_retrying(task_dir, spec, env=self.env, trials_dir=jobs_dir,
+                                           timeout_multiplier=self.timeout_multiplier, env_kwargs=self.env_kwargs,
+                                           trial_name=f"attempt-{attempt}-{uuid.uuid4().hex[:6]}")
         return AttemptOutcome(
             reward=outcome.reward, status=outcome.status, infra_kind=outcome.infra_kind,
             exception_type=outcome.exception_type, exception_message=outcome.exception_message,

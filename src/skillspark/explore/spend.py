@@ -3,7 +3,8 @@
 Why a file: the limit is for the run's output folder as a whole, so `--resume` must start from what
 earlier invocations spent (a resumed run with the same limit stops at once; a higher one continues).
 The summarizer and distiller charge the shared `Budget` per call; each attempt's agent runs inside a
-Harbor trial with its own Budget of the amount remaining and is charged here with what the trial spent.
+Harbor trial with its own Budget of the amount remaining, and what the trial spent is added to the shared
+one (`agents.trials.settle`) before the file is saved.
 """
 
 from __future__ import annotations
@@ -33,11 +34,6 @@ class SpendLedger:
         except (ValueError, KeyError, TypeError):
             raise UserError(f"{self.path} is not a valid spend file; fix or delete it "
                             "(the run's earlier spend is then counted as $0)") from None
-
-    def charge(self, cost_usd: float | None) -> None:
-        """Account what an attempt's agent spent in its trial, and save the total."""
-        self.budget.add(cost_usd)
-        self.save()
 
     def save(self) -> None:
         b = self.budget

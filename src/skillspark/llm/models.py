@@ -37,6 +37,15 @@ _PROVIDER_KEYS = {
 }
 _BARE_OPENAI_PREFIXES = ("gpt-", "o1", "o3", "o4", "chatgpt-")
 
+# Limits of one helper call (a memo rewrite, a SKILL.md): the embedded model gets a shorter timeout and no
+# retries, since its server keeps decoding a request the client gave up on, so a retry only queues behind
+# it (measured: 120 s timeouts retried 4x).
+REMOTE_CALL_TIMEOUT_S, LOCAL_CALL_TIMEOUT_S = 120.0, 60.0
+REMOTE_CALL_RETRIES, LOCAL_CALL_RETRIES = 4, 0
+# Agent steps per exploration attempt for the embedded model: it solves a task in a few steps or not at
+# all, and a looping 135M agent otherwise runs into the task's agent timeout.
+LOCAL_ATTEMPT_MAX_STEPS = 8
+
 
 class ResolvedModel(BaseModel):
     """What the client needs to call a model. `api_base` None means the provider's default endpoint."""
@@ -47,6 +56,21 @@ class ResolvedModel(BaseModel):
     api_key_env: str | None = None
     is_local: bool = False
     extra_body: dict[str, float | int] = {}
+
+    @property
+    def call_timeout_s(self) -> float:
+        """Seconds one helper call (memo, skill) may take by default."""
+        return LOCAL_CALL_TIMEOUT_S if self.is_local else REMOTE_CALL_TIMEOUT_S
+
+    @property
+    def call_retries(self) -> int:
+        """Retries of a failed helper call by default."""
+        return LOCAL_CALL_RETRIES if self.is_local else REMOTE_CALL_RETRIES
+
+    @property
+    def attempt_max_steps(self) -> int | None:
+        """Agent steps of one exploration attempt by default (None: the agent's own default)."""
+        return LOCAL_ATTEMPT_MAX_STEPS if self.is_local else None
 
 
 def load_dotenv_keys(path: Path = Path(".env")) -> None:
