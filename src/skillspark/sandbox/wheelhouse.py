@@ -27,9 +27,10 @@ from pathlib import Path
 
 from skillspark.config import get_settings
 from skillspark.files import build_dir_atomically
+from skillspark.sandbox.interpreters import host_interpreter
 
 WHEELS_MOUNT = "/run/skillspark-wheels"
-WHEELHOUSE_VERSION = "1"
+WHEELHOUSE_VERSION = "2"  # 2: downloaded by the pip of the same minor version (markers)
 HOST_PIP = ["/usr/bin/python3", "-m", "pip"]
 _INSTALL = re.compile(r"(?:^|[\s;&|(])(?:uv\s+)?(?:python3?(?:\.\d+)?\s+-m\s+)?pip3?(?:\.\d+)?\s+install\s+(.*)")
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]+(,(===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]+)*)?$")
@@ -112,9 +113,19 @@ def _platforms() -> list[str]:
     return [f"manylinux_2_{minor}_{machine}" for minor in range(36, 16, -1)] + [f"manylinux2014_{machine}", f"linux_{machine}"]
 
 
+def _pip_for(minor: str) -> list[str]:
+    """The pip of a host CPython `minor` when there is one: pip resolves environment markers with its own
+    interpreter whatever `--python-version` says, so the host's 3.11 pip leaves out pytest's
+    `exceptiongroup; python_version < "3.11"` for a 3.10 image, and the offline install then fails."""
+    prefix = host_interpreter(minor)
+    python = prefix / "bin" / f"python{minor}" if prefix else None
+    return [str(python), "-m", "pip"] if python and (prefix / "lib" / f"python{minor}" / "site-packages" / "pip").is_dir() \
+        else HOST_PIP
+
+
 def _download(folder: Path, minor: str, requirements: tuple[str, ...]) -> None:
     platforms = [arg for tag in _platforms() for arg in ("--platform", tag)]
-    command = [*HOST_PIP, "download", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "15",
+    command = [*_pip_for(minor), "download", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "15",
                "--only-binary=:all:",
                "--python-version", minor, "--implementation", "cp", *platforms, "--dest", str(folder), *requirements]
     done = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT_S)
