@@ -92,13 +92,17 @@ def classify_old_report(report: dict) -> dict:
     from harbor.models.trial.result import TrialResult
 
     from skillspark.harbor.tasks import inspect_task
-    from skillspark.harbor.trials import outcome_from_result
+    from skillspark.harbor.trials import TrialOutcome, outcome_from_result
     from skillspark.taskgen.check import TaskCheck, TaskLimits, failure_of
 
     def outcome(summary: dict | None):
         if summary is None:
             return None
         trial_dir = Path(summary["trial_dir"])
+        if not (trial_dir / "result.json").is_file():  # Harbor could not create the trial: what the report kept
+            return TrialOutcome(task_name=trial_dir.name, trial_dir=trial_dir, status=summary["status"],
+                                infra_kind="setup", exception_type=summary["exception_type"],
+                                exception_message=summary["exception_message"], duration_s=summary["duration_s"])
         result = TrialResult.model_validate_json((trial_dir / "result.json").read_text())
         return outcome_from_result(result, trial_dir, summary["duration_s"])
 

@@ -117,3 +117,12 @@ def test_hosts_named_in_task_files_first_seen_first_and_bounded():
              "ftp://ftp.ncbi.nlm.nih.gov/x https://a.org https://b.org"]
     assert hosts_named_in(texts) == ["water.noaa.gov", "example.com", "ftp.ncbi.nlm.nih.gov"]
     assert hosts_named_in(["no urls here"]) == []
+
+
+def test_a_wheel_missing_from_the_sandboxs_local_wheels_is_ours():
+    text = ("Looking in links: /run/skillspark-wheels\nProcessing /run/skillspark-wheels/pytest-8.4.1-py3-none-any.whl\n"
+            "ERROR: Could not find a version that satisfies the requirement exceptiongroup>=1 (from pytest) "
+            "(from versions: none)\nERROR: No matching distribution found for exceptiongroup>=1 (from pytest)")
+    failure = from_evidence(text)
+    assert failure.failure_class == "ours" and "lack exceptiongroup>=1" in failure.detail
+    assert from_evidence("ERROR: No matching distribution found for nosuchpkg") is None  # the task's own typo

@@ -27,6 +27,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from skillspark.sandbox.wheelhouse import WHEELS_MOUNT
+
 FailureClassName = Literal["offline-unreachable", "unsupported-base", "needs-secret", "timeout", "flaky", "broken", "ours"]
 FAILURE_CLASSES: tuple[FailureClassName, ...] = (
     "offline-unreachable", "unsupported-base", "needs-secret", "timeout", "flaky", "broken", "ours")
@@ -66,6 +68,8 @@ _OFFLINE_SIGNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, r
 # apt refusing the task's packages because of packages the host root already has (the local sandbox stands the
 # host's Debian in for the image): a gap of ours, not the task's; a clean image would install them.
 _APT_CONFLICT = re.compile(r"unmet dependencies:\s*\n((?:\s+\S+ : (?:Conflicts|Breaks|Depends|PreDepends): [^\n]+\n?)+)")
+# pip told to use only the sandbox's local wheels for the verifier (sandbox/wheelhouse.py) and missing one: ours.
+_WHEELHOUSE_MISS = re.compile(rf"Looking in links: {re.escape(WHEELS_MOUNT)}[\s\S]*?No matching distribution found for (\S+)")
 _URL_IN_SOURCE = re.compile(rf"(?:https?|ftp)://({_HOST})")
 _SECRET_NAME = r"[A-Z][A-Z0-9_]*(?:API_KEY|APIKEY|TOKEN|SECRET|SECRET_KEY|ACCESS_KEY|PASSWORD)[A-Z0-9_]*"
 _SECRET_NAME_ONLY = re.compile(_SECRET_NAME)
@@ -139,6 +143,9 @@ def from_evidence(text: str) -> Failure | None:
         return unsupported
     if need := offline_need(text):
         return Failure(failure_class="offline-unreachable", detail=need)
+    if miss := _WHEELHOUSE_MISS.search(text):
+        return Failure(failure_class="ours", detail=f"the sandbox's local wheels for the verifier lack {miss.group(1)} "
+                                                    "(sandbox/wheelhouse.py)")
     if conflict := _APT_CONFLICT.search(text):
         lines = "; ".join(line.strip() for line in conflict.group(1).splitlines() if line.strip())
         return Failure(failure_class="ours", detail=f"apt: the host's packages conflict with the task's ({lines}); "
