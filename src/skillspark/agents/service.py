@@ -36,18 +36,16 @@ def run_agent(paths: list[Path], config: RunConfig, *, console: Console | None =
     UserError once the others are done and reported.
     """
     from skillspark.agents.table import progress, results_table
+    from skillspark.agents.trials import screen
     from skillspark.harbor.agent_names import check_agent
-    from skillspark.harbor.envs import LOCAL_ENV, environment_config
-    from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir, screen_tasks
-    from skillspark.sandbox.dockerfile import parse_dockerfile
+    from skillspark.harbor.envs import environment_config
+    from skillspark.harbor.tasks import find_task_dirs, harbor_task_dir
 
     console = console or Console()
     environment_config(config.env)  # a bad --env refuses the whole run, before the tasks are read
     if config.agent is not None:
         check_agent(config.agent)  # so is a bad --agent (Harbor would fail each trial, and the run exit 0)
-    local = config.env.strip().lower() == LOCAL_ENV
-    screening = screen_tasks(find_task_dirs(paths), dockerfile_check=parse_dockerfile if local else None)
-    screening.announce()  # tasks left out: one line each; the rest of the batch runs
+    screening = screen(find_task_dirs(paths), config.env)
     request = RunRequest(**config.model_dump(),
                          tasks=[harbor_task_dir(task.path, config.jobs_dir) for task in screening.tasks])
     check_request(request)  # one clear line before any progress display

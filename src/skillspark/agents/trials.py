@@ -21,6 +21,7 @@ from skillspark.llm.budget import Budget
 from skillspark.llm.errors import AuthenticationFailed
 
 if TYPE_CHECKING:
+    from skillspark.harbor.tasks import Screening
     from skillspark.harbor.trials import AgentSpec, TrialOutcome
 
 AGENT_IMPORT_PATH = "skillspark.agents.bash_agent:SkillsparkAgent"
@@ -28,6 +29,21 @@ LOCAL_LITELLM_MODEL = "openai/smollm2"  # how Harbor's own agents address the em
 MODEL_FREE_AGENTS = ("oracle", "nop")  # Harbor agents that never call a model
 
 Unit = TypeVar("Unit")
+
+
+def screen(task_dirs: list[Path], env: str) -> Screening:
+    """The tasks of a batch that can run in `env`; one line for each left out (the rest of the batch runs).
+
+    In the local sandbox a task's Dockerfile is also read, so one it cannot honour is left out up front.
+    """
+    from skillspark.harbor.envs import LOCAL_ENV
+    from skillspark.harbor.tasks import screen_tasks
+    from skillspark.sandbox.dockerfile import parse_dockerfile
+
+    local = env.strip().lower() == LOCAL_ENV
+    screening = screen_tasks(task_dirs, dockerfile_check=parse_dockerfile if local else None)
+    screening.announce()
+    return screening
 
 
 @asynccontextmanager

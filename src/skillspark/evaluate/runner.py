@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 
 from skillspark.agents.skill_context import SkillsMode, check_skills_mode
 from skillspark.agents.trials import MODEL_FREE_AGENTS, model_endpoint, run_batch, run_trial_retrying
-from skillspark.config import DEFAULT_MODEL
 from skillspark.core.skill import skills_sha256, stage_skills
 from skillspark.errors import UserError
 from skillspark.evaluate.conditions import Condition, explore_cost_usd, skill_sources

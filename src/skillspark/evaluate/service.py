@@ -35,15 +35,12 @@ def evaluate(paths: list[Path], request: EvalRequest, *, console: Console | None
     """
     from rich.live import Live
 
+    from skillspark.agents.trials import screen
     from skillspark.evaluate.runner import plan_eval, run_eval
-    from skillspark.harbor.envs import LOCAL_ENV
-    from skillspark.harbor.tasks import find_task_dirs, screen_tasks
-    from skillspark.sandbox.dockerfile import parse_dockerfile
+    from skillspark.harbor.tasks import find_task_dirs
 
     console = console or Console()
-    local = request.env.strip().lower() == LOCAL_ENV
-    screening = screen_tasks(find_task_dirs(paths), dockerfile_check=parse_dockerfile if local else None)
-    screening.announce()
+    screening = screen(find_task_dirs(paths), request.env)
     plan = plan_eval(request, screening.tasks)
     for arm, tasks in plan.missing.items():
         console.print(f"note: arm {arm} has no skill for {len(tasks)} task(s) ({', '.join(tasks)}): "

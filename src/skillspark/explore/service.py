@@ -40,7 +40,7 @@ def explore_skills(paths: list[Path], settings: ExploreSettings, *,
         raise UserError(f"--pdi-method {settings.pdi_method!r} is unknown; use one of: {', '.join(PDI_METHODS)}")
     console = console or Console()
     task_dirs = _select(find_task_dirs(paths), settings.tasks, settings.limit, settings.shuffle_seed)
-    screening = _screen(task_dirs, settings)  # one clear line each before the live table starts
+    screening = _check_and_screen(task_dirs, settings)  # one clear line each before the live table starts
     if settings.shuffle_seed is not None:
         console.print(f"task order shuffled with --seed {settings.shuffle_seed}")
     view = ProgressView(task_folders(screening.tasks), settings.max_retries, console=console)
@@ -66,17 +66,13 @@ def _select(task_dirs: list[Path], tasks: list[str] | None, limit: int | None,
     return task_dirs[:limit] if limit else task_dirs
 
 
-def _screen(task_dirs: list[Path], settings: ExploreSettings) -> Screening:
+def _check_and_screen(task_dirs: list[Path], settings: ExploreSettings) -> Screening:
     """An unknown --env and a model without its key fail before any work starts; bad tasks are left out."""
-    from skillspark.harbor.envs import LOCAL_ENV, environment_config
-    from skillspark.harbor.tasks import screen_tasks
+    from skillspark.agents.trials import screen
+    from skillspark.harbor.envs import environment_config
     from skillspark.llm.models import check_credentials, resolve_model
-    from skillspark.sandbox.dockerfile import parse_dockerfile
 
     environment_config(settings.env)
     for model in dict.fromkeys((settings.model, settings.summarizer_model)):
         check_credentials(resolve_model(model, settings.api_base))
-    local = settings.env.strip().lower() == LOCAL_ENV
-    screening = screen_tasks(task_dirs, dockerfile_check=parse_dockerfile if local else None)
-    screening.announce()  # one line per task left out; the rest of the batch is explored
-    return screening
+    return screen(task_dirs, settings.env)
