@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from skillspark.config import DEFAULT_MODEL
 from skillspark.llm.budget import Budget
 from skillspark.llm.errors import AuthenticationFailed
 
@@ -53,7 +52,9 @@ async def model_endpoint(model: str, api_base: str | None, agent: str | None = N
     One server for a whole batch, not one started and stopped per trial. A model-free agent (oracle, nop)
     needs none.
     """
-    if model != DEFAULT_MODEL or api_base is not None or agent in MODEL_FREE_AGENTS:
+    from skillspark.llm.models import resolve_model
+
+    if not resolve_model(model).is_local or api_base is not None or agent in MODEL_FREE_AGENTS:
         yield api_base
         return
     from skillspark.llm.local_server import local_model_endpoint

@@ -404,7 +404,7 @@ class TaskExplorer:
 
 
 async def explore_tasks(task_dirs: list[Path], settings: ExploreSettings, *, runner: AttemptRunner | None = None,
-                       on_progress: ProgressFn | None = None) -> list[TaskSummary]:
+                        on_progress: ProgressFn | None = None) -> list[TaskSummary]:
     """Explore every task, `settings.parallelism` at once, within one `--max-cost` budget; one summary per
     task, in input order. An error of one task (a rejected key) cancels the others before it is raised."""
     from skillspark.explore.runner import HarborAttemptRunner
