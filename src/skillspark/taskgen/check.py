@@ -267,7 +267,7 @@ def build_failure_class(oracle: TrialOutcome, reason: str, limits: TaskLimits) -
     """The class of a build that failed: its time limit, what its output names, our own environment, or the task."""
     if oracle.exception_type == _START_TIMEOUT or _BUILD_TIMED_OUT in (oracle.exception_message or ""):
         return timeout("the build", limits.build_s, oracle.environment_setup_s or oracle.duration_s)
-    if failure := _from_trial(oracle, limits):
+    if failure := _from_trial(oracle, limits, blame_unset=False):  # a build names the secret it lacks itself
         return failure
     if any(words in reason for words in _TASK_FAULTS):
         return Failure(failure_class="broken", detail=reason)
@@ -316,13 +316,14 @@ def _ending_text(outcome: TrialOutcome) -> str:
     return f"{outcome.status} reward {outcome.reward}{tests}"
 
 
-def _from_trial(outcome: TrialOutcome, limits: TaskLimits) -> Failure | None:
-    """What the trial's own output proves (secret, offline, unsupported), or a `${VAR}` this host lacks."""
+def _from_trial(outcome: TrialOutcome, limits: TaskLimits, blame_unset: bool = True) -> Failure | None:
+    """What the trial's own output proves (secret, offline, unsupported), else (`blame_unset`: the oracle ran
+    and failed) a `${VAR}` this host lacks."""
     if failure := from_evidence(trial_evidence(outcome)):
         if failure.detail.startswith("a host name lookup failed") and limits.named_hosts:
             failure.detail += f"; the task's files name {', '.join(limits.named_hosts)}"
         return failure
-    if limits.unset_variables:
+    if blame_unset and limits.unset_variables:
         return Failure(failure_class="needs-secret", detail=", ".join(limits.unset_variables))
     return None
 
