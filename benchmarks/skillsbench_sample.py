@@ -153,11 +153,14 @@ def main() -> int:
     parser.add_argument("-p", type=int, default=2, help="tasks checked at once")
     parser.add_argument("--table-only", action="store_true", help="print the table from OUT/report.json")
     parser.add_argument("--check-args", default="", help="extra arguments for `skillspark tasks check`")
+    parser.add_argument("--only", default="", help="comma-separated names: check only these of the sample (a rerun)")
     args = parser.parse_args()
     report_path = args.out / "report.json"
     if not args.table_only:
         is_git = (args.snapshot / "HEAD").is_file()
         names = draw(list(snapshot_tasks(args.snapshot) if is_git else checkout_tasks(args.snapshot)), args.seed, args.n)
+        if args.only:
+            names = [name for name in names if name in set(args.only.split(","))]
         print(f"seed {args.seed}: {len(names)} tasks: {', '.join(names)}", flush=True)
         materialize(args.snapshot, names, args.out / "tasks")
         started = time.monotonic()
