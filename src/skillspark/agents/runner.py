@@ -20,7 +20,6 @@ from skillspark.agents.skill_context import SkillsMode, check_skills_mode
 from skillspark.agents.skills import skill_folders, strip_task_skills
 from skillspark.agents.trials import (
     AGENT_IMPORT_PATH,
-    LOCAL_LITELLM_MODEL,
     MODEL_FREE_AGENTS,
     model_endpoint,
     run_batch,
@@ -164,10 +163,13 @@ def agent_spec(request: RunConfig, *, api_base: str | None, max_cost_usd: float 
         if request.skills is not None:
             kwargs["skills_dir"] = str(request.skills.resolve())
         return AgentSpec(import_path=AGENT_IMPORT_PATH, model=request.model, kwargs=kwargs | request.agent_kwargs)
+    from skillspark.llm.models import resolve_model
+
     model, kwargs = request.model, dict(request.agent_kwargs)
     if api_base is not None:
         kwargs["api_base"] = api_base
-        if request.model == DEFAULT_MODEL:
-            model = LOCAL_LITELLM_MODEL
+        resolved = resolve_model(request.model)
+        if resolved.is_local:  # Harbor's own agents address the embedded server by its litellm name
+            model = resolved.litellm_model
     field = "import_path" if ":" in request.agent else "name"
     return AgentSpec(**{field: request.agent}, model=model, kwargs=kwargs)

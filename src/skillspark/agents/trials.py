@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from skillspark.harbor.trials import AgentSpec, TrialOutcome
 
 AGENT_IMPORT_PATH = "skillspark.agents.bash_agent:SkillsparkAgent"
-LOCAL_LITELLM_MODEL = "openai/smollm2"  # how Harbor's own agents address the embedded server
 MODEL_FREE_AGENTS = ("oracle", "nop")  # Harbor agents that never call a model
 
 Unit = TypeVar("Unit")
