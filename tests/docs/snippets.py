@@ -168,6 +168,16 @@ def check_command(argv: list[str]) -> None:
     leftover = [arg for arg in leftover if arg != "..."]
     if leftover:
         raise ValueError(f"`{name}` takes no further arguments: {leftover}")
+    _refuse_retired(command, name, rest[: rest.index("--")] if "--" in rest else rest)
+
+
+def _refuse_retired(command, name: str, words: list[str]) -> None:
+    """A hidden or deprecated option (a renamed flag's old name, kept for a release) is not for the docs."""
+    retired = {opt for param in command.params if getattr(param, "hidden", False) or getattr(param, "deprecated", False)
+               for opt in [*param.opts, *getattr(param, "secondary_opts", [])]}
+    used = sorted({word.split("=", 1)[0] for word in words} & retired)
+    if used:
+        raise ValueError(f"`{name}`: {', '.join(used)} is deprecated or hidden; the docs use the current name")
 
 
 def option_names(command) -> set[str]:
@@ -192,6 +202,7 @@ def check_usage(line: str) -> None:
             flag = piece.split("=", 1)[0].rstrip(",")
             if flag.startswith("-") and flag != "--" and not re.fullmatch(r"-[\d.]+", flag) and flag not in known:
                 raise ValueError(f"`{name}` has no option {flag}")
+            _refuse_retired(command, name, [flag])
 
 
 def inline_commands(page: Path) -> list[str]:

@@ -105,3 +105,21 @@ def test_the_checker_reads_synopses_and_console_output():
     check_usage("skillspark tasks audit TASK... [--json F] [-p N]")
     console = Block(pages()[0], 1, "console", "$ skillspark demo \\\n  --output out\nskillspark --nope (output)\n")
     assert input_lines(console) == ["skillspark demo    --output out"]
+
+
+def test_a_deprecated_or_hidden_flag_is_refused():
+    """A renamed flag keeps its old name for a release, hidden: the docs must already use the new one."""
+    import typer
+
+    from .snippets import _refuse_retired
+
+    app = typer.Typer()
+
+    @app.command()
+    def go(new: str = typer.Option("", "--new"), old: str = typer.Option("", "--old", hidden=True)) -> None:
+        """A command with an old flag name kept as a hidden alias."""
+
+    command = typer.main.get_command(app)
+    _refuse_retired(command, "skillspark go", ["--new", "1"])
+    with pytest.raises(ValueError, match="--old is deprecated or hidden"):
+        _refuse_retired(command, "skillspark go", ["--old=1"])
