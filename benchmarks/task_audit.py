@@ -6,10 +6,8 @@ broken variants of the example tasks rejected, 100% of the good ones accepted.
 
 1. Warm-up: every selected example audited once (builds cached, rebuild checks remembered); with an
    empty cache (`SKILLSPARK_CACHE_DIR=$(mktemp -d)`) and `-p 1` its times are the cold figures.
-2. Timing: each example audited alone, one after another; seconds per task, CPU seconds per task
-   (this process and every process it waited for, sandboxes included: less sensitive to the load
-   of a shared machine than wall time), and where the seconds went: the audit's phases, each
-   trial's Harbor phases, and the probe's own steps (oracle, each verifier run).
+2. Timing: each example audited alone, one after another; seconds per task, and where they went:
+   the audit's phases, each trial's Harbor phases, and the probe's own steps (each verifier run).
 3. Sensitivity: broken variants of some examples (vacuous tests, answer copied into the image,
    output path renamed in the instruction, crashing oracle, verifier that needs the network,
    unseeded build data, near copy), each audited alone (the near copy against its original);
@@ -26,7 +24,6 @@ import asyncio
 import os
 import json
 import platform
-import resource
 import shutil
 import statistics
 import tempfile
@@ -104,12 +101,6 @@ def _outputs(work_dir: Path, task: str) -> dict[str, bytes]:
     return {}
 
 
-def _cpu_seconds() -> float:
-    """User + system CPU of this process and of the children it has waited for (sandboxes included)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def _harbor_phases(trial: Path) -> dict[str, float]:
     """Seconds of each phase Harbor recorded for one trial (environment setup, agent, verifier)."""
     result = json.loads((trial / "result.json").read_text())
@@ -158,25 +149,20 @@ async def main(args: argparse.Namespace) -> None:
     print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
-    started, cpu = time.monotonic(), _cpu_seconds()
+    started = time.monotonic()
     warm = await audit_tasks(tasks, work_dir=scratch / "warm", parallelism=args.parallelism)
-    print(f"warm-up: {len(tasks)} task(s) in {time.monotonic() - started:.0f} s, {_cpu_seconds() - cpu:.0f} CPU s, "
-          f"at parallelism {args.parallelism} ({sum(t.verdict == 'accepted' for t in warm.tasks)} accepted); "
+    print(f"warm-up: {len(tasks)} task(s) in {time.monotonic() - started:.0f} s, at parallelism {args.parallelism} ({sum(t.verdict == 'accepted' for t in warm.tasks)} accepted); "
           f"first audit per task: median {statistics.median(a.duration_s for a in warm.tasks):.1f} s")
 
     timed: list[TaskAudit] = []
-    cpu_seconds: list[float] = []
     for task in tasks:
-        cpu = _cpu_seconds()
         timed.append(await audit_task(task, work_dir=scratch / "timed"))
-        cpu_seconds.append(_cpu_seconds() - cpu)
         audit = timed[-1]
-        print(f"  {audit.task:26s} {audit.duration_s:6.1f} s  {cpu_seconds[-1]:5.1f} CPU s  {audit.verdict}"
+        print(f"  {audit.task:26s} {audit.duration_s:6.1f} s  {audit.verdict}"
               + (f" ({', '.join(audit.failed_gates)})" if audit.failed_gates else ""), flush=True)
     seconds = [a.duration_s for a in timed]
     print(f"audit time per task, warm cache: median {statistics.median(seconds):.1f} s, "
-          f"max {max(seconds):.1f} s (target <= 10); CPU per task: median {statistics.median(cpu_seconds):.1f} s; "
-          f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+          f"max {max(seconds):.1f} s (target <= 10); load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     _print_breakdown(timed, scratch / "timed" / "trials")
     accepted = sum(a.verdict == "accepted" for a in timed)
     print(f"good tasks accepted: {accepted}/{len(timed)} = {accepted / len(timed):.0%} (target 100%)")
