@@ -1,7 +1,8 @@
-"""The Python API (`from skillspark import explore_skills, evaluate_skills`) writes what the CLI writes.
+"""The Python API (`from skillspark import run_agent, explore_skills, evaluate_skills`) writes what the CLI writes.
 
 The same exploration and the same A/B eval of the bundled hello-greeting task run twice: through the API
-in this process and through `skillspark explore` / `skillspark eval` in a subprocess. Every model call
+in this process and through `skillspark explore` / `skillspark eval` in a subprocess (and an oracle
+`skillspark run` likewise). Every model call
 (the bash agent, the memo summarizer, the distiller) goes to the scripted endpoint in this process, which
 solves the task at once, so both sides end the same way; the real bash agent runs in Harbor trials in the
 local sandbox. Compared: the file names each side wrote and the JSON fields a reader uses, not times.
@@ -126,3 +127,23 @@ def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'explore_task'"):
         skillspark.explore_task  # noqa: B018
     assert {"run_agent", "explore_skills", "evaluate_skills"} <= set(dir(skillspark))
+
+
+def test_run_through_the_api_writes_what_the_cli_writes(tmp_path):
+    from skillspark import RunConfig, RunResult, run_agent
+
+    quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
+    result = run_agent([TASK], RunConfig(agent="oracle", jobs_dir=tmp_path / "api"), console=quiet)
+    assert isinstance(result, RunResult) and result.not_started == 0
+    assert [(row.task, row.trials, row.mean_reward) for row in result.tasks] == [("skillspark/hello-greeting", 1, 1.0)]
+    cli("run", str(TASK), "--agent", "oracle", "--jobs-dir", str(tmp_path / "cli"))
+    [shell] = (tmp_path / "cli").glob("run-*")
+    wrote = [json.loads((folder / "summary.json").read_text()) for folder in (result.trials_dir, shell)]
+    rows = [[{k: row[k] for k in ("task", "trials", "rewards", "statuses", "n_passed")} for row in w["tasks"]]
+            for w in wrote]
+    assert rows[0] == rows[1] == [{"task": "skillspark/hello-greeting", "trials": 1, "rewards": [1.0], "statuses": ["ok"],
+                                   "n_passed": 1}]
+    requests = [{k: v for k, v in w["request"].items() if k not in ("tasks", "jobs_dir")} for w in wrote]
+    assert requests[0] == requests[1]
+    inside = [sorted({name.partition("/")[2] for name in files(folder)}) for folder in (result.trials_dir, shell)]
+    assert inside[0] == inside[1] and "result.json" in inside[0]  # in the trial folder (named at random)
