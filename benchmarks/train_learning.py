@@ -5,7 +5,9 @@
     .venv/bin/python benchmarks/train_learning.py --model tiny-random --steps 2 --seeds 1 --algos grpo,sdar   # a smoke run
 
 tiny-random never writes a valid action, so every reward is the same, every advantage 0 and nothing can
-learn: use it only to check the harness.
+learn: use it only to check the harness. On SmolLM2 the teacher check passes (16/16 with the skill, 5/16
+without; docs/training-decisive.md), but a step costs minutes on a loaded 2-core machine: the default
+matrix needs an idle machine or a GPU.
 
 The game (docs/training-decisive.md): each password is a rule whose SKILL.md names the door; validation
 games use passwords never seen in training, so a validation gain is transfer of the procedure the skills
@@ -38,6 +40,7 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=2)
     parser.add_argument("--group-size", type=int, default=4)
     parser.add_argument("--max-turns", type=int, default=1)
+    parser.add_argument("--ppo-mini-batch", type=int, default=4, help="turn samples per optimizer step (2 steps per default batch, so the clip can bind)")
     parser.add_argument("--lr", type=float, default=None, help="default 1e-3 (LoRA on SmolLM2, as the earlier benchmark)")
     parser.add_argument("--val-every", type=int, default=4)
     parser.add_argument("--val-games", type=int, default=16)
@@ -63,7 +66,7 @@ def main() -> None:
     lora = args.model != "tiny-random"
     base = TrainConfig(
         env=args.env, model=args.model, lora=lora, steps=args.steps, games=args.games, group_size=args.group_size,
-        max_turns=args.max_turns, max_new_tokens=8, lr=args.lr or 1e-3, skills=skills, retrieval="keyword",
+        max_turns=args.max_turns, max_new_tokens=8, lr=args.lr or 1e-3, ppo_mini_batch=args.ppo_mini_batch, skills=skills, retrieval="keyword",
         teacher_check_games=args.teacher_check_games, val_every=args.val_every, val_games=args.val_games,
         save_every=args.steps, output=args.out,
     )

@@ -7,9 +7,10 @@ without it does not, so distillation has something to carry.
 The game: a guard stands before `options` coloured doors and says a password, e.g. "karedlo". One door
 opens; the others end the game. The door is named by the colour hidden in the password (ka·red·lo); the
 observation never says so. Each password is one *rule* of the family, and each rule has its own SKILL.md
-("When the guard says 'karedlo', open the red door. The password hides the colour: ka-red-lo."), found
-by keyword retrieval on the password. A 135M model copies the named door; a student without the skill
-sees an unknown word and is at chance, 1/options.
+("The guard's password karedlo means your action is: open red door. The password hides the colour:
+ka-red-lo."), found by keyword retrieval on the password. SmolLM2-135M copies that action when the skill
+sits right before "Your action:" after the solved toy gate of `demonstration()` (16/16 held-out games); a
+student without the skill sees an unknown word and is at chance, 1/options.
 
 Held-out rules: training games draw their password from `rules` training passwords built from one set of
 syllables; validation games (the reserved seed range of `manifest.py`) from `held_out` passwords built
