@@ -152,6 +152,27 @@ volumes:
         _load(outside)
 
 
+def test_harbors_legacy_log_mounts_on_main_are_its_own_logs_and_refused_elsewhere(tmp_path):
+    """SkillsBench compose files bind `${HOST_VERIFIER_LOGS_PATH}:${ENV_VERIFIER_LOGS_PATH}` (Harbor defines both)."""
+    env = _env_dir(tmp_path, """
+services:
+  main:
+    volumes:
+      - ${HOST_VERIFIER_LOGS_PATH}:${ENV_VERIFIER_LOGS_PATH}
+      - ${HOST_AGENT_LOGS_PATH}:${ENV_AGENT_LOGS_PATH}
+      - ./seed:/seed:ro
+""", {"seed/a.txt": "a"})
+    variables = {"ENV_VERIFIER_LOGS_PATH": "/logs/verifier", "ENV_AGENT_LOGS_PATH": "/logs/agent"}
+    assert [m.target for m in _load(env, variables=variables).services["main"].mounts] == ["/seed"]
+    elsewhere = _env_dir(tmp_path / "s", "services:\n  web:\n    image: debian\n"
+                                          "    volumes: ['${HOST_ARTIFACTS_PATH}:/logs/artifacts']\n")
+    with pytest.raises(UserError, match=r"services.web.volumes binds the trial's artifacts logs onto /logs/artifacts"):
+        _load(elsewhere)
+    moved = _env_dir(tmp_path / "m", "services:\n  main:\n    volumes: ['${HOST_VERIFIER_LOGS_PATH}:/out']\n")
+    with pytest.raises(UserError, match="onto /out; the local sandbox gives them to `main` at /logs only"):
+        _load(moved)
+
+
 def test_healthcheck_forms_durations_and_limits(tmp_path):
     env = _env_dir(tmp_path, """
 services:

@@ -44,6 +44,13 @@ _VOLUME_KEYS = {"type", "source", "target", "read_only"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.IGNORECASE)
+# Harbor's docker environment also defines HOST_<X>_PATH for task files written before it mounted
+# /logs itself (`${HOST_VERIFIER_LOGS_PATH}:${ENV_VERIFIER_LOGS_PATH}`). Here they name placeholders: `main`
+# already has /logs (copied out to the trial after each phase), so such a bind onto its own /logs path is
+# what the sandbox does anyway; anywhere else it is refused in one line.
+_TRIAL_LOGS = "/.skillspark-trial-logs"
+TRIAL_LOG_VARIABLES = {f"HOST_{name}_PATH": f"{_TRIAL_LOGS}/{target}" for name, target in
+                       (("VERIFIER_LOGS", "verifier"), ("AGENT_LOGS", "agent"), ("ARTIFACTS", "artifacts"))}
 _VARIABLE = re.compile(r"\$(?:(\$)|\{(\w+)(?:(:?[-?])([^}]*))?\}|(\w+))")
 
 
@@ -123,7 +130,7 @@ def load_compose(environment_dir: Path, *, variables: dict[str, str], task_env: 
         base[MAIN]["build"] = {"context": str(environment_dir)}
     else:
         base[MAIN]["image"] = main_image
-    values = {**_dotenv(environment_dir / ".env"), **variables, **task_env}
+    values = {**_dotenv(environment_dir / ".env"), **TRIAL_LOG_VARIABLES, **variables, **task_env}
     services: dict[str, dict[str, Any]] = {MAIN: base[MAIN]}
     volumes: list[str] = []
     for path in [environment_dir / COMPOSE_FILE, *extra_files]:
@@ -303,6 +310,8 @@ def _mount(path: Path, where: str, item: Any) -> dict[str, Any]:
     if kind not in ("volume", "bind"):
         raise _unsupported(path, f"a {kind} mount in '{where}.volumes'")
     source = str(item.get("source", ""))
+    if kind == "bind" and source.startswith(f"{_TRIAL_LOGS}/"):
+        return {"kind": "trial-logs", "source": source, "target": str(item["target"]), "read_only": False}
     if kind == "bind":
         resolved = (path.parent / source).resolve()
         if not resolved.is_relative_to(path.parent.resolve()):
@@ -332,6 +341,10 @@ def _service(environment_dir: Path, name: str, raw: dict[str, Any], volumes: lis
     if build is None and not raw.get("image"):
         raise UserError(f"{where} has neither `build` nor `image`; add one")
     for mount in raw.get("volumes", []):
+        if mount["kind"] == "trial-logs" and (name != MAIN or mount["target"] != f"/logs/{mount['source'].rsplit('/', 1)[1]}"):
+            raise UserError(f"{where}.volumes binds the trial's {mount['source'].rsplit('/', 1)[1]} logs onto "
+                            f"{mount['target']}; the local sandbox gives them to `main` at /logs only "
+                            "(remove the bind, or use --env docker)")
         if mount["kind"] == "volume" and mount["source"] not in volumes:
             raise UserError(f"{where}.volumes uses '{mount['source']}', which the top-level `volumes:` does not "
                             "declare; declare it")
@@ -347,7 +360,7 @@ def _service(environment_dir: Path, name: str, raw: dict[str, Any], volumes: lis
         depends_on=[Dependency(service=dep, condition=(opts or {}).get("condition", "service_started"))
                     for dep, opts in raw.get("depends_on", {}).items()],
         healthcheck=_healthcheck(where, raw.get("healthcheck")),
-        mounts=[Mount(**mount) for mount in raw.get("volumes", [])],
+        mounts=[Mount(**mount) for mount in raw.get("volumes", []) if mount["kind"] != "trial-logs"],
         working_dir=raw.get("working_dir"),
         user=str(raw["user"]) if raw.get("user") is not None else None,
         aliases=[*raw.get("aliases", []), *(a for a in (raw.get("container_name"), raw.get("hostname")) if a)],
