@@ -181,3 +181,28 @@ async def test_offline_sandbox_marks_pip_apt_and_curl(tmp_path, cache_dir):
     assert re.fullmatch(rf"{MARKER} http://deb\.debian\.org/debian/pool/main/s/sl/sl_\S+\.deb", apt.stderr.splitlines()[-1])
     assert (curl.return_code, curl.stderr.splitlines()[-1]) == (6, f"{MARKER} https://github.com/astral-sh/uv/archive/main.tar.gz")
     assert fine.return_code == 0 and MARKER not in fine.stderr
+
+
+def test_apt_install_skips_a_package_an_installed_one_already_provides(tmp_path):
+    """The host's NodeSource nodejs provides (and conflicts with) npm: `apt-get install nodejs npm`, which a
+    clean image runs fine, must not fail on the host's root; packages nothing provides still go through."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in {
+        "apt-get": 'echo "args: $*"',
+        "dpkg-query": 'case "$*" in *"|"*) printf "ii |nodejs-dev, npm (= 9.0)\\nrc |python3-old\\n";; '
+                      '*" nodejs") printf "ii ";; *) exit 1;; esac',
+    }.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    wrapper = tmp_path / "apt-get"
+    wrapper.write_text(installers.marked_wrapper("apt-get").replace(f"exec {installers.RUN_MARKED} apt deb.debian.org ",
+                                                                   "exec "))
+    wrapper.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    done = subprocess.run([str(wrapper), "install", "-y", "nodejs", "npm=9.2", "python3-old", "curl"],
+                          capture_output=True, text=True, timeout=30, env=env)
+    assert done.stdout == "args: install -y nodejs python3-old curl\n"
+    assert done.stderr == "skillspark sandbox: npm is already provided by an installed package of the host; not installing it\n"
+    other = subprocess.run([str(wrapper), "remove", "npm"], capture_output=True, text=True, timeout=30, env=env)
+    assert (other.stdout, other.stderr) == ("args: remove npm\n", "")

@@ -19,7 +19,7 @@ from skillspark.files import build_dir_atomically
 from skillspark.sandbox.installers import install_into as install_offline_installers, pip_shim
 
 # Bumped whenever the base layer's content changes, so old caches are not reused.
-BASE_LAYER_VERSION = "8"
+BASE_LAYER_VERSION = "9"
 ROOT = "_root"  # the layer subdir that holds the root overlay's files
 _CANDIDATES = ("usr", "etc", "opt", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 SKELETON_DIRS = {

@@ -254,14 +254,38 @@ exec {RUN_MARKED} pip {_MARKED_TOOLS["pip"][1]} {python} -m pip "$@"
 """
 
 
+# `apt-get install` of a package that an installed one already provides and conflicts with fails here
+# and not in the task's image: the sandbox's root is the host's, whose packages may come from elsewhere
+# (NodeSource's `nodejs` bundles npm and conflicts with Debian's `npm`; a clean image installs both). Such
+# names are dropped from the install, saying so, as the image would end up with the tool either way.
+_SKIP_PROVIDED = r"""installing=
+for arg do
+  shift
+  name=${arg%%[=:]*}
+  if [ -n "$installing" ] && [ "${arg#-}" = "$arg" ] && [ -n "$provided" ] \
+     && printf '%s\n' "$provided" | grep -qxF -- "$name" \
+     && ! dpkg-query -W -f='${db:Status-Abbrev}' "$name" 2>/dev/null | grep -q '^ii'; then
+    echo "skillspark sandbox: $name is already provided by an installed package of the host; not installing it" >&2
+    continue
+  fi
+  if [ "$arg" = install ] && [ -z "$installing" ]; then
+    installing=1
+    provided=$(dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null | sed -n 's/^ii *|//p' \
+      | tr ',' '\n' | sed 's/([^)]*)//; s/^ *//; s/ *$//' | grep .)
+  fi
+  set -- "$@" "$arg"
+done"""
+
+
 def marked_wrapper(tool: str) -> str:
-    """A PATH wrapper that runs the real `tool` under run-marked."""
+    """A PATH wrapper that runs the real `tool` under run-marked (apt's also skips packages provided already)."""
     kind, fallback = _MARKED_TOOLS[tool]
     return f"""#!/bin/sh
 # {tool} in the skillspark sandbox: the real {tool}; a failure for want of the network ends with
 # "{MARKER} URL" (skillspark/sandbox/installers.py).
 {_NEXT_ON_PATH}
 real=$(next_on_path {tool}) || exit 127
+{_SKIP_PROVIDED if kind == "apt" else ""}
 exec {RUN_MARKED} {kind} {fallback} "$real" "$@"
 """
 
