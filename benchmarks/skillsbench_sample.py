@@ -161,6 +161,10 @@ def main() -> int:
         names = draw(list(snapshot_tasks(args.snapshot) if is_git else checkout_tasks(args.snapshot)), args.seed, args.n)
         if args.only:
             names = [name for name in names if name in set(args.only.split(","))]
+        if not names:
+            print(f"error: no complete task drawn from {args.snapshot} (with --only {args.only!r}); pass the "
+                  "SkillsBench git dir or checkout that holds tasks/", file=sys.stderr)
+            return 2
         print(f"seed {args.seed}: {len(names)} tasks: {', '.join(names)}", flush=True)
         materialize(args.snapshot, names, args.out / "tasks")
         started = time.monotonic()
