@@ -11,10 +11,8 @@ sandbox's `/logs`, written by code we do not trust: every file in it is read thr
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -128,42 +126,6 @@ async def _run_harbor_trial(config):
 
     trial = await Trial.create(config)
     return await trial.run()
-
-
-async def run_trials(
-    task_dirs: list[Path],
-    *,
-    agent: AgentSpec,
-    k: int = 1,
-    env: str = LOCAL_ENV,
-    trials_dir: Path,
-    parallelism: int = 1,
-    timeout_multiplier: float = 1.0,
-    env_kwargs: dict[str, Any] | None = None,
-    on_result: Callable[[TrialOutcome], None] | None = None,
-) -> list[TrialOutcome]:
-    """`k` trials of each task, at most `parallelism` at once; results in task-major input order.
-
-    `on_result` is called as each trial finishes (for progress bars).
-    """
-    environment_config(env, **(env_kwargs or {}))  # reject a bad --env before starting anything
-    gate = asyncio.Semaphore(max(1, parallelism))
-
-    async def one(task_dir: Path) -> TrialOutcome:
-        async with gate:
-            outcome = await run_trial(
-                task_dir,
-                agent=agent,
-                env=env,
-                trials_dir=trials_dir,
-                timeout_multiplier=timeout_multiplier,
-                env_kwargs=env_kwargs,
-            )
-        if on_result is not None:
-            on_result(outcome)
-        return outcome
-
-    return list(await asyncio.gather(*(one(Path(t)) for t in task_dirs for _ in range(k))))
 
 
 def outcome_from_result(result, trial_dir: Path, duration_s: float,
