@@ -80,14 +80,15 @@ services:
     image: python:3.11-slim-bookworm
     working_dir: /srv
     command: ["sh", "-c", "echo from-web > /shared/note && echo page > index.html && echo more >> /seed/a.txt && python3 -m http.server 8000"]
-    volumes: [shared:/shared, ./seed:/seed, ./app.conf:/etc/app.conf:ro]
+    volumes: [shared:/shared, ./seed:/seed, ./app.conf:/etc/app.conf:ro, ./check.sh:/usr/local/bin/check]
 {HEALTHY_WEB}
   idle:
     image: python:3.11-slim-bookworm
     command: ["sleep", "{marker}"]
 volumes:
   shared: {{}}
-""", files={"seed/a.txt": "seeded\n", "app.conf": "mode=test\n"})
+""", files={"seed/a.txt": "seeded\n", "app.conf": "mode=test\n", "check.sh": "#!/bin/sh\necho checked\n"})
+    (task / "environment/check.sh").chmod(0o755)
     async with task_sandbox(task, trial_dir=tmp_path / "trial", cache_dir=cache_dir, no_network=True) as env:
         assert env.offline  # the agent phase is offline: the private network stays, the internet does not
         assert await _fetch(env, "http://web:8000/index.html") == "page"
@@ -106,6 +107,7 @@ volumes:
         assert inside.stdout.split() == ["/srv", "page", "hook"]
         binds = await env.service_exec("cat /etc/app.conf /seed/a.txt", service="web")
         assert binds.stdout == "mode=test\nseeded\nmore\n"  # a bound file; a read-write bind is the trial's copy
+        assert (await env.service_exec("check", service="web")).stdout == "checked\n"  # a bound script keeps its x bit
         assert (task / "environment/seed/a.txt").read_text() == "seeded\n"  # the task's own file is unchanged
         await env.service_download_file("/srv/index.html", tmp_path / "out/index.html", service="web")
         assert (tmp_path / "out/index.html").read_text() == "page\n"

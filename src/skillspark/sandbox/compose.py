@@ -175,8 +175,9 @@ class ComposeServices:
         files = [(Path(m.source), m.target) for m in running.spec.mounts if m.kind == "bind" and Path(m.source).is_file()]
         root = sandbox.root_fd()
         try:
-            for source, target in [(hosts, "/etc/hosts"), *files]:
-                copy_file_in(root, sandbox.holder.mapping, source, target)
+            copy_file_in(root, sandbox.holder.mapping, hosts, "/etc/hosts")
+            for source, target in files:  # a bound file keeps its mode, as under Docker (a script stays runnable)
+                copy_file_in(root, sandbox.holder.mapping, source, target, keep_mode=True)
         except UploadError as exc:
             raise ComposeStartError(f"compose service '{running.spec.name}': cannot write a file into it: {exc}") from None
         finally:

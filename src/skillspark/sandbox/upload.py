@@ -161,9 +161,10 @@ def _parts(target: str) -> list[str]:
         raise UploadError(f"upload to {target} refused: {exc.why}") from None
 
 
-def copy_file_in(root_fd: int, mapping: IdMapping, source: Path, target: str) -> None:
+def copy_file_in(root_fd: int, mapping: IdMapping, source: Path, target: str, *, keep_mode: bool = False) -> None:
     """Write the host file `source` to `target` inside the sandbox, owned by its root: a new file is 0644,
-    a regular file replaced keeps its permission bits (as `cat > target` did)."""
+    a regular file replaced keeps its permission bits (as `cat > target` did); `keep_mode` gives it the
+    source's mode and mtime instead (as a bind mount shows them)."""
     parts = _parts(target)
     if not parts:
         raise UploadError(f"upload to {target} refused: the target names no file")
@@ -175,7 +176,7 @@ def copy_file_in(root_fd: int, mapping: IdMapping, source: Path, target: str) ->
         os.close(source_fd)
         raise
     try:
-        writer.copy_file(source_fd, dir_fd, parts[-1], target, None)
+        writer.copy_file(source_fd, dir_fd, parts[-1], target, os.fstat(source_fd) if keep_mode else None)
     finally:
         os.close(dir_fd)
 
