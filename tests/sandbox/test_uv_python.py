@@ -96,3 +96,21 @@ async def test_uv_python_install_and_run_inside_an_offline_sandbox(tmp_path, cac
         pypi = await env.exec(path + "uv pip install --python /tmp/v/bin/python six")
         assert pypi.return_code != 0
         assert pypi.stderr.splitlines()[-1] == f"{MARKER} https://pypi.org/simple/six/"
+
+
+@pytest.mark.slow  # builds an image whose RUN installs a CPython with uv
+async def test_a_uv_installed_another_way_gets_the_host_cpythons_too(tmp_path, cache_dir):
+    """`pip install uv` or a release binary is not the served wrapper: the sandbox's environment, in a build
+    step and in a command, points it at the host's CPythons (the host's own uv binary stands in for it)."""
+    if installers.host_uv() is None:
+        pytest.fail("this test needs the uv binary (a project dependency); run scripts/setup.sh")
+    task = _task(tmp_path / "task")
+    uv = f"{installers.UV_REAL_DIR}/uv"
+    (task / "environment" / "Dockerfile").write_text(
+        f"FROM debian:bookworm-slim\nWORKDIR /app\nRUN {uv} python install {HOST_MINOR} && {uv} python find {HOST_MINOR} > /app/found\n")
+    async with task_sandbox(task, trial_dir=tmp_path / "t", cache_dir=cache_dir, no_network=True) as env:
+        built = await env.exec("cat /app/found")
+        assert built.return_code == 0 and f"cpython-{HOST_MINOR}" in built.stdout, built
+        again = await env.exec(f"{uv} python install --reinstall {HOST_MINOR} && echo $UV_PYTHON_DOWNLOADS_JSON_URL")
+        assert again.return_code == 0, again
+        assert again.stdout.strip() == f"{installers.UV_PYTHON_DIR}/downloads.json"

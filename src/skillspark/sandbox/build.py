@@ -31,6 +31,7 @@ from skillspark.sandbox.interpreters import interpreter_layer
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.sandbox import Sandbox, host_trust_env
+from skillspark.sandbox.uv_python import uv_env
 
 BUILDER_VERSION = "3"
 _TAIL = 3000
@@ -134,7 +135,8 @@ async def _run_steps(sandbox: Sandbox, plan: DockerfilePlan, context: Path, wher
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SandboxBuildError(f"build failed: {step.text}: build timeout reached at {where} line {step.line}")
-        env = {"HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive", **host_trust_env(), **state.args, **state.env}
+        env = {"HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive", **host_trust_env(), **uv_env(),
+               **state.args, **state.env}
         log.write(f"### {step.text}\n")
         result = await sandbox.run(inner, env=env, cwd=state.workdir if step.kind != "WORKDIR" else "/",
                                    user=user, timeout_sec=remaining, max_output_bytes=200_000)

@@ -174,3 +174,9 @@ def uv_python_layer(root: Path | None = None) -> Path | None:
         _failed.add(layer)
         _log.warning("skillspark sandbox: cannot serve the host's CPythons to uv (%s); uv downloads as usual", exc)
         return None
+
+
+def uv_env() -> dict[str, str]:
+    """What points every uv in a sandbox at the host's CPythons: the served one sets this itself, but a uv
+    the task installs another way (`pip install uv`, a release binary) reads it from the environment."""
+    return {"UV_PYTHON_DOWNLOADS_JSON_URL": f"{UV_PYTHON_DIR}/downloads.json"} if uv_python_layer() else {}
