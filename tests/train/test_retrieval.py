@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from skillspark.errors import UserError
-from skillspark.train.retrieval import Skill, keywords_of, load_skills, make_retriever, render_skills
+from skillspark.train.retrieval import TeacherSkill, keywords_of, load_skills, make_retriever, render_skills
 
 
 def write_skill(root: Path, name: str, description: str, body: str, metadata: str = "") -> Path:
@@ -20,8 +20,8 @@ def write_skill(root: Path, name: str, description: str, body: str, metadata: st
     return folder
 
 
-def skill(name: str, keywords: list[str], general: bool = False) -> Skill:
-    return Skill(name=name, description=f"about {name}", body=f"do {name}", keywords=keywords, general=general)
+def skill(name: str, keywords: list[str], general: bool = False) -> TeacherSkill:
+    return TeacherSkill(name=name, description=f"about {name}", body=f"do {name}", keywords=keywords, general=general)
 
 
 def test_load_skills_reads_general_flags_and_keywords(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ SKILLS = [
 ]
 
 
-def names(chosen: list[Skill]) -> list[str]:
+def names(chosen: list[TeacherSkill]) -> list[str]:
     return [s.name for s in chosen]
 
 
@@ -187,3 +187,12 @@ def test_bad_strategy_empty_list_and_repeated_names_are_user_errors() -> None:
         make_retriever("ucb", [], seed=0)
     with pytest.raises(UserError, match="several skills are named open-door"):
         make_retriever("full", [*SKILLS, skill("open-door", [])], seed=0)
+
+
+def test_a_linked_skill_md_is_refused_not_followed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("---\nname: leak\ndescription: root-only text\n---\nthe host's secret\n")
+    (tmp_path / "skills" / "leak").mkdir(parents=True)
+    (tmp_path / "skills" / "leak" / "SKILL.md").symlink_to(secret)
+    with pytest.raises(UserError, match=r"leak/SKILL.md is missing, a link or not a regular file"):
+        load_skills(tmp_path / "skills")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from skillspark.train.batch import TurnSample
-from skillspark.train.retrieval import Skill, make_retriever
+from skillspark.train.retrieval import TeacherSkill, make_retriever
 from skillspark.train.skill_reward import agreement, teacher_agreement
 
 
@@ -24,7 +24,7 @@ def test_agreement_is_the_outcome_signed_gate_by_hand() -> None:
 
 
 def test_ucb_learns_from_the_teacher_reward_by_hand() -> None:
-    skills = [Skill(name=n, description=n, body=n, keywords=[], general=False) for n in ("a", "b")]
+    skills = [TeacherSkill(name=n, description=n, body=n, keywords=[], general=False) for n in ("a", "b")]
     ucb = make_retriever("ucb", skills, seed=0, ucb_c=1.0)
     assert [s.name for s in ucb.select("e1", "")] == ["a"]  # untried first, in list order
     assert [s.name for s in ucb.select("e2", "")] == ["b"]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from skillspark.core.skill import Skill as SkillFolder
-from skillspark.train.retrieval import Skill, load_skills
+from skillspark.core.skill import Skill
+from skillspark.train.retrieval import TeacherSkill, load_skills
 from skillspark.train.skillbank import EpisodeSummary, Rejected, SkillBank, llm_summarizer, parse_answer
 from tests.fakes.scripted_openai import ScriptedOpenAIServer
 
@@ -43,8 +43,8 @@ def events(root: Path) -> list[dict]:
     return [json.loads(line) for line in (root / "bank.jsonl").read_text().splitlines()]
 
 
-def seed(name: str, body: str, general: bool = False) -> Skill:
-    return Skill(name=name, description=f"How to {name}", body=body, keywords=["seedword"], general=general)
+def seed(name: str, body: str, general: bool = False) -> TeacherSkill:
+    return TeacherSkill(name=name, description=f"How to {name}", body=body, keywords=["seedword"], general=general)
 
 
 def test_wins_and_recurring_failures_become_valid_skill_folders(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_wins_and_recurring_failures_become_valid_skill_folders(tmp_path: Path) 
     assert "1. go up\n2. take key\n3. unlock chest\n4. open chest\n" in prompts[0]  # the shortest win
     assert "failed this task 2 times" in prompts[1] and "eat soup" in prompts[1] and STOVE in prompts[1]
     for name in added:
-        assert SkillFolder(path=tmp_path / "bank" / name).problems() == []
+        assert Skill(path=tmp_path / "bank" / name).problems() == []
     chest, stove = sorted(bank.skills(), key=lambda s: added.index(s.name))
     assert chest.description == f"Open a locked chest. For tasks like: {CHEST}"
     assert chest.body == "- take the key from the table\n- unlock the chest with the key\n- open the chest and take the coin"
@@ -122,7 +122,7 @@ def test_an_explore_output_seeds_the_bank_with_its_skill_md_files_only(tmp_path:
     assert files == ["bank.jsonl", "fix-config/SKILL.md"]
     text = (tmp_path / "bank" / "fix-config" / "SKILL.md").read_text()
     assert "TRAJECTORYWORD" not in text and "VERIFIERWORD" not in text and "- run the validator" in text
-    assert SkillFolder(path=tmp_path / "bank" / "fix-config").problems() == []
+    assert Skill(path=tmp_path / "bank" / "fix-config").problems() == []
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from skillspark.core.skill import skill_dirs
+from skillspark.core.skill import MAX_SKILL_BYTES, SKILL_FILE, Skill, skill_dirs
 from skillspark.core.skillspec import split_frontmatter
 from skillspark.errors import UserError
 from skillspark.pdi.text import tokenize
@@ -49,7 +49,7 @@ STOPWORDS = frozenset(
 )
 
 
-class Skill(BaseModel):
+class TeacherSkill(BaseModel):
     """One SKILL.md as the teacher reads it."""
 
     name: str
@@ -69,10 +69,17 @@ def _is_true(value: Any) -> bool:
     return value is True or str(value).strip().lower() in ("true", "yes", "1")
 
 
-def read_skill(folder: Path) -> Skill:
+def read_skill(folder: Path) -> TeacherSkill:
     """The skill in `folder`/SKILL.md; keywords from `metadata.keywords`, else the content words of name and
     description."""
-    fields, body, _ = split_frontmatter((folder / "SKILL.md").read_text(encoding="utf-8", errors="replace"))
+    found = Skill(path=folder).read_bytes(MAX_SKILL_BYTES + 1)  # never through a link, never whole
+    if found is None:
+        raise UserError(f"{folder / SKILL_FILE} is missing, a link or not a regular file; the teacher reads only "
+                        "regular SKILL.md files (copy the file in place of the link)")
+    if found[0] > MAX_SKILL_BYTES:
+        raise UserError(f"{folder / SKILL_FILE} holds {found[0]:,} bytes, over the {MAX_SKILL_BYTES:,}-byte cap of one "
+                        "skill; shorten it")
+    fields, body, _ = split_frontmatter(found[1].decode(errors="replace"))
     fields = fields or {}
     metadata = fields.get("metadata") if isinstance(fields.get("metadata"), dict) else {}
     name = str(fields.get("name") or folder.name).strip()
@@ -82,10 +89,10 @@ def read_skill(folder: Path) -> Skill:
         listed = " ".join(map(str, listed))
     keywords = list(dict.fromkeys(tokenize(str(listed or "")))) or keywords_of(f"{name} {description}")
     general = _is_true(metadata.get("general")) or name.lower().startswith("general")
-    return Skill(name=name, description=description, body=body.strip(), keywords=keywords, general=general)
+    return TeacherSkill(name=name, description=description, body=body.strip(), keywords=keywords, general=general)
 
 
-def load_skills(root: Path) -> list[Skill]:
+def load_skills(root: Path) -> list[TeacherSkill]:
     """Every SKILL.md under `root` (a skill folder, a folder of them, or an explore output), in folder order.
 
     Only SKILL.md files are read: an explore output's trajectories, memos and verifier files next to them
@@ -97,13 +104,13 @@ def load_skills(root: Path) -> list[Skill]:
     return skills
 
 
-def render_skills(skills: list[Skill]) -> str:
+def render_skills(skills: list[TeacherSkill]) -> str:
     """The privileged text: "## name\\ndescription\\n\\nbody" per skill, joined by blank lines."""
     return "\n\n".join(f"## {s.name}\n{s.description}\n\n{s.body}".strip() for s in skills).strip()
 
 
 class Retriever(Protocol):
-    def select(self, episode_key: str, text: str) -> list[Skill]: ...
+    def select(self, episode_key: str, text: str) -> list[TeacherSkill]: ...
 
     def update(self, episode_key: str, reward: float) -> None: ...
 
@@ -113,7 +120,7 @@ class Retriever(Protocol):
 class TallyRetriever(ABC):
     """Pulls and reward sums per skill, shared by every strategy; a subclass only says what to choose."""
 
-    def __init__(self, skills: list[Skill]) -> None:
+    def __init__(self, skills: list[TeacherSkill]) -> None:
         self.skills = list(skills)
         self.general = [s for s in self.skills if s.general]
         self.task = [s for s in self.skills if not s.general]
@@ -123,10 +130,10 @@ class TallyRetriever(ABC):
         self._pending: dict[str, deque[list[str]]] = {}
 
     @abstractmethod
-    def choose(self, episode_key: str, text: str) -> list[Skill]:
+    def choose(self, episode_key: str, text: str) -> list[TeacherSkill]:
         """The skills for this episode, before any tally."""
 
-    def select(self, episode_key: str, text: str) -> list[Skill]:
+    def select(self, episode_key: str, text: str) -> list[TeacherSkill]:
         chosen = self.choose(episode_key, text)
         for skill in chosen:
             self.pulls[skill.name] += 1
@@ -170,29 +177,29 @@ class TallyRetriever(ABC):
 
 
 class KeywordRetriever(TallyRetriever):
-    def choose(self, episode_key: str, text: str) -> list[Skill]:
+    def choose(self, episode_key: str, text: str) -> list[TeacherSkill]:
         words = set(tokenize(text))
         return self.general + [s for s in self.task if words.intersection(s.keywords)]
 
 
 class FullRetriever(TallyRetriever):
-    def choose(self, episode_key: str, text: str) -> list[Skill]:
+    def choose(self, episode_key: str, text: str) -> list[TeacherSkill]:
         return list(self.skills)
 
 
 class RandomRetriever(TallyRetriever):
-    def __init__(self, skills: list[Skill], seed: int) -> None:
+    def __init__(self, skills: list[TeacherSkill], seed: int) -> None:
         super().__init__(skills)
         self.seed = seed
 
-    def choose(self, episode_key: str, text: str) -> list[Skill]:
+    def choose(self, episode_key: str, text: str) -> list[TeacherSkill]:
         if not self.task:
             return list(self.general)
         return self.general + [random.Random(f"{self.seed}/{episode_key}").choice(self.task)]
 
 
 class UCBRetriever(TallyRetriever):
-    def __init__(self, skills: list[Skill], c: float) -> None:
+    def __init__(self, skills: list[TeacherSkill], c: float) -> None:
         super().__init__(skills)
         self.c = c
 
@@ -200,7 +207,7 @@ class UCBRetriever(TallyRetriever):
         """μ_i + c·√(ln N / n_i) for a skill already tried."""
         return self.mean_reward(name) + self.c * math.sqrt(math.log(total) / self.pulls[name])
 
-    def choose(self, episode_key: str, text: str) -> list[Skill]:
+    def choose(self, episode_key: str, text: str) -> list[TeacherSkill]:
         if not self.task:
             return list(self.general)
         untried = [s for s in self.task if self.pulls[s.name] == 0]
@@ -214,7 +221,7 @@ class UCBRetriever(TallyRetriever):
         return {**super().stats(), "ucb_c": self.c}
 
 
-def make_retriever(strategy: str, skills: list[Skill], seed: int, ucb_c: float = 2**0.5) -> TallyRetriever:
+def make_retriever(strategy: str, skills: list[TeacherSkill], seed: int, ucb_c: float = 2**0.5) -> TallyRetriever:
     """The retriever for `--retrieval STRATEGY` over `skills`."""
     if strategy not in STRATEGIES:
         raise UserError(f"--retrieval {strategy}: unknown strategy; choose one of {', '.join(STRATEGIES)}")

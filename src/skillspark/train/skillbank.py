@@ -32,7 +32,7 @@ from skillspark.core.skillspec import MAX_DESCRIPTION, MAX_NAME, check_skill_tex
 from skillspark.explore.distill import skill_name
 from skillspark.files import append_line, write_atomic
 from skillspark.pdi.text import token_overlap, tokenize
-from skillspark.train.retrieval import Skill, keywords_of, load_skills, read_skill
+from skillspark.train.retrieval import TeacherSkill, keywords_of, load_skills, read_skill
 
 DUPLICATE_JACCARD = 0.8
 MAX_SKILL_LINES = 12  # a compact skill: a dozen short lines at most
@@ -140,7 +140,7 @@ def _to_summarize(episodes: list[EpisodeSummary]) -> tuple[list[EpisodeSummary],
 class SkillBank:
     """The skill folders and event log under `root` (e.g. `<run output>/skillbank`); see the module doc."""
 
-    def __init__(self, root: Path, seed_skills: Iterable[Skill] = ()) -> None:
+    def __init__(self, root: Path, seed_skills: Iterable[TeacherSkill] = ()) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self._skills = load_skills(root) if any(root.glob("*/SKILL.md")) else []
@@ -150,7 +150,7 @@ class SkillBank:
             if seed.name not in considered:
                 self._offer(seed, "seed", self._free_name(seed.name, seed.general), seed=seed.name)
 
-    def skills(self) -> list[Skill]:
+    def skills(self) -> list[TeacherSkill]:
         """The banked skills, by name (the order a reload gives)."""
         return list(self._skills)
 
@@ -177,7 +177,7 @@ class SkillBank:
                 self._log("rejected", "rollouts", objective=objective, reason=str(why))
                 continue
             description = f"{'Caution: ' if outcome == 'caution' else ''}{title}. For tasks like: {objective}"
-            skill = Skill(name=title, description=" ".join(description.split())[:MAX_DESCRIPTION],
+            skill = TeacherSkill(name=title, description=" ".join(description.split())[:MAX_DESCRIPTION],
                           body="\n".join(steps), keywords=keywords_of(objective)[:MAX_KEYWORDS], general=False)
             name = self._free_name(title, general=False)
             if self._offer(skill, "rollouts", name, objective=objective, outcome=outcome):
@@ -194,7 +194,7 @@ class SkillBank:
             raise Rejected("the summarizer returned no text")
         return parse_answer(answer)
 
-    def _offer(self, skill: Skill, source: Literal["seed", "rollouts"], name: str, **about: str) -> bool:
+    def _offer(self, skill: TeacherSkill, source: Literal["seed", "rollouts"], name: str, **about: str) -> bool:
         """Bank `skill` as folder `name` unless it is a near-duplicate or no valid SKILL.md; log the outcome."""
         outcome = about.pop("outcome", "")
         words = tokenize(skill.body)
