@@ -27,6 +27,7 @@ from pathlib import Path
 from skillspark.files import write_atomic
 from skillspark.train.envs.base import Demonstration, Observation, StepResult, invalid_step
 from skillspark.train.envs.scripted import ScriptedEnv
+from skillspark.train.envs.seeds import VALIDATION_SEEDS
 from skillspark.train.envs.spec import EnvSpec, Knob
 
 COLOURS = ("red", "blue", "green", "yellow", "black", "white", "pink", "brown")
@@ -51,8 +52,6 @@ def rules(split: str, count: int) -> list[tuple[str, str, str, str]]:
 
 
 def split_of(game_seed: int) -> str:
-    from skillspark.train.envs.manifest import VALIDATION_SEEDS  # manifest imports the registry, which imports us
-
     return "validation" if game_seed in VALIDATION_SEEDS else "training"
 
 

@@ -12,9 +12,7 @@ import random
 
 from skillspark.errors import UserError
 from skillspark.train.envs.registry import parse_env_spec
-
-TRAINING_SEEDS = range(0, 1_000_000_000)
-VALIDATION_SEEDS = range(2_000_000_000, 2_001_000_000)
+from skillspark.train.envs.seeds import TRAINING_SEEDS, VALIDATION_SEEDS
 
 
 def validation_games(spec: str, n: int) -> list[int]:
