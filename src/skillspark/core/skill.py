@@ -101,9 +101,21 @@ class Skill(BaseModel):
             return [self._problem(SKILL_FILE, "not a regular file (links are not followed)" if exists else "missing")]
         size, data = found
         if size > MAX_SKILL_BYTES:
-            return [self._problem(SKILL_FILE, f"{size:,} bytes, over the {MAX_SKILL_BYTES:,}-byte cap of one skill")]
+            return [self._problem(SKILL_FILE, _over_cap(size))]
         return [self._problem(field, message)
                 for field, message in check_skill_text(data.decode(errors="replace"), self.name)]
+
+    def text(self) -> str:
+        """The whole SKILL.md as text (undecodable bytes replaced), for a reader that needs all of it; a
+        UserError when it is missing, a link, not a regular file or over the cap of one skill."""
+        found = self.read_bytes(MAX_SKILL_BYTES + 1)
+        if found is None:
+            raise UserError(f"{self.skill_md} is missing, a link or not a regular file; skills are read only from "
+                            "regular SKILL.md files (copy the file in place of the link)")
+        size, data = found
+        if size > MAX_SKILL_BYTES:
+            raise UserError(f"{self.skill_md}: {_over_cap(size)}; shorten it")
+        return data.decode(errors="replace")
 
     def _problem(self, field: str, message: str) -> Problem:
         return Problem(skill=str(self.path), field=field, message=message)
@@ -123,6 +135,10 @@ class Skill(BaseModel):
             raise UserError(f"{self.path}: the skill's files hold {total:,} bytes, over the {MAX_SKILL_BYTES:,}-byte "
                             f"cap of one skill (largest: {biggest}, {size:,} bytes); remove or shrink it")
         return own
+
+
+def _over_cap(size: int) -> str:
+    return f"{size:,} bytes, over the {MAX_SKILL_BYTES:,}-byte cap of one skill"
 
 
 def byte_cap(max_chars: int) -> int:

@@ -118,6 +118,7 @@ class _BuildState:
 
 async def _run_steps(sandbox: Sandbox, plan: DockerfilePlan, context: Path, where: str, log, deadline: float) -> _BuildState:
     state = _BuildState(plan)
+    base_env = {"HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive", **host_trust_env(), **uv_env()}
     for step in plan.steps:
         if step.kind == "ENV":
             state.env.update(step.env)
@@ -135,8 +136,7 @@ async def _run_steps(sandbox: Sandbox, plan: DockerfilePlan, context: Path, wher
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise SandboxBuildError(f"build failed: {step.text}: build timeout reached at {where} line {step.line}")
-        env = {"HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive", **host_trust_env(), **uv_env(),
-               **state.args, **state.env}
+        env = {**base_env, **state.args, **state.env}
         log.write(f"### {step.text}\n")
         result = await sandbox.run(inner, env=env, cwd=state.workdir if step.kind != "WORKDIR" else "/",
                                    user=user, timeout_sec=remaining, max_output_bytes=200_000)

@@ -311,7 +311,8 @@ def _mount(path: Path, where: str, item: Any) -> dict[str, Any]:
         raise _unsupported(path, f"a {kind} mount in '{where}.volumes'")
     source = str(item.get("source", ""))
     if kind == "bind" and source.startswith(f"{_TRIAL_LOGS}/"):
-        return {"kind": "trial-logs", "source": source, "target": str(item["target"]), "read_only": False}
+        logs = source.removeprefix(f"{_TRIAL_LOGS}/")  # verifier, agent or artifacts
+        return {"kind": "trial-logs", "source": logs, "target": str(item["target"]), "read_only": False}
     if kind == "bind":
         resolved = (path.parent / source).resolve()
         if not resolved.is_relative_to(path.parent.resolve()):
@@ -341,8 +342,8 @@ def _service(environment_dir: Path, name: str, raw: dict[str, Any], volumes: lis
     if build is None and not raw.get("image"):
         raise UserError(f"{where} has neither `build` nor `image`; add one")
     for mount in raw.get("volumes", []):
-        if mount["kind"] == "trial-logs" and (name != MAIN or mount["target"] != f"/logs/{mount['source'].rsplit('/', 1)[1]}"):
-            raise UserError(f"{where}.volumes binds the trial's {mount['source'].rsplit('/', 1)[1]} logs onto "
+        if mount["kind"] == "trial-logs" and (name != MAIN or mount["target"] != f"/logs/{mount['source']}"):
+            raise UserError(f"{where}.volumes binds the trial's {mount['source']} logs onto "
                             f"{mount['target']}; the local sandbox gives them to `main` at /logs only "
                             "(remove the bind, or use --env docker)")
         if mount["kind"] == "volume" and mount["source"] not in volumes:

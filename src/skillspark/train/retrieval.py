@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from skillspark.core.skill import MAX_SKILL_BYTES, SKILL_FILE, Skill, skill_dirs
+from skillspark.core.skill import Skill, skill_dirs
 from skillspark.core.skillspec import split_frontmatter
 from skillspark.errors import UserError
 from skillspark.pdi.text import tokenize
@@ -72,14 +72,7 @@ def _is_true(value: Any) -> bool:
 def read_skill(folder: Path) -> TeacherSkill:
     """The skill in `folder`/SKILL.md; keywords from `metadata.keywords`, else the content words of name and
     description."""
-    found = Skill(path=folder).read_bytes(MAX_SKILL_BYTES + 1)  # never through a link, never whole
-    if found is None:
-        raise UserError(f"{folder / SKILL_FILE} is missing, a link or not a regular file; the teacher reads only "
-                        "regular SKILL.md files (copy the file in place of the link)")
-    if found[0] > MAX_SKILL_BYTES:
-        raise UserError(f"{folder / SKILL_FILE} holds {found[0]:,} bytes, over the {MAX_SKILL_BYTES:,}-byte cap of one "
-                        "skill; shorten it")
-    fields, body, _ = split_frontmatter(found[1].decode(errors="replace"))
+    fields, body, _ = split_frontmatter(Skill(path=folder).text())  # never through a link, never past the cap
     fields = fields or {}
     metadata = fields.get("metadata") if isinstance(fields.get("metadata"), dict) else {}
     name = str(fields.get("name") or folder.name).strip()
