@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from skillspark.sandbox.installers import MARKER as OFFLINE_MARKER
 from skillspark.sandbox.wheelhouse import WHEELS_MOUNT
 
 FailureClassName = Literal["offline-unreachable", "unsupported-base", "needs-secret", "timeout", "flaky", "broken", "ours"]
@@ -46,7 +47,7 @@ _URL = r"(?:https?|ftp|git)://[^\s'\"`<>)\]]+"
 # (pattern, group holding the URL or host, what the host was wanted for); first match in the text wins per pattern,
 # patterns in order of precision: the sandbox's own marker first, then tools naming a URL, then tools naming a host.
 _OFFLINE_SIGNS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p, re.IGNORECASE), g) for p, g in (
-    (rf"skillspark sandbox: offline-unreachable ({_URL}|\S+)", "1"),
+    (rf"{re.escape(OFFLINE_MARKER)} ({_URL}|\S+)", "1"),
     (rf"unable to access '({_URL})'", "1"),  # git clone/fetch
     (rf"Failed to (?:download|fetch) [`']?({_URL})", "1"),  # uv
     (rf"(?:Could not fetch URL|Failed to fetch|Err:\d+|Ign:\d+) ({_URL})", "1"),  # pip, apt
