@@ -167,3 +167,16 @@ def _fsync_tree(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def regular_files(root: Path) -> list[Path]:
+    """Regular files under `root`, sorted; links (to files or folders) neither followed nor listed, since
+    whoever wrote the folder (a task, a skill) may point them anywhere on the host."""
+    if root.is_symlink() or not root.is_dir():
+        return []
+    found = []
+    for parent, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(parent, d)))
+        paths = (Path(parent, f) for f in sorted(files))
+        found += [path for path in paths if path.is_file() and not path.is_symlink()]
+    return found

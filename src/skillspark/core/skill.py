@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from skillspark.core.skillspec import check_skill_text
 from skillspark.errors import UserError
+from skillspark.files import regular_files
 
 SKILL_FILE = "SKILL.md"
 SKILL_SUBDIRS = ("scripts", "references", "assets")  # staged beside SKILL.md; nothing else of the folder is
@@ -128,7 +129,7 @@ class Skill(BaseModel):
         own = [(f"{self.name}/{SKILL_FILE}", self.skill_md, _regular_size(self.skill_md))]
         for sub in SKILL_SUBDIRS:
             own += [(f"{self.name}/{f.relative_to(self.path).as_posix()}", f, f.lstat().st_size)
-                    for f in _regular_files(self.path / sub)]
+                    for f in regular_files(self.path / sub)]
         total = sum(size for _, _, size in own)
         if total > MAX_SKILL_BYTES:
             _, biggest, size = max(own, key=lambda item: item[2])
@@ -253,15 +254,3 @@ def _chunks(path: Path, size: int) -> Iterator[bytes]:
             yield chunk
     if left != 0:
         raise UserError(f"{path}: changed size while it was read; stop what writes it and run again")
-
-
-def _regular_files(root: Path) -> list[Path]:
-    """Regular files under `root`, links (to files or folders) left out."""
-    if root.is_symlink() or not root.is_dir():
-        return []
-    found = []
-    for parent, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(parent, d)))
-        paths = (Path(parent, f) for f in sorted(files))
-        found += [path for path in paths if path.is_file() and not path.is_symlink()]
-    return found

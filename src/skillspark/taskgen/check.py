@@ -22,7 +22,6 @@ whose output names no other cause (`rerun_failed`, on by default).
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections import Counter
@@ -33,6 +32,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from skillspark.core.redact import one_line
+from skillspark.files import regular_files
 from skillspark.harbor.envs import LOCAL_ENV
 from skillspark.harbor.tasks import harbor_task_dir, inspect_task
 from skillspark.harbor.safe_read import TrialReader
@@ -253,13 +253,7 @@ def failure_of(check: TaskCheck, oracle: TrialOutcome, nop: TrialOutcome | None,
 
 def _own_files(task_dir: Path, folders: tuple[str, ...], max_bytes: int = 2**20, max_files: int = 200) -> list[Path]:
     """A task's regular files under `folders`, links neither followed nor read (a task may point them anywhere)."""
-    found: list[Path] = []
-    for folder in folders:
-        for root, _dirs, names in os.walk(task_dir / folder):  # os.walk does not descend into linked dirs
-            for name in sorted(names):
-                path = Path(root) / name
-                if not path.is_symlink() and path.is_file() and path.stat().st_size <= max_bytes:
-                    found.append(path)
+    found = [path for folder in folders for path in regular_files(task_dir / folder) if path.stat().st_size <= max_bytes]
     return found[:max_files]
 
 
