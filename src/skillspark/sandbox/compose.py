@@ -172,7 +172,7 @@ class ComposeServices:
         serving, other = (offline, online) if self.settings.offline else (online, offline)
         self.network.attach(serving, address(index))
         self.network.attach(other, address(index, secondary=True))
-        files = [(Path(m.source), m.target) for m in running.spec.mounts if m.kind == "bind" and Path(m.source).is_file()]
+        files = [(Path(m.source), m.target) for m in running.spec.mounts if m.binds_a_file]
         root = sandbox.root_fd()
         try:
             copy_file_in(root, sandbox.holder.mapping, hosts, "/etc/hosts")
@@ -190,7 +190,7 @@ class ComposeServices:
         assert self._work_dir is not None, "start() makes the volumes first"
         binds = []
         for index, mount in enumerate(spec.mounts):
-            if mount.kind == "bind" and Path(mount.source).is_file():
+            if mount.binds_a_file:
                 continue
             if mount.kind == "volume":
                 source = self._work_dir / "volumes" / mount.source

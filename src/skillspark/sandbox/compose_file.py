@@ -77,6 +77,11 @@ class Mount(BaseModel):
     target: str
     read_only: bool = False
 
+    @property
+    def binds_a_file(self) -> bool:
+        """A bind of one file: copied into the sandbox (with its mode), where a directory is bound."""
+        return self.kind == "bind" and Path(self.source).is_file()
+
 
 class ServiceSpec(BaseModel):
     name: str
