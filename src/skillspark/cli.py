@@ -13,6 +13,7 @@ import typer
 
 from skillspark import config as _config  # noqa: F401  (sets offline env defaults before any import)
 from skillspark.errors import ClickException, NoArgsIsHelpError, UsageError, UserError, print_error, usage_error_line
+from skillspark.renamed_flags import rename_old_flags
 
 app = typer.Typer(
     name="skillspark",
@@ -50,12 +51,27 @@ def _register() -> None:
 _register()
 
 
+def _sub_commands() -> dict[str, set[str]]:
+    """Command path ("" for the top, "train" for a group) -> the names of its sub-commands."""
+    groups: dict[str, set[str]] = {}
+
+    def walk(command, path: str) -> None:
+        subs = getattr(command, "commands", None) or {}
+        groups[path] = set(subs)
+        for name, sub in subs.items():
+            walk(sub, f"{path} {name}".strip())
+
+    walk(typer.main.get_command(app), "")
+    return groups
+
+
 def main(args: list[str] | None = None) -> None:
     """Entry point: run the app; a UserError or a bad flag (click's usage errors) becomes one clear line and
     exit code 2. Click runs non-standalone so that its errors reach us instead of its boxed usage screen."""
     if not sys.stdout.isatty():
         # rich falls back to 80 columns off a terminal, which folds task names and paths in logs
         os.environ.setdefault("COLUMNS", "160")
+    args = rename_old_flags(list(sys.argv[1:] if args is None else args), _sub_commands())
     try:
         code = app(args=args, prog_name="skillspark", standalone_mode=False)
     except UserError as exc:

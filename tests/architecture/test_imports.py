@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     # 5 the dashboard, which reads what the areas write
     "dashboard": 5,
     # 6 entry points: the CLI, the demo, the package's own __init__ (and every command module, see `layer`)
-    "cli": 6, "demo": 6, ROOT: 6,
+    "cli": 6, "renamed_flags": 6, "demo": 6, ROOT: 6,
 }
 CLI_LAYER = max(LAYERS.values())
 FLOOR = 0
