@@ -67,6 +67,7 @@ class TrainConfig(BaseModel):
     rlsd_warmdown: int = 100
     teacher: str = "live"
     teacher_sync: int = 0  # refresh the teacher from the student every N steps (0: never)
+    planted_boost: float | None = None  # a positive control (train/planted.py): the teacher = the student + this logit boost on the skill's stated action; 0 = the planted null
     micro_batch_size: int = 8
     skills: Path | None = None
     retrieval: str = "full"  # keyword | full | random | ucb: which skills each episode's teacher sees
