@@ -31,7 +31,7 @@ from skillspark.sandbox.interpreters import interpreter_layer
 from skillspark.sandbox.limits import Limits
 from skillspark.sandbox.namespace import Bind, MountPlan
 from skillspark.sandbox.sandbox import Sandbox, host_trust_env
-from skillspark.sandbox.uv_python import uv_env
+from skillspark.sandbox.served import served_env
 
 BUILDER_VERSION = "3"
 _TAIL = 3000
@@ -118,7 +118,7 @@ class _BuildState:
 
 async def _run_steps(sandbox: Sandbox, plan: DockerfilePlan, context: Path, where: str, log, deadline: float) -> _BuildState:
     state = _BuildState(plan)
-    base_env = {"HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive", **host_trust_env(), **uv_env()}
+    base_env = {"HOME": "/root", "LANG": "C.UTF-8", "DEBIAN_FRONTEND": "noninteractive", **host_trust_env(), **served_env()}
     for step in plan.steps:
         if step.kind == "ENV":
             state.env.update(step.env)

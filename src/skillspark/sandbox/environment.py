@@ -43,7 +43,7 @@ from skillspark.sandbox.process import ProcessResult, SandboxInitError
 from skillspark.sandbox.sandbox import DEFAULT_PATH, Sandbox, host_trust_env
 from skillspark.sandbox.service import StartedSandbox, start_sandbox
 from skillspark.sandbox.upload import UploadError, copy_dir_in, copy_file_in
-from skillspark.sandbox.uv_python import uv_env
+from skillspark.sandbox.served import served_env
 
 ENVIRONMENT_TYPE = "skillspark-local"
 DEFAULT_STORAGE_MB = 10240
@@ -84,7 +84,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         self._downloaded: set[Path] = set()  # host files our downloads wrote (a re-download may update them)
         self._verifying = False
         self._verifier_env: dict[str, str] = {}  # pip's local wheels during verification (wheelhouse.py)
-        self._uv_env: dict[str, str] = {}  # any uv's Python downloads from the host's CPythons, once started
+        self._served_env: dict[str, str] = {}  # what tools fetch from the host instead (served.py), once started
         super().__init__(environment_dir, environment_name, session_id, trial_paths, task_env_config, *args, **kwargs)
 
     @staticmethod
@@ -169,7 +169,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
             Path(mount["source"]).mkdir(parents=True, exist_ok=True)
             binds.append(Bind(Path(mount["source"]), str(mount["target"]), bool(mount.get("read_only"))))
         binds += await asyncio.to_thread(self._verifier_wheels)
-        self._uv_env = await asyncio.to_thread(uv_env)
+        self._served_env = await asyncio.to_thread(served_env)
         config = self.task_env_config
         self._started = await start_sandbox(
             layer, self.cache_dir, binds=binds, storage_mb=config.storage_mb or DEFAULT_STORAGE_MB,
@@ -221,7 +221,7 @@ class LocalSandboxEnvironment(BaseEnvironment):
         if self.compose is not None and self.layer is not None:
             meta_env = {**meta_env, **self.compose.main.environment}
         verifier_env = self._verifier_env if self._verifying else {}
-        return {"PATH": DEFAULT_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm", **host_trust_env(), **self._uv_env,
+        return {"PATH": DEFAULT_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm", **host_trust_env(), **self._served_env,
                 **meta_env, **verifier_env, **(self._merge_env(env) or {})}
 
     def _user(self, user: str | int | None) -> str | None:

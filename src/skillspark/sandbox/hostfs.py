@@ -17,9 +17,10 @@ from pathlib import Path
 
 from skillspark.files import build_dir_atomically
 from skillspark.sandbox.installers import install_into as install_offline_installers, pip_shim
+from skillspark.sandbox.playwright_browsers import install_into as install_browser_preload
 
 # Bumped whenever the base layer's content changes, so old caches are not reused.
-BASE_LAYER_VERSION = "9"
+BASE_LAYER_VERSION = "10"
 ROOT = "_root"  # the layer subdir that holds the root overlay's files
 _CANDIDATES = ("usr", "etc", "opt", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 SKELETON_DIRS = {
@@ -78,6 +79,7 @@ def _populate_base(layer: Path) -> None:
     if Path("/etc/apt").is_dir():
         _write(layer / "etc/apt/apt.conf.d/99skillspark-sandbox", _APT_CONF)
     install_offline_installers(layer)
+    install_browser_preload(layer)
 
 
 def build_once(final: Path, populate) -> Path:
