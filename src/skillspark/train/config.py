@@ -1,16 +1,24 @@
 """Everything a training run depends on, in one record: written to DIR/config.json, read back on resume.
 
-A `--config FILE.toml` gives the same fields (flat keys); flags given on the command line win. No torch.
+`TrainConfig` is composed of its parts: `RolloutSettings` (how episodes are played; `RolloutConfig` adds
+what the trainer derives) and `AlgoSettings` (the loss coefficients, whose defaults are `AlgoConfig`'s,
+the reference scripts' values), plus the run's own fields. Each field is declared once, with the
+description that is also the help of its `train run` flag (params.field_option), so the command line and
+the Python API share defaults, help and bounds. A `--config FILE.toml` gives the same fields (flat
+keys); flags given on the command line win. No torch.
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from skillspark.errors import UserError
+from skillspark.limits import MAX_SEED
+from skillspark.params import warn_deprecated
 from skillspark.train.algorithms import ALGORITHMS, AlgoConfig
 from skillspark.train.envs.actions import INVALID_ACTION_PENALTY
 
@@ -21,68 +29,13 @@ CHOICES = {
     "teacher_check": ("require", "warn", "off"),
     "reward": ("won", "score"),
 }
+RENAMED_KEYS = {"env": "game"}  # old TrainConfig key -> new (read for one more release)
 
 
-class RolloutConfig(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _Choices(BaseModel):
+    """Fields named in CHOICES accept only the values listed there (one message for every one of them)."""
 
-    group_size: int = 4
-    max_turns: int = 8
-    history_turns: int = 2  # the reference's history length
-    max_prompt_tokens: int = 1024
-    max_new_tokens: int = 24  # an action is a few words
-    temperature: float = 1.0
-    reward: str = "won"  # "won": scale·won; "score": scale·score/max_score (dense TextWorld rewards)
-    reward_scale: float = 10.0  # ALFWorld's 10·won in the reference
-    invalid_penalty: float = INVALID_ACTION_PENALTY
-    generation_batch: int = 32
-    skill_in_policy_prompt: bool = False  # Skill-GRPO, and evaluating the skill-conditioned policy
-
-
-class TrainConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    algo: str = "grpo"
-    env: str = "fake:choice"
-    model: str = "tiny-random"
-    lora: bool = False
-    lora_rank: int = 8
-    steps: int = 10
-    games: int = 2  # games per step; each is played by a group of `group_size` episodes
-    group_size: int = 4
-    max_turns: int = 8
-    history_turns: int = 2
-    max_prompt_tokens: int = 1024
-    max_new_tokens: int = 24
-    temperature: float = 1.0
-    reward: str = "won"
-    lr: float = 1e-5
-    entropy_coef: float = 0.001
-    kl_coef: float = 0.01  # low_var_kl to the starting weights: the reference scripts' 0.01 (use_kl_loss)
-    log_kl: bool = False  # with --kl-coef 0: still compute and log the KL (one reference forward per batch)
-    ppo_mini_batch: int = 16  # turn samples per optimizer step; see algorithms.AlgoConfig for the reason
-    ppo_epochs: int = 1  # passes over each rollout batch (the reference's 1)
-    distill_coef: float | None = None  # None: the algorithm's own default (algorithms.DISTILL_DEFAULTS)
-    beta: float = 5.0
-    rlsd_warmdown: int = 100
-    teacher: str = "live"
-    teacher_sync: int = 0  # refresh the teacher from the student every N steps (0: never)
-    planted_boost: float | None = None  # a positive control (train/planted.py): the teacher = the student + this logit boost on the skill's stated action; 0 = the planted null
-    micro_batch_size: int = 8
-    skills: Path | None = None
-    retrieval: str = "full"  # keyword | full | random | ucb: which skills each episode's teacher sees
-    ucb_c: float = 2**0.5
-    teacher_check: str = "warn"  # require | warn | off: teacher_check.py measures teacher vs student first
-    teacher_check_games: int = 16
-    val_every: int = 0  # play val_games validation games greedily every N steps (0: never), logged as val_success
-    val_games: int = 16
-    skills_from_rollouts: bool = False
-    summarizer: str = "local/smollm2"  # the model that turns rollouts into skills (any litellm string)
-    seed: int = 0
-    save_every: int = 10
-    output: Path = Path("train-out")
-
-    @field_validator("algo", "teacher", "retrieval", "reward", "teacher_check")
+    @field_validator(*CHOICES, check_fields=False)
     @classmethod
     def _one_of(cls, value: str, info: ValidationInfo) -> str:
         allowed = CHOICES[info.field_name]
@@ -90,53 +43,120 @@ class TrainConfig(BaseModel):
             raise ValueError(f"unknown value {value!r}; choose one of {', '.join(allowed)}")
         return value
 
-    @field_validator("kl_coef", "temperature")
-    @classmethod
-    def _not_negative_float(cls, value: float) -> float:
-        if value < 0:
-            raise ValueError("must be 0 or more")
-        return value
 
-    @field_validator("teacher_sync", "rlsd_warmdown", "val_every")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("must be 0 or more")
-        return value
+class RolloutSettings(_Choices):
+    """How episodes are played and rewarded: the part of a run a user sets."""
 
-    @field_validator("steps", "games", "group_size", "max_turns", "max_prompt_tokens", "max_new_tokens", "micro_batch_size", "save_every", "lora_rank", "teacher_check_games", "val_games", "ppo_mini_batch", "ppo_epochs")
+    group_size: int = Field(4, ge=1, description="Episodes per game: the GRPO group.")
+    max_turns: int = Field(8, ge=1, description="Turns per episode.")
+    history_turns: int = Field(2, ge=0, description="Past turns in each prompt (the reference's 2).")
+    max_prompt_tokens: int = Field(1024, ge=1, description="Prompt budget in tokens; longer prompts lose their oldest turns.")
+    max_new_tokens: int = Field(24, ge=1, description="Tokens per action (an action is a few words).")
+    temperature: float = Field(1.0, ge=0, description="Sampling temperature; log-probs are taken at the same temperature.")
+    reward: str = Field("won", description="won: 10·won; score: 10·score/max_score (dense TextWorld rewards).")
+
+
+class RolloutConfig(RolloutSettings):
+    """RolloutSettings plus what the trainer derives or fixes (`train eval` builds one as well)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reward_scale: float = 10.0  # ALFWorld's 10·won in the reference
+    invalid_penalty: float = INVALID_ACTION_PENALTY
+    generation_batch: int = 32
+    skill_in_policy_prompt: bool = False  # Skill-GRPO, and evaluating the skill-conditioned policy
+
+
+def _algo(field: str, description: str, **rules: Any) -> Any:
+    """A field whose default is AlgoConfig's: the coefficient's value and its reason live there."""
+    return Field(AlgoConfig.model_fields[field].default, description=description, **rules)
+
+
+class AlgoSettings(_Choices):
+    """The loss coefficients and update schedule a user sets; `TrainConfig.algo_config()` hands them on."""
+
+    algo: str = _algo("algo", f"The training algorithm: {' | '.join(ALGORITHMS)} (docs/train.md).")
+    entropy_coef: float = _algo("entropy_coef", "Weight of the entropy bonus.", ge=0)
+    kl_coef: float = _algo("kl_coef", "Weight of the low_var_kl to the starting weights (0: no reference forward).", ge=0)
+    log_kl: bool = _algo("log_kl", "With --kl-coef 0, still compute and log the KL (one reference forward per batch).")
+    ppo_mini_batch: int = _algo("ppo_mini_batch", "Turn samples per optimizer step; a batch gets several steps.", ge=1)
+    ppo_epochs: int = _algo("ppo_epochs", "Passes over each rollout batch.", ge=1)
+    distill_coef: float | None = _algo(
+        "distill_coef", "λ of the distillation term (default: the algorithm's, sdar 0.01, skillsd 0.001).", ge=0)
+    beta: float = _algo("beta", "SDAR's gate sharpness β.", ge=0)
+    rlsd_warmdown: int = _algo("rlsd_warmdown", "Steps over which RLSD's λ decays from 0.5 to 0.", ge=0)
+    micro_batch_size: int = _algo("micro_batch_size", "Turn samples per forward pass; memory only.", ge=1)
+
+
+class TrainConfig(AlgoSettings, RolloutSettings):
+    """One training run: the algorithm, the rollouts, and the run's own settings (what `train run` takes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    game: str = Field("fake:choice", description=(
+        "The game spec: fake:choice, fake:codeword?options=4, textworld:tw-simple, harbor:TASK_DIR, ... (docs/train.md)."))
+    model: str = Field("tiny-random", description="The weights to train: tiny-random, local/smollm2 or a local Hugging Face folder.")
+    lora: bool = Field(False, description="Train LoRA adapters instead of all weights.")
+    lora_rank: int = Field(8, ge=1, description="Rank of the LoRA adapters.")
+    steps: int = Field(10, ge=1, description="Optimizer steps (rollout batches).")
+    games: int = Field(2, ge=1, description="Games per step; each is played by a group of --group-size episodes.")
+    lr: float = Field(1e-5, ge=0, description="Learning rate (AdamW).")
+    teacher: str = Field("live", description="The teacher's weights: live (the current policy), frozen or ema.")
+    teacher_sync: int = Field(0, ge=0, description="Refresh the teacher from the student every N steps (0: never).")
+    skills: Path | None = Field(None, description="A skill folder or a folder of skill folders: the teacher's privileged text.")
+    retrieval: str = Field("full", description="Which skills each episode's teacher sees: keyword, full, random or ucb.")
+    ucb_c: float = Field(2**0.5, ge=0, description="The UCB1 exploration constant c of --retrieval ucb.")
+    teacher_check: str = Field("warn", description=(
+        "Measure the teacher with its skill against the student first: require (refuse unless it is better), warn or off."))
+    teacher_check_games: int = Field(16, ge=1, description="Validation games the teacher check plays.")
+    val_every: int = Field(0, ge=0, description="Play --val-games validation games every N steps, logged as val_success (0: never).")
+    val_games: int = Field(16, ge=1, description="Validation games per --val-every point.")
+    skills_from_rollouts: bool = Field(False, description="Grow a skill bank from each batch's rollouts (Skill-SD).")
+    summarizer: str = Field("local/smollm2", description="The model that writes the skill bank's skills (a litellm model string).")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the training games and of sampling.")
+    save_every: int = Field(10, ge=1, description="Checkpoint every N steps (and at the end).")
+    output: Path = Field(Path("train-out"), description="The run folder: config.json, metrics.jsonl, checkpoints, curves.")
+
+    @model_validator(mode="before")
     @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("must be at least 1")
-        return value
+    def _old_keys(cls, values: Any) -> Any:
+        return renamed_keys(values, "TrainConfig") if isinstance(values, dict) else values
+
+    @property
+    def env(self) -> str:
+        """Deprecated: the game spec is `game`; this alias goes in the next release."""
+        return self.game
 
     def algo_config(self) -> AlgoConfig:
-        return AlgoConfig(
-            algo=self.algo, entropy_coef=self.entropy_coef, kl_coef=self.kl_coef,
-            distill_coef=self.distill_coef, beta=self.beta, rlsd_warmdown=self.rlsd_warmdown,
-            micro_batch_size=self.micro_batch_size, log_kl=self.log_kl, ppo_mini_batch=self.ppo_mini_batch,
-            ppo_epochs=self.ppo_epochs, temperature=self.temperature,
-        )
+        return AlgoConfig(**self.model_dump(include=set(AlgoConfig.model_fields)))
 
     def rollout_config(self) -> RolloutConfig:
-        return RolloutConfig(
-            group_size=self.group_size, max_turns=self.max_turns, history_turns=self.history_turns,
-            max_prompt_tokens=self.max_prompt_tokens, max_new_tokens=self.max_new_tokens,
-            temperature=self.temperature, reward=self.reward,
-            skill_in_policy_prompt=self.algo_config().skill_in_policy_prompt,
-        )
+        return RolloutConfig(**self.model_dump(include=set(RolloutSettings.model_fields)),
+                             skill_in_policy_prompt=self.algo_config().skill_in_policy_prompt)
 
 
-def build_config(flags: dict, config_file: Path | None) -> TrainConfig:
-    """Defaults < the TOML file < flags given on the command line (None means "not given")."""
-    values: dict = {}
+def renamed_keys(values: dict, where: str, *, warn: bool = True) -> dict:
+    """`values` with the keys an older version used renamed (`env` -> `game`), warning once per key."""
+    values = dict(values)
+    for old, new in RENAMED_KEYS.items():
+        if old in values:
+            if warn:
+                warn_deprecated(f"{where}: the key {old} is renamed {new}")
+            value = values.pop(old)
+            values.setdefault(new, value)
+    return values
+
+
+def build_config(flags: dict, config_file: Path | None, *, base: dict | None = None) -> TrainConfig:
+    """Defaults < `base` (a resumed run's config.json) < the TOML file < `flags` (given on the command line)."""
+    values: dict = renamed_keys(base or {}, "config.json", warn=False)
     if config_file is not None:
         try:
-            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+            toml = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise UserError(f"--config {config_file}: cannot be read as TOML ({exc}); fix the file") from None
-    values |= {key: value for key, value in flags.items() if value is not None}
+        values |= renamed_keys(toml, f"--config {config_file}")
+    values |= flags
     try:
         return TrainConfig(**values)
     except ValidationError as exc:
