@@ -38,7 +38,7 @@ def a_file(tmp_path) -> str:
 @pytest.mark.parametrize("args", [
     ["run", TASK, "-k", "0"], ["run", TASK, "-p", "0"], ["eval", "run", TASK, "-c", "none", "-o", "o", "-k", "0"],
     ["eval", TASK, "-c", "none", "-o", "o", "-p", "0"], ["dashboard", "--port", "0"], ["train", "serve", "x", "--port", "0"],
-    ["explore", TASK, "--max-retries", "0"], ["tasks", "audit", TASK, "-p", "0"], ["tasks", "check", TASK, "-p", "-1"],
+    ["explore", TASK, "--max-attempts", "0"], ["tasks", "audit", TASK, "-p", "0"], ["tasks", "check", TASK, "-p", "-1"],
     ["train", "eval", "x", "--episodes", "0"], ["sandbox", "exec", TASK, "--timeout", "-1", "true"],
     ["eval", TASK, "-c", "none", "-o", "o", "--seed", "-1"],
 ])
@@ -71,7 +71,7 @@ def test_a_binary_train_config_is_one_line(run_cli, tmp_path):
 
 
 def test_an_unknown_agent_is_refused_before_any_trial(run_cli, tmp_path):
-    assert "--agent 'bogus' is not a Harbor agent" in run_cli("run", TASK, "--agent", "bogus", "--jobs-dir", "jobs")
+    assert "--agent 'bogus' is not a Harbor agent" in run_cli("run", TASK, "--agent", "bogus", "--output", "jobs")
     assert "--agent no_such_module:Agent: cannot import" in run_cli("run", TASK, "--agent", "no_such_module:Agent")
     assert not (tmp_path / "jobs").exists()
 

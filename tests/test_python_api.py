@@ -91,7 +91,7 @@ def test_explore_and_evaluate_through_the_api_write_what_the_cli_writes(scripted
     [summary] = explore_skills([TASK], ExploreSettings(model=MODEL, api_base=scripted_llm.base_url, max_retries=1,
                                                        llm_retries=0, output=api / "explore"), console=quiet)
     assert summary.state == "solved"
-    cli("explore", str(TASK), "--model", MODEL, "--api-base", scripted_llm.base_url, "--max-retries", "1",
+    cli("explore", str(TASK), "--model", MODEL, "--api-base", scripted_llm.base_url, "--max-attempts", "1",
         "--llm-retries", "0", "--output", str(shell / "explore"))
     assert files(api / "explore") == files(shell / "explore")
     assert explored(api / "explore") == explored(shell / "explore")
@@ -136,7 +136,7 @@ def test_run_through_the_api_writes_what_the_cli_writes(tmp_path):
     result = run_agent([TASK], RunConfig(agent="oracle", jobs_dir=tmp_path / "api"), console=quiet)
     assert isinstance(result, RunResult) and result.not_started == 0
     assert [(row.task, row.trials, row.mean_reward) for row in result.tasks] == [("skillspark/hello-greeting", 1, 1.0)]
-    cli("run", str(TASK), "--agent", "oracle", "--jobs-dir", str(tmp_path / "cli"))
+    cli("run", str(TASK), "--agent", "oracle", "--output", str(tmp_path / "cli"))
     [shell] = (tmp_path / "cli").glob("run-*")
     wrote = [json.loads((folder / "summary.json").read_text()) for folder in (result.trials_dir, shell)]
     rows = [[{k: row[k] for k in ("task", "trials", "rewards", "statuses", "n_passed")} for row in w["tasks"]]

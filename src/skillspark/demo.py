@@ -24,13 +24,14 @@ from skillspark.agents.skill_context import SkillsMode
 from skillspark.config import DEFAULT_MODEL, get_settings
 from skillspark.errors import UserError
 from skillspark.limits import MAX_SEED
+from skillspark.params import list_values, output_folder
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "tasks"
 DECISIVE_DIR = Path(__file__).resolve().parents[2] / "examples" / "decisive-tasks"
-DEFAULT_DIFFICULTIES = "trivial,easy"
+DEFAULT_DIFFICULTIES = ["trivial", "easy"]
 EVAL_K = 2
 # One command solves a decisive task (the verifier runs whether or not the model submits); a second call leaves
 # room to fix a malformed reply. More calls only lengthen the `none` arm, which cannot succeed.
@@ -113,15 +114,18 @@ def _eval_stage(task_dirs: list[Path], explore_dir: Path, out: Path, *, student:
 
 
 def demo(
-    model: Annotated[str, typer.Option(help="Teacher model; the embedded SmolLM2 by default.")] = DEFAULT_MODEL,
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Teacher model (default: $SKILLSPARK_MODEL, else the embedded local/smollm2).")] = None,
     tasks_dir: Annotated[Path | None, typer.Option(help="Tasks to use instead of the bundled examples.")] = None,
-    difficulty: Annotated[
-        str, typer.Option(help="Explore only tasks of these difficulties (comma-separated), or 'all'.")
-    ] = DEFAULT_DIFFICULTIES,
-    max_retries: Annotated[int, typer.Option(min=1, help="Attempts per task.")] = 3,
-    output: Annotated[Path, typer.Option(help="Where the check report and exploration go.")] = Path("demo-output"),
+    difficulty: Annotated[list[str], typer.Option(
+        "--difficulty", help="Explore only tasks of this difficulty (repeat), or 'all'.")] = DEFAULT_DIFFICULTIES,
+    max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per task (the first try counts).")] = 3,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Where the check report and exploration go.", callback=output_folder)
+    ] = Path("demo-output"),
     skip_check: Annotated[bool, typer.Option(help="Do not run oracle/nop checks first.")] = False,
-    env: Annotated[str | None, typer.Option(help="Environment: local (default), docker, ...")] = None,
+    env: Annotated[str | None, typer.Option(
+        help="Environment: local, docker, ... (default: $SKILLSPARK_ENV, else local).")] = None,
     student: Annotated[str, typer.Option(help="Student model of the last stage's A/B eval.")] = DEFAULT_MODEL,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of the A/B eval's trial order.")] = 0,
     ab_tasks_dir: Annotated[Path | None, typer.Option(
@@ -139,7 +143,9 @@ def demo(
     from skillspark.taskgen.report import print_report, write_json
 
     console = Console()
-    env_name = env or get_settings().env
+    defaults = get_settings()
+    env_name = env or defaults.env
+    model = model or defaults.model
     preflight_environment(env_name)
     task_dirs = find_task_dirs([_examples_dir(tasks_dir)])
     ab_dirs = find_task_dirs([_examples_dir(ab_tasks_dir, DECISIVE_DIR, "--ab-tasks-dir")])
@@ -157,17 +163,17 @@ def demo(
         valid = {Path(c.path).resolve() for c in report.tasks if c.verdict == "valid"}
         task_dirs = [d for d in task_dirs if d.resolve() in valid]
 
-    wanted = {d.strip().lower() for d in difficulty.split(",") if d.strip()}
+    wanted = {d.lower() for d in list_values(difficulty, "--difficulty") or []}
     if "all" not in wanted:
         task_dirs = [d for d in task_dirs if _difficulty(d) in wanted]
     if not task_dirs:
-        raise UserError(f"no valid task of difficulty {difficulty!r} to explore; try --difficulty all")
+        raise UserError(f"no valid task of difficulty {', '.join(sorted(wanted))} to explore; try --difficulty all")
 
-    console.rule(f"2. exploring {len(task_dirs)} task(s) with {model}, up to {max_retries} attempts each")
+    console.rule(f"2. exploring {len(task_dirs)} task(s) with {model}, up to {max_attempts} attempts each")
     # two tasks at once, as in the last stage: one runs its sandbox while the other waits for the model
-    settings = ExploreSettings(model=model, max_retries=max_retries, output=output / "explore", env=env_name,
+    settings = ExploreSettings(model=model, max_attempts=max_attempts, output=output / "explore", env=env_name,
                                parallelism=2)
-    view = ProgressView([d.name for d in task_dirs], max_retries)
+    view = ProgressView([d.name for d in task_dirs], max_attempts)
     try:
         with view:
             summaries = asyncio.run(explore_tasks(task_dirs, settings, on_progress=view.update))

@@ -12,6 +12,10 @@ from skillspark.params import warn_deprecated
 
 # command path -> {old flag: new flag}
 RENAMED: dict[tuple[str, ...], dict[str, str]] = {
+    ("run",): {"--jobs-dir": "--output"},
+    ("explore",): {"--max-retries": "--max-attempts"},
+    ("demo",): {"--max-retries": "--max-attempts"},
+    ("eval", "report"): {"--pdi": "--pdi-csv"},
 }
 
 

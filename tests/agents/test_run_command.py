@@ -89,7 +89,7 @@ def test_cli_runs_tasks_and_prints_the_table(tmp_path, scripted_llm):
     make_task(tmp_path / "tasks", "greet-b")
     scripted_llm.responder = lambda request: "```bash\necho hello > /app/greeting.txt\nsubmit\n```"
     result = _cli(str(tmp_path / "tasks"), "--model", scripted_llm.model, "--api-base", scripted_llm.base_url,
-                  "--jobs-dir", str(tmp_path / "jobs"), cwd=tmp_path)
+                  "--output", str(tmp_path / "jobs"), cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "greet-a" in result.stdout and "greet-b" in result.stdout and "1/1" in result.stdout
@@ -124,7 +124,7 @@ def test_cli_stops_the_batch_on_a_rejected_key(tmp_path, scripted_llm):
     make_task(tmp_path / "tasks", "greet-b")
     scripted_llm.responder = lambda request: Reply(status=401, error=f"Incorrect API key provided: {key}")
     result = _cli(str(tmp_path / "tasks"), "--model", scripted_llm.model, "--api-base", scripted_llm.base_url,
-                  "--jobs-dir", str(tmp_path / "jobs"), cwd=tmp_path, key=key)
+                  "--output", str(tmp_path / "jobs"), cwd=tmp_path, key=key)
 
     assert result.returncode == 2, result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -56,7 +56,7 @@ def test_launch_runs_an_argv_list_in_its_own_process_group_and_cancel_signals_it
     started = response.json()
     output = root / "new-run"
     assert started["args"] == ["explore", str(tmp / "tasks" / "t1"), "--output", str(output), "--model",
-                               "openai/gpt-4o-mini", "--max-retries", "2", "--parallelism", "3"]
+                               "openai/gpt-4o-mini", "--max-attempts", "2", "--parallelism", "3"]
     pid = started["pid"]
     assert os.getpgid(pid) == pid and os.getpgid(pid) != os.getpgid(0)  # its own group, not ours
     assert wait_for(lambda: (tmp / "argv.json").exists())

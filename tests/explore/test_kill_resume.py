@@ -116,7 +116,7 @@ def alive(pid: int) -> bool:
 
 def explore(task: Path, out: Path, server, *extra: str) -> subprocess.Popen:
     argv = [str(SKILLSPARK), "explore", str(task), "--model", server.model, "--api-base", server.base_url,
-            "--max-retries", "3", "--output", str(out), "--llm-retries", "0", *extra]
+            "--max-attempts", "3", "--output", str(out), "--llm-retries", "0", *extra]
     with open(out.parent / f"explore{len(extra)}.log", "w") as log:  # the child keeps its own copy of the fd
         return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
@@ -180,7 +180,7 @@ def test_sigkill_leaves_no_embedded_model_server_behind(tmp_path):
     cache = tmp_path / "cache"
     env = {**os.environ, "SKILLSPARK_CACHE_DIR": str(cache)}
     task = make_task(tmp_path / "tasks")
-    argv = [str(SKILLSPARK), "explore", str(task), "--model", "local/smollm2", "--max-retries", "1",
+    argv = [str(SKILLSPARK), "explore", str(task), "--model", "local/smollm2", "--max-attempts", "1",
             "--output", str(tmp_path / "out")]
     child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL)

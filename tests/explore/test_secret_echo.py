@@ -82,8 +82,8 @@ def test_an_echoed_key_is_never_persisted_or_shown(scripted_llm: ScriptedOpenAIS
     task = make_task(tmp_path / "tasks")
     model = "--model=openai/scripted"
 
-    run = _cli(["run", str(task), model, "--jobs-dir", str(tmp_path / "jobs"), "--max-steps", "2"], scripted_llm, tmp_path)
-    explore = _cli(["explore", str(task), model, "--max-retries", "2", "--output", str(tmp_path / "out")],
+    run = _cli(["run", str(task), model, "--output", str(tmp_path / "jobs"), "--max-steps", "2"], scripted_llm, tmp_path)
+    explore = _cli(["explore", str(task), model, "--max-attempts", "2", "--output", str(tmp_path / "out")],
                    scripted_llm, tmp_path)
 
     assert run.returncode == 0, run.stderr[-2000:]

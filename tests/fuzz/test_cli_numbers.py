@@ -52,7 +52,7 @@ def _label(item) -> str:
 def test_the_walk_finds_the_options_the_issue_names():
     labels = {_label(item) for item in OPTIONS}
     assert {"run -k", "eval run -k", "run --parallelism", "dashboard --port", "train serve --port",
-            "tasks audit --parallelism", "explore --max-retries"} <= labels
+            "tasks audit --parallelism", "explore --max-attempts"} <= labels
     assert len(OPTIONS) >= 30 and len(TRAIN_OPTIONS) >= 20
 
 

@@ -39,7 +39,7 @@ def test_replay_prints_table_and_match_counts(golden_dir):
 
 def test_replay_json_lines(golden_dir):
     path = str(golden_dir / "quantum-numerical-simulation" / "trajectory.jsonl")
-    result = runner.invoke(app, ["replay", "--json", path])
+    result = runner.invoke(app, ["replay", "--json", "-", path])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert len(rows) == 8
@@ -53,11 +53,29 @@ def test_replay_json_lines(golden_dir):
 
 def test_replay_without_logged_snapshots_has_null_logged(tmp_path):
     log = write_jsonl(tmp_path / "t.jsonl", [execution(0, "alpha"), reflect(0, "", memo("alpha beta", "go"))])
-    result = runner.invoke(app, ["replay", "--json", str(log)])
+    result = runner.invoke(app, ["replay", "--json", "-", str(log)])
     row = json.loads(result.output)
     assert row["logged"] is None and row["proxy_exec"] == pytest.approx(0.5)
     table = runner.invoke(app, ["replay", str(log)])
     assert "matched 0/0 logged snapshots" in table.output
+
+
+def test_replay_json_path_gets_the_lines_and_the_table_still_prints(golden_dir, tmp_path):
+    path = str(golden_dir / "quantum-numerical-simulation" / "trajectory.jsonl")
+    out = tmp_path / "replay.jsonl"
+    result = runner.invoke(app, ["replay", path, "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "matched 8/8 logged snapshots" in result.output
+    assert [json.loads(line)["step"] for line in out.read_text().splitlines()][:2] == [0, 1]
+
+
+def test_replay_json_naming_a_log_is_refused_not_overwritten(golden_dir, tmp_path):
+    log = tmp_path / "trajectory.jsonl"
+    log.write_bytes((golden_dir / "quantum-numerical-simulation" / "trajectory.jsonl").read_bytes())
+    before = log.read_bytes()
+    proc = cli("pdi", "replay", "--json", str(log), str(log))  # the old switch's habit: --json LOG
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: --json {log}: that is a trajectory log")
+    assert log.read_bytes() == before
 
 
 def test_replay_bad_json_line_is_one_line_exit_2(tmp_path):

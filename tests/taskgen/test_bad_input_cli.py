@@ -78,7 +78,7 @@ def _alpine(task_variant) -> Path:
 def test_run_leaves_out_an_unsupported_image_runs_the_rest_and_exits_2(task_variant, tmp_path, monkeypatch, capsys):
     _alpine(task_variant)
     task_variant("good")
-    code, out, err = run_cli(["run", str(tmp_path / "tasks"), "--agent", "oracle", "--jobs-dir", str(tmp_path / "jobs")],
+    code, out, err = run_cli(["run", str(tmp_path / "tasks"), "--agent", "oracle", "--output", str(tmp_path / "jobs")],
                              monkeypatch, capsys)
     assert code == 2
     lines = err.splitlines()
@@ -113,7 +113,7 @@ def test_run_caps_a_huge_instruction_with_a_marker_and_a_warning(tmp_path, scrip
     (task / "instruction.md").write_text(instruction)
     scripted_llm.responder = lambda request: "```bash\necho hello > /app/greeting.txt\nsubmit\n```"
     code, _, err = run_cli(["run", str(task), "--model", scripted_llm.model, "--api-base", scripted_llm.base_url,
-                            "--jobs-dir", str(tmp_path / "jobs")], monkeypatch, capsys)
+                            "--output", str(tmp_path / "jobs")], monkeypatch, capsys)
     assert code == 0, err
     sent = scripted_llm.requests[0].last_user_text
     cut = len(instruction.strip().encode()) - PROMPT_TEXT_MAX_BYTES

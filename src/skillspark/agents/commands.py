@@ -1,7 +1,8 @@
 """`skillspark run`: run an agent on task directories, k trials each, and print a results table.
 
-The flags become a `RunConfig`; `agents.service.run_agent` does the work. Heavy imports (harbor,
-litellm) happen inside the function so `skillspark --help` stays fast.
+The flags become a `RunConfig` (each flag's default, help and bounds are its field's); `agents.service.
+run_agent` does the work. Heavy imports (harbor, litellm) happen inside the function so `skillspark --help`
+stays fast.
 """
 
 from __future__ import annotations
@@ -11,36 +12,38 @@ from typing import Annotated
 
 import typer
 
+from skillspark.agents.runner import RunConfig
 from skillspark.agents.skill_context import SkillsMode
-from skillspark.limits import MAX_PARALLELISM, MAX_TRIALS_PER_TASK
+from skillspark.params import default_of, field_option, output_folder
+
+
+def _flag(field: str, *names: str, **extra):
+    return field_option(RunConfig, field, *names, **extra)
 
 
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Task dirs, or dirs of task dirs.", show_default=False)],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="litellm model string or local/smollm2.")] = None,
-    skills: Annotated[
-        Path | None, typer.Option("--skills", help="Folder of skill folders (each with SKILL.md) to inject.")
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="litellm model string or local/smollm2 (default: $SKILLSPARK_MODEL, else local/smollm2).")
     ] = None,
-    skills_mode: Annotated[SkillsMode, typer.Option(
-        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the prompt, before the task.")
-    ] = SkillsMode.pointer,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_TRIALS_PER_TASK, help="Trials per task.")] = 1,
-    env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,
-    agent: Annotated[
-        str | None, typer.Option("--agent", help="Run a Harbor agent (terminus-2, oracle, nop, module:Class).")
-    ] = None,
-    no_task_skills: Annotated[
-        bool, typer.Option("--no-task-skills", help="Remove skills the task bundles (environment/skills).")
-    ] = False,
-    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per trial.")] = 30,
-    command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds per command.")] = 60.0,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM, help="Trials at once.")] = 1,
-    jobs_dir: Annotated[Path | None, typer.Option("--jobs-dir", help="Where trial directories go.")] = None,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop starting trials past $N.")] = None,
-    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible endpoint URL.")] = None,
+    skills: Annotated[Path | None, _flag("skills", "--skills")] = default_of(RunConfig, "skills"),
+    skills_mode: Annotated[SkillsMode, _flag("skills_mode", "--skills-mode")] = default_of(RunConfig, "skills_mode"),
+    k: Annotated[int, _flag("k", "-k", "--k")] = default_of(RunConfig, "k"),
+    env: Annotated[str | None, typer.Option(
+        "--env", help="local, docker, daytona, ... or module:Class (default: $SKILLSPARK_ENV, else local).")] = None,
+    agent: Annotated[str | None, _flag("agent", "--agent")] = default_of(RunConfig, "agent"),
+    no_task_skills: Annotated[bool, _flag("no_task_skills", "--no-task-skills")] = default_of(RunConfig, "no_task_skills"),
+    max_steps: Annotated[int, _flag("max_steps", "--max-steps")] = default_of(RunConfig, "max_steps"),
+    command_timeout: Annotated[float, _flag("command_timeout_s", "--command-timeout")] = default_of(
+        RunConfig, "command_timeout_s"),
+    parallelism: Annotated[int, _flag("parallelism", "--parallelism", "-p")] = default_of(RunConfig, "parallelism"),
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", callback=output_folder,
+        help="Where trial directories go (default: $SKILLSPARK_JOBS_DIR, else jobs).")] = None,
+    max_cost: Annotated[float | None, _flag("max_cost_usd", "--max-cost")] = default_of(RunConfig, "max_cost_usd"),
+    api_base: Annotated[str | None, _flag("api_base", "--api-base")] = default_of(RunConfig, "api_base"),
 ) -> None:
     """Run an agent on Harbor tasks (k trials each) and print rewards, tokens, cost and time per task."""
-    from skillspark.agents.runner import RunConfig
     from skillspark.agents.service import run_agent
     from skillspark.config import get_settings
 
@@ -56,7 +59,7 @@ def run(
         max_steps=max_steps,
         command_timeout_s=command_timeout,
         parallelism=parallelism,
-        jobs_dir=jobs_dir or settings.jobs_dir,
+        jobs_dir=output or settings.jobs_dir,
         max_cost_usd=max_cost,
         api_base=api_base,
     )

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from skillspark.agents.skill_context import SkillsMode, check_skills_mode
+from skillspark.agents.settings import AgentSettings, BatchSettings
+from skillspark.agents.skill_context import check_skills_mode
 from skillspark.agents.skills import skill_folders, strip_task_skills
 from skillspark.agents.trials import (
     AGENT_IMPORT_PATH,
@@ -33,23 +34,18 @@ if TYPE_CHECKING:
     from skillspark.harbor.trials import AgentSpec, TrialOutcome
 
 
-class RunConfig(BaseModel):
-    """Everything `skillspark run` (and `skillspark.run_agent`) is asked to do, but which tasks."""
+class RunConfig(AgentSettings, BatchSettings):
+    """Everything `skillspark run` (and `skillspark.run_agent`) is asked to do, but which tasks.
 
-    model: str = DEFAULT_MODEL
-    k: int = Field(default=1, ge=1)
-    env: str = "local"
-    agent: str | None = None  # a Harbor agent name or import path instead of ours
-    skills: Path | None = None
-    skills_mode: SkillsMode = SkillsMode.pointer  # how our agent shows skills: a line naming /skills, or their text inline
-    no_task_skills: bool = False
-    max_steps: int = Field(default=30, ge=1)
-    command_timeout_s: float = Field(default=60.0, gt=0)
-    parallelism: int = Field(default=1, ge=1)
-    jobs_dir: Path = Path("jobs")
-    max_cost_usd: float | None = Field(default=None, ge=0)
-    api_base: str | None = None
-    agent_kwargs: dict[str, Any] = Field(default_factory=dict)
+    Each field's description is its flag's help (`params.field_option`): the command and the API share
+    one default.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="litellm model string or local/smollm2.")
+    skills: Path | None = Field(default=None, description="Folder of skill folders (each with SKILL.md) to inject.")
+    no_task_skills: bool = Field(default=False, description="Remove skills the task bundles (environment/skills).")
+    jobs_dir: Path = Field(default=Path("jobs"), description="Where trial directories go.")
+    agent_kwargs: dict[str, Any] = Field(default_factory=dict)  # keyword arguments of a Harbor agent (API only)
 
 
 class RunRequest(RunConfig):

@@ -124,7 +124,7 @@ class Launcher:
         if request.model:
             args += ["--model", request.model]
         if request.kind == "explore":
-            args += ["--max-retries", str(request.max_retries)] if request.max_retries else []
+            args += ["--max-attempts", str(request.max_retries)] if request.max_retries else []
         else:
             if not request.conditions:
                 raise LaunchError(400, "an eval needs at least one condition (e.g. none, generated=RUNS_DIR)")

@@ -15,8 +15,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from skillspark.agents.skill_context import SkillsMode
-from skillspark.limits import MAX_PARALLELISM, MAX_SEED, MAX_TRIALS_PER_TASK
-from skillspark.params import output_folder
+from skillspark.evaluate.runner import EvalRequest
+from skillspark.params import Dashboard, default_of, field_option, output_folder
 
 
 class _EvalGroup(TyperGroup):
@@ -31,6 +31,14 @@ class _EvalGroup(TyperGroup):
 app = typer.Typer(cls=_EvalGroup, no_args_is_help=True)
 
 
+def _flag(field: str, *names: str, **extra):
+    return field_option(EvalRequest, field, *names, **extra)
+
+
+def _default(field: str):
+    return default_of(EvalRequest, field)
+
+
 @app.command("run")
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Task dirs, or dirs of task dirs.", show_default=False)],
@@ -38,36 +46,28 @@ def run(
         list[str],
         typer.Option("--condition", "-c", help="none | generated=RUNS_DIR | curated | placebo | library=DIR (repeat)."),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for results.jsonl, eval.json, report.",
-                                         callback=output_folder)],
-    model: Annotated[
-        list[str] | None, typer.Option("--model", "-m", help="Student model(s), litellm strings (repeat).")
-    ] = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, max=MAX_TRIALS_PER_TASK, help="Trials per (task, arm, model).")] = 3,
-    agent: Annotated[str | None, typer.Option("--agent", help="A Harbor agent (module:Class) instead of ours.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue OUT: skip finished trials.")] = False,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help="Stop starting trials past $N.")] = None,
-    parallelism: Annotated[int, typer.Option("--parallelism", "-p", min=1, max=MAX_PARALLELISM, help="Trials at once.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
-                                      help="Seed of the interleaved trial order (and of the permutation test's sampling fallback).")] = 0,
-    env: Annotated[str | None, typer.Option("--env", help="local, docker, daytona, ... or module:Class.")] = None,
-    infra_retries: Annotated[
-        int, typer.Option("--infra-retries", min=0, help="Retries of a trial the infrastructure failed.")
-    ] = 2,
-    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Model calls per trial.")] = 30,
-    skills_mode: Annotated[SkillsMode, typer.Option(
-        "--skills-mode", help="pointer: one line naming /skills; inline: the SKILL.md texts in the prompt, before the task.")
-    ] = SkillsMode.pointer,
-    command_timeout: Annotated[float, typer.Option("--command-timeout", min=1, help="Seconds per command.")] = 60.0,
-    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible endpoint URL.")] = None,
-    dashboard: Annotated[bool, typer.Option(
-        "--dashboard", help="Serve the live dashboard of OUT on 127.0.0.1 while the eval lasts.")] = False,
+    output: Annotated[Path, _flag("output", "--output", "-o", callback=output_folder)],
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help=(
+        "Student model(s), litellm strings (repeat); default: $SKILLSPARK_MODEL, else local/smollm2."))] = None,
+    k: Annotated[int, _flag("k", "-k", "--k")] = _default("k"),
+    agent: Annotated[str | None, _flag("agent", "--agent")] = _default("agent"),
+    resume: Annotated[bool, _flag("resume", "--resume")] = _default("resume"),
+    max_cost: Annotated[float | None, _flag("max_cost_usd", "--max-cost")] = _default("max_cost_usd"),
+    parallelism: Annotated[int, _flag("parallelism", "--parallelism", "-p")] = _default("parallelism"),
+    seed: Annotated[int, _flag("seed", "--seed")] = _default("seed"),
+    env: Annotated[str | None, typer.Option(
+        "--env", help="local, docker, daytona, ... or module:Class (default: $SKILLSPARK_ENV, else local).")] = None,
+    infra_retries: Annotated[int, _flag("infra_retries", "--infra-retries")] = _default("infra_retries"),
+    max_steps: Annotated[int, _flag("max_steps", "--max-steps")] = _default("max_steps"),
+    skills_mode: Annotated[SkillsMode, _flag("skills_mode", "--skills-mode")] = _default("skills_mode"),
+    command_timeout: Annotated[float, _flag("command_timeout_s", "--command-timeout")] = _default("command_timeout_s"),
+    api_base: Annotated[str | None, _flag("api_base", "--api-base")] = _default("api_base"),
+    dashboard: Dashboard = False,
 ) -> None:
     """A/B-evaluate skills: k trials per task, arm and model, interleaved; results, summary and report in OUT."""
     from skillspark.config import get_settings
     from skillspark.dashboard.server import beside
     from skillspark.evaluate.conditions import parse_conditions
-    from skillspark.evaluate.runner import EvalRequest
     from skillspark.evaluate.service import evaluate
     from skillspark.harbor.agent_names import check_agent
 
@@ -87,9 +87,9 @@ def run(
 @app.command("report")
 def report(
     output: Annotated[Path, typer.Argument(help="An eval's --output folder (with results.jsonl).")],
-    pdi: Annotated[Path | None, typer.Option("--pdi", help="CSV of `skillspark pdi score`.")] = None,
+    pdi_csv: Annotated[Path | None, typer.Option("--pdi-csv", help="CSV of `skillspark pdi score`.")] = None,
 ) -> None:
     """Recompute summary.json and report.html from OUT/results.jsonl."""
     from skillspark.evaluate.service import write_outputs
 
-    write_outputs(output.resolve(), pdi_csv=pdi, console=Console())
+    write_outputs(output.resolve(), pdi_csv=pdi_csv, console=Console())

@@ -206,7 +206,7 @@ def pdi_analysis(summary: dict, deltas: list[dict[str, float]], pdi_rows: list[d
         pdi = {row["task"]: (float(row["pdi"]), row["quadrant"]) for row in pdi_rows}
     except (KeyError, ValueError, TypeError):
         raise UserError(
-            "--pdi: every row needs task, pdi (a number) and quadrant, as `skillspark pdi score --csv` writes"
+            "--pdi-csv: every row needs task, pdi (a number) and quadrant, as `skillspark pdi score --csv` writes"
         ) from None
     chosen = [i for i, c in enumerate(summary["comparisons"]) if c["condition"].startswith("generated")]
     results = []

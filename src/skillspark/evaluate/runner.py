@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from skillspark.agents.settings import AgentSettings, BatchSettings
 from skillspark.agents.skill_context import SkillsMode, check_skills_mode
 from skillspark.agents.trials import MODEL_FREE_AGENTS, model_endpoint, run_batch, run_trial_retrying
 from skillspark.core.skill import skills_sha256, stage_skills
 from skillspark.errors import UserError
+from skillspark.limits import MAX_SEED, MAX_TRIALS_PER_TASK
 from skillspark.evaluate.conditions import Condition, explore_cost_usd, skill_sources
 from skillspark.evaluate.results import (
     EvalResult,
@@ -42,24 +44,20 @@ if TYPE_CHECKING:
     from skillspark.harbor.trials import AgentSpec, TrialOutcome
 
 
-class EvalRequest(BaseModel):
-    """Everything `skillspark eval` was asked to do."""
+class EvalRequest(AgentSettings, BatchSettings):
+    """Everything `skillspark eval` (and `skillspark.evaluate_skills`) was asked to do.
+
+    The agent and batch settings are `run`'s; each field's description is its flag's help.
+    """
 
     models: list[str] = Field(min_length=1)
     conditions: list[Condition] = Field(min_length=1)
-    k: int = Field(default=1, ge=1)
-    output: Path
-    agent: str | None = None  # a Harbor agent import path (module:Class) instead of ours
-    env: str = "local"
-    seed: int = 0
-    parallelism: int = Field(default=1, ge=1)
-    max_cost_usd: float | None = Field(default=None, ge=0)
-    infra_retries: int = Field(default=2, ge=0)
-    max_steps: int = Field(default=30, ge=1)
-    command_timeout_s: float = Field(default=60.0, gt=0)
-    skills_mode: SkillsMode = SkillsMode.pointer  # every arm alike, placebo included
-    api_base: str | None = None
-    resume: bool = False
+    k: int = Field(default=3, ge=1, le=MAX_TRIALS_PER_TASK, description="Trials per (task, arm, model).")
+    output: Path = Field(description="Folder for results.jsonl, eval.json, report.")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description=(
+        "Seed of the interleaved trial order (and of the permutation test's sampling fallback)."))
+    infra_retries: int = Field(default=2, ge=0, description="Retries of a trial the infrastructure failed.")
+    resume: bool = Field(default=False, description="Continue OUT: skip finished trials.")
 
 
 class Cell(BaseModel):

@@ -96,7 +96,7 @@ def read_pdi_csv(path: Path) -> list[dict[str, Any]]:
         with path.open(newline="", encoding="utf-8") as handle:
             return list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"--pdi {path}: cannot read it as CSV ({type(exc).__name__}); "
+        raise UserError(f"--pdi-csv {path}: cannot read it as CSV ({type(exc).__name__}); "
                         "pass the CSV `skillspark pdi score` wrote") from None
 
 

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from skillspark.errors import UserError
 from skillspark.limits import MAX_PARALLELISM, MAX_SEED
-from skillspark.params import output_folder
+from skillspark.params import Dashboard, default_of, field_option, list_values, output_folder
+from skillspark.pdi.text import Method
 
 skills_app = typer.Typer(no_args_is_help=True)
 BUDGET_EXIT_CODE = 3  # the run stopped because --max-cost was spent; --resume with a higher one continues
@@ -41,37 +42,51 @@ def validate(directory: Annotated[Path, typer.Argument(help="A skill folder, or 
     raise UserError(f"{bad} of {len(folders)} skill(s) under {directory} are invalid; fix the fields listed above")
 
 
+def _flag(field: str, *names: str, **extra):
+    from skillspark.explore.loop import ExploreSettings
+
+    return field_option(ExploreSettings, field, *names, **extra)
+
+
+def _default(field: str):
+    from skillspark.explore.loop import ExploreSettings
+
+    return default_of(ExploreSettings, field)
+
+
 def explore(
     paths: Annotated[list[Path], typer.Argument(help="Task dirs, or dirs holding task dirs.")],
-    model: Annotated[str, typer.Option(help="Teacher model (agent and distiller).")] = "local/smollm2",
-    summary_model: Annotated[str | None, typer.Option(help="Model that rewrites the memo (default: --model).")] = None,
-    api_base: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL for the models.")] = None,
-    max_retries: Annotated[int, typer.Option(min=1, help="Attempts per task.")] = 3,
-    parallelism: Annotated[int, typer.Option(min=1, max=MAX_PARALLELISM, help="Tasks explored at once.")] = 1,
-    pdi: Annotated[bool, typer.Option("--pdi/--no-pdi", help="Online PDI proxy and interventions.")] = True,
-    pdi_observe_only: Annotated[bool, typer.Option(help="Log PDI snapshots but never intervene.")] = False,
-    pdi_method: Annotated[str, typer.Option(help="token_overlap or js_divergence.")] = "token_overlap",
-    limit: Annotated[int | None, typer.Option(min=1, help="Explore at most N tasks.")] = None,
-    tasks: Annotated[str | None, typer.Option(help="Only these task names, comma-separated.")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Teacher model (agent and distiller); default: $SKILLSPARK_MODEL, else local/smollm2.")
+    ] = None,
+    summary_model: Annotated[str | None, _flag("summary_model", "--summary-model")] = _default("summary_model"),
+    api_base: Annotated[str | None, _flag("api_base", "--api-base")] = _default("api_base"),
+    max_attempts: Annotated[int, _flag("max_attempts", "--max-attempts")] = _default("max_attempts"),
+    parallelism: Annotated[int, _flag("parallelism", "--parallelism", "-p")] = _default("parallelism"),
+    pdi: Annotated[bool, _flag("pdi", "--pdi/--no-pdi")] = _default("pdi"),
+    pdi_observe_only: Annotated[bool, _flag("pdi_observe_only", "--pdi-observe-only/--no-pdi-observe-only")] = _default(
+        "pdi_observe_only"),
+    pdi_method: Annotated[Method, _flag("pdi_method", "--pdi-method")] = _default("pdi_method"),
+    limit: Annotated[int | None, _flag("limit", "--limit")] = _default("limit"),
+    tasks: Annotated[list[str] | None, typer.Option("--tasks", help="Only the task of this name (repeat).")] = None,
     shuffle: Annotated[bool, typer.Option(help="Shuffle the task order (its seed is recorded).")] = False,
     seed: Annotated[int | None, typer.Option(
         min=0, max=MAX_SEED, help="Seed for --shuffle: the same seed gives the same order.")] = None,
-    timeout_multiplier: Annotated[float, typer.Option(min=0.01, help="Scale the tasks' timeouts.")] = 1.0,
-    resume: Annotated[bool, typer.Option(help="Continue a previous run in --output.")] = False,
-    output: Annotated[Path, typer.Option(
-        help="Output folder (one subfolder per task).", callback=output_folder)] = Path("explore-out"),
-    env: Annotated[str, typer.Option(help="Environment: local (bwrap sandbox), docker, daytona, modal, ...")] = "local",
-    llm_timeout: Annotated[float | None, typer.Option(
-        min=1, help="Seconds per summarizer/distiller call (default 120; 60 for local/smollm2).")] = None,
-    llm_retries: Annotated[int | None, typer.Option(
-        min=0, help="Retries of a failed summarizer/distiller call (default 4; 0 for local/smollm2).")] = None,
-    max_cost: Annotated[float | None, typer.Option(
-        "--max-cost", min=0, help="Stop all model calls (agent, summarizer, distiller) once $N is spent in this "
-        f"output folder (--resume counts earlier spend); exit code {BUDGET_EXIT_CODE}.")] = None,
-    dashboard: Annotated[bool, typer.Option(
-        "--dashboard", help="Serve the live dashboard of --output on 127.0.0.1 while the run lasts.")] = False,
+    timeout_multiplier: Annotated[float, _flag("timeout_multiplier", "--timeout-multiplier")] = _default(
+        "timeout_multiplier"),
+    resume: Annotated[bool, _flag("resume", "--resume/--no-resume")] = _default("resume"),
+    output: Annotated[Path, _flag("output", "--output", "-o", callback=output_folder)] = _default("output"),
+    env: Annotated[str | None, typer.Option(
+        "--env", help="Environment: local (bwrap sandbox), docker, daytona, modal, ...; "
+        "default: $SKILLSPARK_ENV, else local.")] = None,
+    llm_timeout: Annotated[float | None, _flag("llm_timeout_s", "--llm-timeout")] = _default("llm_timeout_s"),
+    llm_retries: Annotated[int | None, _flag("llm_retries", "--llm-retries")] = _default("llm_retries"),
+    max_cost: Annotated[float | None, _flag("max_cost_usd", "--max-cost", help_suffix=(
+        f" Exit code {BUDGET_EXIT_CODE}."))] = _default("max_cost_usd"),
+    dashboard: Dashboard = False,
 ) -> None:
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
+    from skillspark.config import get_settings
     from skillspark.dashboard.server import beside
     from skillspark.explore.loop import ExploreSettings
     from skillspark.explore.service import explore_skills
@@ -79,12 +94,13 @@ def explore(
     if seed is not None and not shuffle:
         raise UserError(f"--seed {seed} only orders a shuffled run; add --shuffle, or drop --seed")
     shuffle_seed = (seed if seed is not None else random.randrange(2**31)) if shuffle else None
+    defaults = get_settings()
     settings = ExploreSettings(
-        model=model, summary_model=summary_model, api_base=api_base, max_retries=max_retries,
+        model=model or defaults.model, summary_model=summary_model, api_base=api_base, max_attempts=max_attempts,
         parallelism=parallelism, pdi=pdi, pdi_observe_only=pdi_observe_only, pdi_method=pdi_method,
-        timeout_multiplier=timeout_multiplier, resume=resume, output=output, env=env,
+        timeout_multiplier=timeout_multiplier, resume=resume, output=output, env=env or defaults.env,
         llm_timeout_s=llm_timeout, llm_retries=llm_retries, max_cost_usd=max_cost, shuffle_seed=shuffle_seed,
-        tasks=[t.strip() for t in tasks.split(",") if t.strip()] if tasks else None, limit=limit,
+        tasks=list_values(tasks, "--tasks"), limit=limit,
     )
     try:
         with beside(dashboard, output):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from skillspark.agents.trials import model_endpoint, settle
 from skillspark.core.skill import SKILL_FILE
@@ -49,9 +49,11 @@ from skillspark.explore.runner import AttemptOutcome, AttemptRunner
 from skillspark.explore.spend import SpendLedger
 from skillspark.explore.store import TaskStore
 from skillspark.files import write_atomic
+from skillspark.limits import MAX_PARALLELISM
 from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded
 from skillspark.pdi.memo import attempt_failures
 from skillspark.pdi.proxy import Level, ProxyTracker
+from skillspark.pdi.text import Method
 
 MAX_INFRA_ERRORS = 2
 MEMO_MAX_TOKENS = 512  # a memo is a few hundred tokens; more only lets a confused model ramble
@@ -64,31 +66,36 @@ CANCEL_FILE = "cancel"  # in a task's folder: stop that task after its attempt i
 class ExploreSettings(BaseModel):
     """Knobs of `skillspark explore`: the config of `skillspark.explore_skills` (and of the demo's exploration)."""
 
-    model: str
-    summary_model: str | None = None
-    api_base: str | None = None
-    max_retries: int = Field(default=3, ge=1)
-    parallelism: int = Field(default=1, ge=1)
-    pdi: bool = True
-    pdi_observe_only: bool = False
-    pdi_method: str = "token_overlap"
-    timeout_multiplier: float = 1.0
-    resume: bool = False
-    output: Path = Path("explore-out")
-    env: str = "local"
+    model: str = Field(description="Teacher model (agent and distiller).")
+    summary_model: str | None = Field(default=None, description="Model that rewrites the memo (default: --model).")
+    api_base: str | None = Field(default=None, description="OpenAI-compatible base URL for the models.")
+    max_attempts: int = Field(default=3, ge=1, description="Attempts per task (the first try counts).",
+                              validation_alias=AliasChoices("max_attempts", "max_retries"))
+    parallelism: int = Field(default=1, ge=1, le=MAX_PARALLELISM, description="Tasks explored at once.")
+    pdi: bool = Field(default=True, description="Online PDI proxy and interventions.")
+    pdi_observe_only: bool = Field(default=False, description="Log PDI snapshots but never intervene.")
+    pdi_method: Method = Field(default="token_overlap", description="The PDI similarity: token_overlap or js_divergence.")
+    timeout_multiplier: float = Field(default=1.0, ge=0.01, description="Scale the tasks' timeouts.")
+    resume: bool = Field(default=False, description="Continue a previous run in --output.")
+    output: Path = Field(default=Path("explore-out"), description="Output folder (one subfolder per task).")
+    env: str = Field(default="local", description="Environment: local (bwrap sandbox), docker, daytona, modal, ...")
     memo_tries: int = 3
     distill_tries: int = 2
-    llm_timeout_s: float | None = None  # None: the resolved model's call_timeout_s
-    llm_retries: int | None = None  # None: the resolved model's call_retries
+    llm_timeout_s: float | None = Field(default=None, ge=1, description=(
+        "Seconds per summarizer/distiller call (default: the model's own, 120; 60 for local/smollm2)."))
+    llm_retries: int | None = Field(default=None, ge=0, description=(
+        "Retries of a failed summarizer/distiller call (default: the model's own, 4; 0 for local/smollm2)."))
     memo_style: Literal["auto", "whole", "sections"] = "auto"  # auto: sections for the embedded model
     # the redacted test file in retry prompts; None: not for the embedded model, which copies its Python
     # source instead of replying with a bash block (measured: every reply a format error)
     show_verifier: bool | None = None
     agent_kwargs: dict = Field(default_factory=dict)
-    max_cost_usd: float | None = Field(default=None, ge=0)  # one budget: agent, summarizer, distiller; resumes count
+    max_cost_usd: float | None = Field(default=None, ge=0, description=(
+        "Stop all model calls (agent, summarizer, distiller) once $N is spent in this output folder "
+        "(--resume counts earlier spend)."))
     shuffle_seed: int | None = None  # the seed of the --shuffle order (recorded so a run can be repeated)
     tasks: list[str] | None = None  # only the tasks of these names, in this order
-    limit: int | None = Field(default=None, ge=1)  # at most this many tasks
+    limit: int | None = Field(default=None, ge=1, description="Explore at most N tasks.")
 
     @property
     def summarizer_model(self) -> str:
@@ -150,9 +157,9 @@ class TaskExplorer:
         self.ledger = ledger or SpendLedger(settings.output, settings.max_cost_usd, resume=settings.resume)
         self.on_progress = on_progress or (lambda _: None)
         self.store = TaskStore(settings.output / (folder or skill_name(name)))
-        self.tracker = ProxyTracker(settings.pdi_method, enabled=settings.pdi,  # type: ignore[arg-type]
+        self.tracker = ProxyTracker(settings.pdi_method, enabled=settings.pdi,
                                     observe_only=settings.pdi_observe_only)
-        self.state = AttemptsFile(task_name=name, max_retries=settings.max_retries, pdi=PdiState(
+        self.state = AttemptsFile(task_name=name, max_retries=settings.max_attempts, pdi=PdiState(
             enabled=settings.pdi, observe_only=settings.pdi_observe_only, method=settings.pdi_method))
         self.level: Level | None = None
         self._clock = time.monotonic()
@@ -169,7 +176,7 @@ class TaskExplorer:
             return True
         self.store.trim_log(len(previous.attempts), keep_skill=False)
         self.state.state, self.state.reason = "running", ""
-        self.state.max_retries = self.settings.max_retries
+        self.state.max_retries = self.settings.max_attempts
         self._replay_proxy()
         return False
 
@@ -199,7 +206,7 @@ class TaskExplorer:
     def _progress(self, status: str, reward: float | None = None) -> None:
         attempt = len(self.state.attempts) + (status == "running")
         self.on_progress(TaskProgress(task=self.store.root.name, attempt=attempt, status=status, reward=reward,
-                                      max_attempts=self.settings.max_retries, pdi_level=self.level))
+                                      max_attempts=self.settings.max_attempts, pdi_level=self.level))
 
     # --- the loop ------------------------------------------------------------------------------
     async def run(self) -> TaskSummary:
@@ -212,7 +219,7 @@ class TaskExplorer:
             last = self.state.attempts[-1] if self.state.attempts else None
             if last is not None and last.status == "PASS":  # stopped between the pass and its skill
                 await self._distill(last, constants, outcome=None)
-            while self.state.state == "running" and len(self.state.attempts) < self.settings.max_retries:
+            while self.state.state == "running" and len(self.state.attempts) < self.settings.max_attempts:
                 if self._cancel_requested():
                     break
                 if self.ledger.budget.exhausted:
@@ -259,7 +266,7 @@ class TaskExplorer:
         k = len(self.state.attempts)
         intervention = self.level
         shown = verifier if k > 0 and self.settings.verifier_in_prompt() else None  # retries only
-        extra = retry_prompt(attempt=k, max_attempts=self.settings.max_retries, memo=self.state.exploration_memo,
+        extra = retry_prompt(attempt=k, max_attempts=self.settings.max_attempts, memo=self.state.exploration_memo,
                              verifier=shown, intervention=intervention)
         self._progress("running")
         remaining = self.ledger.budget.remaining_usd  # the agent keeps its own budget inside the trial
@@ -315,7 +322,7 @@ class TaskExplorer:
         n_failed = sum(a.status not in ("PASS", "INFRA_ERROR") for a in self.state.attempts) + 1
         result = attempt_result(verdict.status, verdict.reward, attempt.n_passed, attempt.n_tests)
         evidence = evidence_prompt(
-            task_name=self.name, memo=before, attempt=attempt.attempt, max_attempts=self.settings.max_retries,
+            task_name=self.name, memo=before, attempt=attempt.attempt, max_attempts=self.settings.max_attempts,
             status=verdict.status, reward=verdict.reward, n_passed=attempt.n_passed, n_tests=attempt.n_tests,
             commands=commands, test_summary=verdict.test_summary, error=verdict.error,
             verifier_tail=outcome.verifier_stdout, instruction=self.instruction,
@@ -368,7 +375,7 @@ class TaskExplorer:
             self.distiller, name=name, evidence=bundle, instruction=self.instruction, constants=constants,
             test_names=sorted(failed | set(passed)), success_commands=attempt.agent_commands,
             steps=evidence.reflect_steps(self.state.attempts, self.state.memo_history),
-            pdi_method=self.settings.pdi_method, max_tries=self.settings.distill_tries,  # type: ignore[arg-type]
+            pdi_method=self.settings.pdi_method, max_tries=self.settings.distill_tries,
         )
         path = self.store.root / SKILL_FILE
         write_atomic(path, result.text, make_parents=True)
@@ -393,7 +400,7 @@ class TaskExplorer:
             total_time_s=s.elapsed_s, total_input_tokens=sum(x.input_tokens for x in a),
             total_output_tokens=sum(x.output_tokens for x in a),
             exploration_config={"model": self.settings.model, "agent": "skillspark-bash",
-                                "summary_model": self.summarizer.model, "max_retries": self.settings.max_retries,
+                                "summary_model": self.summarizer.model, "max_retries": self.settings.max_attempts,
                                 "pdi": self.settings.pdi, "pdi_observe_only": self.settings.pdi_observe_only,
                                 "pdi_method": self.settings.pdi_method, "env": self.settings.env,
                                 "max_cost_usd": self.settings.max_cost_usd,

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from skillspark.explore.records import TaskSummary
     from skillspark.harbor.tasks import Screening
 
-PDI_METHODS = ("token_overlap", "js_divergence")
 
 
 def explore_skills(paths: list[Path], settings: ExploreSettings, *,
@@ -36,14 +35,12 @@ def explore_skills(paths: list[Path], settings: ExploreSettings, *,
     from skillspark.explore.progress import ProgressView
     from skillspark.harbor.tasks import find_task_dirs
 
-    if settings.pdi_method not in PDI_METHODS:
-        raise UserError(f"--pdi-method {settings.pdi_method!r} is unknown; use one of: {', '.join(PDI_METHODS)}")
     console = console or Console()
     task_dirs = _select(find_task_dirs(paths), settings.tasks, settings.limit, settings.shuffle_seed)
     screening = _check_and_screen(task_dirs, settings)  # one clear line each before the live table starts
     if settings.shuffle_seed is not None:
         console.print(f"task order shuffled with --seed {settings.shuffle_seed}")
-    view = ProgressView(task_folders(screening.tasks), settings.max_retries, console=console)
+    view = ProgressView(task_folders(screening.tasks), settings.max_attempts, console=console)
     with view:
         summaries = asyncio.run(loop.explore_tasks([task.path for task in screening.tasks], settings,
                                                    on_progress=view.update))

@@ -70,7 +70,9 @@ def _replay_table(title: str) -> Any:
 def replay_command(
     files: Annotated[list[Path], typer.Argument(help="trajectory.jsonl files (ours or SPARK's).")],
     method: MethodOption = "token_overlap",
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per snapshot and line.")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help=(
+        "Also write one JSON object per snapshot and line to this file ('-': to stdout, instead of the tables)."))
+    ] = None,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when any logged snapshot differs.")] = False,
     memo_guard: Annotated[
         bool | None,
@@ -85,6 +87,9 @@ def replay_command(
     from rich.console import Console
 
     console = Console()
+    _refuse_overwriting_an_input(json_path, files)
+    to_stdout = json_path == Path("-")
+    json_lines: list[str] = []
     bad = differs = 0
     for path in files:
         matched = logged = 0
@@ -93,8 +98,9 @@ def replay_command(
             for row in _rows(path, method, memo_guard):
                 logged += row.logged is not None
                 matched += bool(row.matched)
-                if as_json:
-                    print(_json_line(path, row))
+                if json_path is not None:
+                    json_lines.append(_json_line(path, row))
+                if to_stdout:
                     continue
                 s, mark = row.snapshot, {None: "-", True: "match", False: "DIFF"}[row.matched]
                 values = (s.attempt, s.step, s.proxy_exec, s.proxy_plan, s.proxy_oss, s.raw_pdi, s.weight,
@@ -105,13 +111,28 @@ def replay_command(
             bad += 1
             continue
         differs += logged - matched
-        if not as_json:
+        if not to_stdout:
             console.print(table)
             console.print(f"{path}: matched {matched}/{logged} logged snapshots", soft_wrap=True)
+    if to_stdout:
+        print("\n".join(json_lines))
+    elif json_path is not None:
+        write_atomic(json_path, "".join(f"{line}\n" for line in json_lines), make_parents=True)
     if bad:
         raise typer.Exit(2)
     if check and differs:
         raise typer.Exit(1)
+
+
+def _refuse_overwriting_an_input(json_path: Path | None, files: list[Path]) -> None:
+    """`--json` names where to write; before it took a path it was a switch, so `--json LOG` in an old script
+    would now name a log as the output. That one case is refused instead of overwriting the log."""
+    if json_path is None or json_path == Path("-"):
+        return
+    if any(json_path.resolve() == f.resolve() for f in files) or (
+            json_path.is_file() and json_path.name == TRAJECTORY_FILE):
+        raise UserError(f"--json {json_path}: that is a trajectory log, not an output file; "
+                        "pass where to write the JSON lines (or '-' for stdout) and the logs after it")
 
 
 def _task_dirs(result_dir: Path) -> list[Path]:
