@@ -2,7 +2,8 @@
 
 The Python API is one function per command, each taking the config its command builds from flags:
 `run_agent` (`skillspark run`), `explore_skills` (`skillspark explore`), `evaluate_skills`
-(`skillspark eval`). They load on first use, so `import skillspark` stays light (no harbor, no litellm).
+(`skillspark eval`), `train_policy` (`skillspark train run`; not `train`, the name of its package). They
+load on first use, so `import skillspark` stays light (no harbor, no litellm, no torch).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _API = {
     "evaluate_skills": ("skillspark.evaluate.service", "evaluate"),
     "EvalRequest": ("skillspark.evaluate.runner", "EvalRequest"),
     "parse_conditions": ("skillspark.evaluate.conditions", "parse_conditions"),
+    "train_policy": ("skillspark.train.service", "train_policy"),
+    "TrainConfig": ("skillspark.train.config", "TrainConfig"),
+    "TrainResult": ("skillspark.train.service", "TrainResult"),
 }
 __all__ = ["__version__", *_API]
 
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
     from skillspark.evaluate.service import evaluate as evaluate_skills
     from skillspark.explore.loop import ExploreSettings
     from skillspark.explore.service import explore_skills
+    from skillspark.train.config import TrainConfig
+    from skillspark.train.service import TrainResult, train_policy
 
 
 def __getattr__(name: str) -> Any:
