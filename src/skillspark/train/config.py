@@ -103,6 +103,8 @@ class TrainConfig(AlgoSettings, RolloutSettings):
     lr: float = Field(1e-5, ge=0, description="Learning rate (AdamW).")
     teacher: str = Field("live", description="The teacher's weights: live (the current policy), frozen or ema.")
     teacher_sync: int = Field(0, ge=0, description="Refresh the teacher from the student every N steps (0: never).")
+    planted_boost: float | None = Field(None, description=(
+        "A positive control (docs/training-control.md): the teacher = the student's logits + this boost on the skill's stated action; 0 = the planted null."))
     skills: Path | None = Field(None, description="A skill folder or a folder of skill folders: the teacher's privileged text.")
     retrieval: str = Field("full", description="Which skills each episode's teacher sees: keyword, full, random or ucb.")
     ucb_c: float = Field(2**0.5, ge=0, description="The UCB1 exploration constant c of --retrieval ucb.")
