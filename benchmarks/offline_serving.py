@@ -1,10 +1,12 @@
-"""Offline serving: what packing the host's CPythons for uv costs once, and what the marking wrapper
-(run-marked, which copies a command's stderr aside) costs per pip/apt/uv call.
+"""Offline serving: what packing the host's CPythons for uv costs once, what the marking wrapper
+(run-marked, which copies a command's stderr aside) costs per pip/apt/uv call, and what the Playwright
+preload (playwright_browsers.py, loaded by every Node in a sandbox) costs per Node start.
 
 No target: figures for docs/offline-serving.md. The layer is built into a temporary folder (the real
 one lives in ~/.cache/skillspark/uv-python and is built once per host). The per-call cost is measured
 on the host with the same script the sandbox runs, alternating a bare `true` with `run-marked ... true`
-so both see the same load; the median of the paired differences is the figure.
+(and `node -e 0` without and with the preload) so both see the same load; the median of the paired
+differences is the figure.
 Run: `uv run --frozen python benchmarks/offline_serving.py [--n 200]`.
 """
 
@@ -13,13 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from skillspark.sandbox import installers, uv_python
+from skillspark.sandbox import installers, playwright_browsers, uv_python
 
 
 def _layer_figures(root: Path) -> None:
@@ -36,14 +39,15 @@ def _layer_figures(root: Path) -> None:
           f"{total / 2**20:.0f} MiB, built in {elapsed:.1f} s (once per host)")
 
 
-def _marked_overhead_ms(script: Path, n: int) -> tuple[float, float, float]:
+def _paired_ms(bare_argv: list[str], other_argv: list[str], n: int, other_env: dict | None = None) -> tuple[float, float, float]:
+    """Medians of a bare command, of the other one, and of their paired differences, in ms."""
     bare, marked, diffs = [], [], []
     env = {"PATH": "/usr/bin:/bin"}
     for _ in range(n):
         started = time.perf_counter()
-        subprocess.run(["true"], env=env, check=True)
+        subprocess.run(bare_argv, env=env, check=True)
         middle = time.perf_counter()
-        subprocess.run([str(script), "pip", "https://pypi.org/simple/", "true"], env=env, check=True)
+        subprocess.run(other_argv, env={**env, **(other_env or {})}, check=True)
         ended = time.perf_counter()
         bare.append((middle - started) * 1e3)
         marked.append((ended - middle) * 1e3)
@@ -62,9 +66,19 @@ def main() -> None:
         script = Path(scratch) / "run-marked"
         script.write_text(installers._RUN_MARKED)
         script.chmod(0o755)
-        bare, marked, diff = _marked_overhead_ms(script, args.n)
-    print(f"run-marked: bare `true` {bare:.2f} ms, marked {marked:.2f} ms -> {diff:.2f} ms per pip/apt/uv call "
-          f"(median of {args.n} interleaved pairs)")
+        bare, marked, diff = _paired_ms(["true"], [str(script), "pip", "https://pypi.org/simple/", "true"], args.n)
+        print(f"run-marked: bare `true` {bare:.2f} ms, marked {marked:.2f} ms -> {diff:.2f} ms per pip/apt/uv call "
+              f"(median of {args.n} interleaved pairs)")
+        node = shutil.which("node")
+        if node is None:
+            print("playwright preload: no node on this host")
+            return
+        preload = Path(scratch) / "serve-browsers.js"
+        preload.write_text(playwright_browsers.preload_script())
+        bare, loaded, diff = _paired_ms([node, "-e", "0"], [node, "-e", "0"], args.n // 4,
+                                        {"NODE_OPTIONS": f"--require={preload}"})
+        print(f"playwright preload: bare `node -e 0` {bare:.1f} ms, with the preload {loaded:.1f} ms -> {diff:.2f} ms "
+              f"per Node start (median of {args.n // 4} interleaved pairs)")
 
 
 if __name__ == "__main__":

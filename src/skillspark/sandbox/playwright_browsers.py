@@ -48,12 +48,12 @@ LAYOUTS = {
 _PRELOAD_JS = """// Playwright's browser downloads served from the host (skillspark/sandbox/playwright_browsers.py).
 "use strict";
 (function serveBrowsers() {
+  const args = process.argv.slice(2);  // first, so that every other Node process pays for nothing more
+  if (args.find((arg) => !arg.startsWith("-")) !== "install" || args.includes("--dry-run")) return;
   const fs = require("fs"), path = require("path"), childProcess = require("child_process");
   const MARKER = @MARKER@, BROWSERS = @BROWSERS@, FFMPEG = @FFMPEG@, LAYOUTS = @LAYOUTS@;
   const PACKAGES = ["playwright", "playwright-core", "@playwright/test"];
   const say = (line) => fs.writeSync(2, "skillspark sandbox: " + line + "\\n");
-  const args = process.argv.slice(2);
-  if (args.find((arg) => !arg.startsWith("-")) !== "install" || args.includes("--dry-run")) return;
   let cli;
   try {
     cli = fs.realpathSync(process.argv[1]);
