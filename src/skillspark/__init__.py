@@ -19,7 +19,7 @@ _API = {
     "RunConfig": ("skillspark.agents.runner", "RunConfig"),
     "RunResult": ("skillspark.agents.service", "RunResult"),
     "explore_skills": ("skillspark.explore.service", "explore_skills"),
-    "ExploreSettings": ("skillspark.explore.loop", "ExploreSettings"),
+    "ExploreSettings": ("skillspark.explore.settings", "ExploreSettings"),
     "evaluate_skills": ("skillspark.evaluate.service", "evaluate"),
     "EvalRequest": ("skillspark.evaluate.runner", "EvalRequest"),
     "parse_conditions": ("skillspark.evaluate.conditions", "parse_conditions"),
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from skillspark.evaluate.conditions import parse_conditions
     from skillspark.evaluate.runner import EvalRequest
     from skillspark.evaluate.service import evaluate as evaluate_skills
-    from skillspark.explore.loop import ExploreSettings
+    from skillspark.explore.settings import ExploreSettings
     from skillspark.explore.service import explore_skills
     from skillspark.train.config import TrainConfig
     from skillspark.train.service import TrainResult, train_policy

@@ -134,8 +134,9 @@ def demo(
     """Check the example tasks, explore the easy ones with the embedded model, summarize, run the positive control."""
     from rich.console import Console
 
-    from skillspark.explore.loop import ExploreSettings, explore_tasks
+    from skillspark.explore.loop import explore_tasks
     from skillspark.explore.progress import ProgressView
+    from skillspark.explore.settings import ExploreSettings
     from skillspark.harbor.envs import preflight_environment
     from skillspark.harbor.tasks import find_task_dirs
     from skillspark.taskgen.check import check_tasks

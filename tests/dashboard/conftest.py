@@ -17,7 +17,8 @@ from starlette.testclient import TestClient
 from skillspark.dashboard.app import create_app
 from skillspark.dashboard.security import Policy, allowed_hosts
 from skillspark.evaluate.results import EvalResult, append_result, write_config
-from skillspark.explore.loop import ExploreSettings, TaskExplorer
+from skillspark.explore.loop import TaskExplorer
+from skillspark.explore.settings import ExploreSettings
 from skillspark.llm.client import LLMClient
 from tests.explore.test_loop import MEMOS, SKILL, ScriptedRunner
 

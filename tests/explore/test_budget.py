@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from skillspark.explore.loop import ExploreSettings, explore_tasks
+from skillspark.explore.loop import explore_tasks
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.runner import AttemptOutcome
 from skillspark.explore.spend import SpendLedger
 from skillspark.errors import UserError

@@ -4,7 +4,8 @@
 import json
 
 from skillspark.core.skillspec import check_skill_text, split_frontmatter
-from skillspark.explore.loop import ExploreSettings, TaskExplorer
+from skillspark.explore.loop import TaskExplorer
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.runner import AttemptOutcome
 from skillspark.llm.client import LLMClient
 from tests.explore.test_distill import COMMAND, INSTRUCTION, INVENTED, MEMO, TASK

@@ -13,7 +13,8 @@ from skillspark.core.skillspec import check_skill_text, split_frontmatter
 from skillspark.explore import evidence
 from skillspark.explore.distill import distill
 from skillspark.explore.grounding import Corpus, gate
-from skillspark.explore.loop import SKILL_MAX_TOKENS, ExploreSettings
+from skillspark.explore.loop import SKILL_MAX_TOKENS
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.records import Attempt
 from skillspark.llm.client import LLMClient
 from skillspark.llm.local_server import local_model_endpoint

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.core.skillspec import check_skill_text
-from skillspark.explore.loop import ExploreSettings, TaskExplorer
+from skillspark.explore.loop import TaskExplorer
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.runner import AttemptOutcome
 from skillspark.llm.client import LLMClient
 

@@ -18,7 +18,8 @@ from harbor.models.task.id import LocalTaskId
 from harbor.models.trial.result import AgentInfo, TrialResult
 from harbor.models.verifier.result import VerifierResult
 
-from skillspark.explore.loop import ExploreSettings, TaskExplorer
+from skillspark.explore.loop import TaskExplorer
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.runner import HarborAttemptRunner
 from skillspark.harbor import trials
 from skillspark.llm.client import LLMClient

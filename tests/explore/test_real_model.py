@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.core.skillspec import check_skill_text
-from skillspark.explore.loop import ExploreSettings, explore_tasks
+from skillspark.explore.loop import explore_tasks
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.records import AttemptsFile, parse_record
 
 TASK = Path(__file__).resolve().parents[2] / "examples" / "tasks" / "hello-greeting"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from skillspark.explore.loop import ExploreSettings
+from skillspark.explore.settings import ExploreSettings
 from skillspark.llm.models import LOCAL_CALL_TIMEOUT_S, resolve_model
 
 

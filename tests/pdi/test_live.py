@@ -7,7 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from skillspark.explore.loop import ExploreSettings, TaskExplorer
+from skillspark.explore.loop import TaskExplorer
+from skillspark.explore.settings import ExploreSettings
 from skillspark.explore.runner import AttemptOutcome
 from skillspark.llm.client import LLMClient
 from skillspark.pdi.commands import app

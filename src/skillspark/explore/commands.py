@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from skillspark.errors import UserError
+from skillspark.explore.settings import ExploreSettings
 from skillspark.limits import MAX_PARALLELISM, MAX_SEED
 from skillspark.params import Dashboard, default_of, field_option, list_values, output_folder
 from skillspark.pdi.text import Method
@@ -43,14 +44,10 @@ def validate(directory: Annotated[Path, typer.Argument(help="A skill folder, or 
 
 
 def _flag(field: str, *names: str, **extra):
-    from skillspark.explore.loop import ExploreSettings
-
     return field_option(ExploreSettings, field, *names, **extra)
 
 
 def _default(field: str):
-    from skillspark.explore.loop import ExploreSettings
-
     return default_of(ExploreSettings, field)
 
 
@@ -88,7 +85,6 @@ def explore(
     """Explore tasks with a teacher model: attempts, memo, PDI interventions, SKILL.md on success."""
     from skillspark.config import get_settings
     from skillspark.dashboard.server import beside
-    from skillspark.explore.loop import ExploreSettings
     from skillspark.explore.service import explore_skills
 
     if seed is not None and not shuffle:

@@ -16,7 +16,7 @@ from rich.console import Console
 from skillspark.errors import UserError
 
 if TYPE_CHECKING:
-    from skillspark.explore.loop import ExploreSettings
+    from skillspark.explore.settings import ExploreSettings
     from skillspark.explore.records import TaskSummary
     from skillspark.harbor.tasks import Screening
 

@@ -72,6 +72,19 @@ class ResolvedModel(BaseModel):
         """Agent steps of one exploration attempt by default (None: the agent's own default)."""
         return LOCAL_ATTEMPT_MAX_STEPS if self.is_local else None
 
+    @property
+    def writes_memo_by_section(self) -> bool:
+        """Whether an exploration memo is best asked for one short section per call: the embedded 135M model
+        cannot rewrite a whole memo in one reply, a hosted model can."""
+        return self.is_local
+
+    @property
+    def reads_verifier_source(self) -> bool:
+        """Whether the task's (redacted) test file helps in a retry prompt: the embedded model copies its Python
+        source instead of replying with a bash block (measured: every reply a format error), a hosted model
+        reads it."""
+        return not self.is_local
+
 
 def load_dotenv_keys(path: Path = Path(".env")) -> None:
     """Put a `.env` file's variables into the environment without overriding what is already set."""
