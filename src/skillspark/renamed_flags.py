@@ -16,6 +16,9 @@ RENAMED: dict[tuple[str, ...], dict[str, str]] = {
     ("explore",): {"--max-retries": "--max-attempts"},
     ("demo",): {"--max-retries": "--max-attempts"},
     ("eval", "report"): {"--pdi": "--pdi-csv"},
+    ("train", "run"): {"--env": "--game"},
+    ("train", "eval"): {"--env": "--game"},
+    ("train", "compare"): {"--env": "--game"},
 }
 
 

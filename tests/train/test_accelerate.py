@@ -17,7 +17,7 @@ def test_two_processes_run_a_sdar_step_and_log_one_line(tmp_path):
     accelerate = Path(sys.executable).with_name("accelerate")
     command = [
         str(accelerate), "launch", "--config_file", str(DDP_CONFIG), "--num_processes", "2",
-        "-m", "skillspark.train", "run", "--ppo-mini-batch", "2", "--algo", "sdar", "--env", "fake:choice?turns=1&options=2",
+        "-m", "skillspark.train", "run", "--ppo-mini-batch", "2", "--algo", "sdar", "--game", "fake:choice?turns=1&options=2",
         "--games", "2", "--group-size", "2", "--max-turns", "1", "--max-new-tokens", "3", "--steps", "1",
         "--skills", str(tmp_path / "skills"), "--teacher-check", "off", "--output", str(tmp_path / "run"),
     ]

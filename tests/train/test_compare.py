@@ -34,7 +34,7 @@ def test_compare_writes_a_table_curves_and_verdicts_that_agree_with_the_runs(tmp
     skills = tmp_path / "skills"
     write_fake_skill("choice", skills)
     base = TrainConfig(
-        env="fake:choice?turns=1&options=2", model="tiny-random", steps=2, games=1, group_size=2, max_turns=1,
+        game="fake:choice?turns=1&options=2", model="tiny-random", steps=2, games=1, group_size=2, max_turns=1,
         max_new_tokens=3, skills=skills, save_every=2, output=tmp_path / "unused", teacher_check="off",
     )
     summary = run_compare(base, ["grpo", "sdar"], seeds=2, eval_episodes=4, output=tmp_path / "cmp")

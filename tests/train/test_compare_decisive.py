@@ -24,7 +24,7 @@ def test_compare_checks_the_teacher_once_and_draws_validation_curves(tmp_path) -
     skills = tmp_path / "skills"
     write_codeword_skills(parse_env_spec(ENV), skills)
     base = TrainConfig(
-        env=ENV, model="tiny-random", steps=2, games=1, group_size=2, max_turns=1, max_new_tokens=3, skills=skills,
+        game=ENV, model="tiny-random", steps=2, games=1, group_size=2, max_turns=1, max_new_tokens=3, skills=skills,
         retrieval="keyword", save_every=2, teacher_check_games=4, val_every=1, val_games=4, output=tmp_path / "unused",
     )
     out = tmp_path / "cmp"

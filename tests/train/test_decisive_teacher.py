@@ -49,7 +49,7 @@ class CopiesTheSkillElseTheFirstAction(torch.nn.Module):
 def _config(tmp_path) -> TrainConfig:
     skills = tmp_path / "skills"
     write_codeword_skills(parse_env_spec(ENV), skills)
-    return TrainConfig(env=ENV, skills=skills, retrieval="keyword", max_turns=2, max_new_tokens=8, output=tmp_path / "run")
+    return TrainConfig(game=ENV, skills=skills, retrieval="keyword", max_turns=2, max_new_tokens=8, output=tmp_path / "run")
 
 
 def test_a_policy_that_copies_the_skill_passes_the_check_and_without_it_is_at_chance(tmp_path) -> None:

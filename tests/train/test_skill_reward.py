@@ -74,7 +74,7 @@ def test_a_teacher_side_run_rewards_ucb_with_the_teachers_agreement_not_success(
     env = "fake:codeword?options=2&rules=2&held_out=1"
     write_codeword_skills(parse_env_spec(env), tmp_path / "skills")
     config = TrainConfig(
-        algo="sdar", env=env, model="tiny-random", steps=1, games=1, group_size=2, max_turns=1, max_new_tokens=3,
+        algo="sdar", game=env, model="tiny-random", steps=1, games=1, group_size=2, max_turns=1, max_new_tokens=3,
         skills=tmp_path / "skills", retrieval="ucb", teacher_check="off", output=tmp_path / "run",
     )
     row = read_metrics(train(config) / "metrics.jsonl")[0]

@@ -16,7 +16,7 @@ def test_a_lora_sdar_step_of_smollm2_on_textworld_writes_finite_metrics_and_a_re
     skill.mkdir(parents=True)
     (skill / "SKILL.md").write_text("---\nname: coins\ndescription: Find the coin.\n---\nGo through every exit until you see the coin, then take coin.\n")
     config = TrainConfig(
-        algo="sdar", env="textworld:coin_collector?level=1", model="local/smollm2", lora=True, steps=1, games=1,
+        algo="sdar", game="textworld:coin_collector?level=1", model="local/smollm2", lora=True, steps=1, games=1,
         group_size=2, max_turns=2, max_new_tokens=8, skills=skill.parent, output=tmp_path / "run", seed=1,
         teacher_check="off",
     )

@@ -30,7 +30,7 @@ def test_require_refuses_a_teacher_that_is_no_better_and_keeps_the_record(tmp_pa
     write_codeword_skills(parse_env_spec(ENV), skills)
     out_dir = tmp_path / "run"
     args = [
-        "train", "run", "--algo", "sdar", "--model", "tiny-random", "--env", ENV, "--skills", str(skills),
+        "train", "run", "--algo", "sdar", "--model", "tiny-random", "--game", ENV, "--skills", str(skills),
         "--retrieval", "keyword", "--steps", "1", "--games", "1", "--group-size", "2", "--max-turns", "1",
         "--max-new-tokens", "3", "--teacher-check-games", "4", "--output", str(out_dir),
     ]

@@ -21,12 +21,12 @@ def run_cli(args, monkeypatch, capsys):
     ("args", "message"),
     [
         (["--algo", "ppo"], "error: --algo: unknown value 'ppo'; choose one of grpo, opsd, grpo_opsd, sdar, skillsd, rlsd, skill_grpo"),
-        (["--env", "gym:cartpole"], "error: "),
+        (["--game", "gym:cartpole"], "error: "),
         (["--model", "/nonexistent/model"], "/nonexistent/model"),
-        (["--steps", "0"], "error: --steps: "),
+        (["--steps", "0"], "error: skillspark train run: Invalid value for '--steps'"),
         (["--algo", "sdar"], "needs --skills"),
-        (["--kl-coef", "-0.01"], "error: --kl-coef: must be 0 or more"),
-        (["--ppo-mini-batch", "0"], "error: --ppo-mini-batch: must be at least 1"),
+        (["--kl-coef", "-0.01"], "error: skillspark train run: Invalid value for '--kl-coef'"),
+        (["--ppo-mini-batch", "0"], "error: skillspark train run: Invalid value for '--ppo-mini-batch'"),
         (["--retrieval", "bm25"], "error: --retrieval: unknown value 'bm25'; choose one of keyword, full, random, ucb"),
         (["--teacher", "old"], "error: --teacher: unknown value 'old'"),
     ],
@@ -40,7 +40,7 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, monkeypatch, 
 
 def test_a_toml_config_sets_the_run_and_flags_win(tmp_path, monkeypatch, capsys):
     config = tmp_path / "run.toml"
-    config.write_text('algo = "grpo"\nenv = "fake:choice?turns=1&options=2"\nsteps = 1\ngames = 1\ngroup_size = 2\nmax_turns = 1\nmax_new_tokens = 3\nseed = 3\n')
+    config.write_text('algo = "grpo"\ngame = "fake:choice?turns=1&options=2"\nsteps = 1\ngames = 1\ngroup_size = 2\nmax_turns = 1\nmax_new_tokens = 3\nseed = 3\n')
     out_dir = tmp_path / "run"
     code, out, _ = run_cli(["train", "run", "--config", str(config), "--seed", "5", "--output", str(out_dir)], monkeypatch, capsys)
     assert code == 0, out
@@ -48,7 +48,7 @@ def test_a_toml_config_sets_the_run_and_flags_win(tmp_path, monkeypatch, capsys)
     assert (saved["algo"], saved["steps"], saved["seed"], saved["max_new_tokens"]) == ("grpo", 1, 5, 3)
     assert len((out_dir / "metrics.jsonl").read_text().splitlines()) == 1
 
-    code, out, _ = run_cli(["train", "eval", str(out_dir / "checkpoints" / "step-000001"), "--env", "fake:choice?turns=1&options=2", "--episodes", "3", "--max-turns", "1"], monkeypatch, capsys)
+    code, out, _ = run_cli(["train", "eval", str(out_dir / "checkpoints" / "step-000001"), "--game", "fake:choice?turns=1&options=2", "--episodes", "3", "--max-turns", "1"], monkeypatch, capsys)
     summary = json.loads(out)
     assert code == 0 and summary["episodes"] == 3 and 0.0 <= summary["success_rate"] <= 1.0
     assert summary["wilson_95"][0] <= summary["success_rate"] <= summary["wilson_95"][1]

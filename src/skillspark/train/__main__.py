@@ -1,13 +1,11 @@
 """`python -m skillspark.train ...` (and `accelerate launch -m skillspark.train ...`): the `train` commands.
 
-Errors a user can cause end as one line and exit 2 on every process, as with `skillspark train`.
+The same entry point as `skillspark train ...` (cli.main), so renamed flags still work with their warning
+and every error a user can cause ends as one line and exit 2, on every process.
 """
 
-from skillspark.errors import UserError, print_error
-from skillspark.train.commands import app
+import sys
 
-try:
-    app(prog_name="skillspark-train")
-except UserError as exc:
-    print_error(str(exc))
-    raise SystemExit(exc.exit_code) from None
+from skillspark.cli import main
+
+main(["train", *sys.argv[1:]])

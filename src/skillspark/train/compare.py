@@ -49,8 +49,10 @@ def variant_fields(variant: str) -> dict:
     return {"algo": algo, "distill_coef": coef}
 
 
-def parse_algos(text: str) -> list[str]:
-    algos = [a.strip() for a in text.split(",") if a.strip()]
+def parse_algos(given: list[str] | str) -> list[str]:
+    """The variants of a comparison: `--algos` repeated (a list), or one comma-separated string."""
+    items = given.split(",") if isinstance(given, str) else given
+    algos = [a.strip() for a in items if a.strip()]
     try:
         for algo in algos:
             variant_fields(algo)
@@ -58,8 +60,8 @@ def parse_algos(text: str) -> list[str]:
         algos = []
     if len(algos) < 2 or len(set(algos)) != len(algos):
         raise UserError(
-            f"--algos {text!r}: give two or more distinct algorithms from {', '.join(ALGORITHMS)}, "
-            "each optionally with its distillation weight, e.g. grpo,sdar:0.01,sdar:0.1"
+            f"--algos {' '.join(items)!r}: give two or more distinct algorithms from {', '.join(ALGORITHMS)}, "
+            "each optionally with its distillation weight, e.g. --algos grpo --algos sdar:0.01 --algos sdar:0.1"
         )
     return algos
 
@@ -98,7 +100,7 @@ def run_compare(base: TrainConfig, variants: list[str], seeds: int, eval_episode
             resume = (run_dir / "config.json").is_file()  # a compare that was stopped picks up where it was
             train(config, resume=resume)
             model, tokenizer = load_for_eval(str(run_dir / "checkpoints" / f"step-{base.steps:06d}"))
-            result = evaluate_policy(model, tokenizer, base.env, eval_episodes, max_turns=base.max_turns, skills=None)
+            result = evaluate_policy(model, tokenizer, base.game, eval_episodes, max_turns=base.max_turns, skills=None)
             rows = read_metrics(run_dir / "metrics.jsonl")
             curve = [] if start is None else [[0, start]]
             curve += [[row["step"] + 1, row["val_success"]] for row in rows if "val_success" in row]
@@ -112,9 +114,9 @@ def run_compare(base: TrainConfig, variants: list[str], seeds: int, eval_episode
     output.mkdir(parents=True, exist_ok=True)
     write_atomic(output / "compare.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(output / "compare.md", render_table(summary) + "\n")
-    plot_compare(runs, output / "compare.png", f"{base.env}, {base.model}")
+    plot_compare(runs, output / "compare.png", f"{base.game}, {base.model}")
     if any(run["val_curve"] for run in runs):
-        plot_validation(summary, output / "validation_curves.png", f"{base.env}, {base.model}")
+        plot_validation(summary, output / "validation_curves.png", f"{base.game}, {base.model}")
     return summary
 
 
@@ -143,7 +145,7 @@ def _before_training(base: TrainConfig, configs: list[TrainConfig], output: Path
         run_teacher_check(model, tokenizer, teacher_side[0], output)
     if not base.val_every:
         return None
-    result = evaluate_policy(model, tokenizer, base.env, base.val_games, max_turns=base.max_turns, skills=None, max_prompt_tokens=base.max_prompt_tokens)
+    result = evaluate_policy(model, tokenizer, base.game, base.val_games, max_turns=base.max_turns, skills=None, max_prompt_tokens=base.max_prompt_tokens)
     return result["success_rate"]
 
 
@@ -164,7 +166,7 @@ def summarize(runs: list[dict], variants: list[str], base: TrainConfig, eval_epi
     seeds = sorted({r["seed"] for r in runs})
     verdicts = [verdict(baseline, variant, [by_seed[(variant, s)] - by_seed[(baseline, s)] for s in seeds]) for variant in variants[1:]]
     return {
-        "env": base.env, "model": base.model, "steps": base.steps, "eval_episodes": eval_episodes,
+        "env": base.game, "model": base.model, "steps": base.steps, "eval_episodes": eval_episodes,
         "rows": rows, "verdicts": verdicts, "runs": runs,
     }
 

@@ -82,8 +82,8 @@ def test_observations_show_the_exit_code_and_the_tail_of_the_output() -> None:
 @pytest.mark.parametrize(
     ("where", "message"),
     [
-        ("no/such/dir", "no/such/dir in env spec .* is not a directory: pass a Harbor task dir"),
-        ("empty", "empty in env spec .* holds no Harbor task"),
+        ("no/such/dir", "no/such/dir in game spec .* is not a directory: pass a Harbor task dir"),
+        ("empty", "empty in game spec .* holds no Harbor task"),
     ],
 )
 def test_a_bad_path_is_one_user_error_line(tmp_path: Path, where: str, message: str) -> None:

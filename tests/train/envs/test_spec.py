@@ -39,9 +39,9 @@ def test_typed_values() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("tw-simple", r"bad env spec 'tw-simple' \(--env\): expected FAMILY:NAME"),
-        (":tw-simple", "bad env spec"),
-        ("textworld:", "bad env spec"),
+        ("tw-simple", r"bad game spec 'tw-simple' \(--game\): expected FAMILY:NAME"),
+        (":tw-simple", "bad game spec"),
+        ("textworld:", "bad game spec"),
         ("alfworld:kitchen", "unknown env family 'alfworld'.*choose one of fake, textworld"),
         ("textworld:zork", "unknown textworld game 'zork'.*textworld:tw-simple, textworld:coin_collector"),
         ("fake:maze", "unknown fake game 'maze'.*fake:choice, fake:corridor"),

@@ -86,13 +86,13 @@ def task_dirs(root: Path, text: str) -> list[Path]:
     """The tasks of `harbor:PATH`: PATH itself if it is a task, else its subfolders holding a task.toml, by name."""
     if not root.is_dir():
         raise UserError(
-            f"{root} in env spec {text!r} (--env) is not a directory: pass a Harbor task dir or a folder of them, "
+            f"{root} in game spec {text!r} (--game) is not a directory: pass a Harbor task dir or a folder of them, "
             "e.g. harbor:examples/tasks"
         )
     found = [path for path in find_task_dirs([root]) if (path / "task.toml").is_file()]
     if not found:
         raise UserError(
-            f"{root} in env spec {text!r} (--env) holds no Harbor task (no task.toml in it or its subfolders): "
+            f"{root} in game spec {text!r} (--game) holds no Harbor task (no task.toml in it or its subfolders): "
             "pass a task dir or a folder of them"
         )
     return found

@@ -1,4 +1,4 @@
-"""From an `--env` string and a game seed to a running environment; every bad spec is one UserError line."""
+"""From an `--game` string and a game seed to a running environment; every bad spec is one UserError line."""
 
 from __future__ import annotations
 
@@ -32,14 +32,14 @@ def parse_env_spec(spec: str) -> EnvSpec:
     family_name, name, raw = split_spec(spec)
     family = FAMILIES.get(family_name)
     if family is None:
-        raise UserError(f"unknown env family {family_name!r} in {spec!r} (--env): choose one of {', '.join(FAMILIES)}")
+        raise UserError(f"unknown env family {family_name!r} in {spec!r} (--game): choose one of {', '.join(FAMILIES)}")
     if family.path_knobs is not None:
         parsed = apply_knobs(spec, family_name, name, family.path_knobs, raw)
     else:
         name = family.aliases.get(name.lower(), name.lower())
         if name not in family.games:
             games = ", ".join(f"{family_name}:{game}" for game in family.games)
-            raise UserError(f"unknown {family_name} game {name!r} in {spec!r} (--env): choose one of {games}")
+            raise UserError(f"unknown {family_name} game {name!r} in {spec!r} (--game): choose one of {games}")
         parsed = apply_knobs(spec, family_name, name, family.games[name], raw)
     family.check(parsed, spec)
     return parsed

@@ -1,4 +1,4 @@
-"""The `--env` string: `FAMILY:NAME[?KNOB=VALUE&KNOB=VALUE]`, e.g. `textworld:coin_collector?level=5`.
+"""The `--game` string: `FAMILY:NAME[?KNOB=VALUE&KNOB=VALUE]`, e.g. `textworld:coin_collector?level=5`.
 
 Each game declares its knobs (type, default, allowed values); a spec is checked against them once, here,
 so a typo fails in one line before any game is generated. The canonical form (every knob, sorted) names
@@ -80,15 +80,15 @@ def split_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     head, _, query = spec.strip().partition("?")
     family, colon, name = head.partition(":")
     if not colon or not family or not name:
-        raise UserError(f"bad env spec {spec!r} (--env): expected {SPEC_SHAPE}")
+        raise UserError(f"bad game spec {spec!r} (--game): expected {SPEC_SHAPE}")
     raw: dict[str, str] = {}
     for pair in filter(None, query.replace(",", "&").split("&")):
         key, equals, value = pair.partition("=")
         key = key.strip().lower().replace("-", "_")
         if not equals or not key or not value.strip():
-            raise UserError(f"bad knob {pair!r} in env spec {spec!r} (--env): write KNOB=VALUE, e.g. level=5")
+            raise UserError(f"bad knob {pair!r} in game spec {spec!r} (--game): write KNOB=VALUE, e.g. level=5")
         if key in raw:
-            raise UserError(f"knob {key!r} given twice in env spec {spec!r} (--env): keep one")
+            raise UserError(f"knob {key!r} given twice in game spec {spec!r} (--game): keep one")
         raw[key] = value
     return family.strip().lower(), name.strip(), raw
 
@@ -99,7 +99,7 @@ def apply_knobs(spec: str, family: str, name: str, schema: dict[str, Knob], raw:
     allowed = ", ".join(f"{key}={knob.allowed()}" for key, knob in schema.items()) or "none"
     for key in raw:
         if key not in schema:
-            raise UserError(f"unknown knob {key!r} for {game} in env spec {spec!r} (--env); its knobs: {allowed}")
+            raise UserError(f"unknown knob {key!r} for {game} in game spec {spec!r} (--game); its knobs: {allowed}")
     knobs: dict[str, KnobValue] = {}
     for key, knob in schema.items():
         if key not in raw:
@@ -109,6 +109,6 @@ def apply_knobs(spec: str, family: str, name: str, schema: dict[str, Knob], raw:
             knobs[key] = knob.parse(raw[key])
         except ValueError:
             raise UserError(
-                f"knob {key}={raw[key]} of {game} is not allowed (env spec {spec!r}, --env): use {key}={knob.allowed()}"
+                f"knob {key}={raw[key]} of {game} is not allowed (game spec {spec!r}, --game): use {key}={knob.allowed()}"
             ) from None
     return EnvSpec(family, name, knobs)

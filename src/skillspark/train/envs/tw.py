@@ -61,16 +61,16 @@ def check_knobs(spec: EnvSpec, text: str) -> None:
         rooms = ((level - 1) // 100 + 1) * ((level - 1) % 100 + 1)
         if rooms > 100:
             raise UserError(
-                f"coin_collector level={level} in {text!r} (--env) needs {rooms} rooms but TextWorld 1.7 allows 100: "
+                f"coin_collector level={level} in {text!r} (--game) needs {rooms} rooms but TextWorld 1.7 allows 100: "
                 "use a level in 1-100, 101-150 or 201-233"
             )
     if spec.name == "cooking":
         if int(knobs["take"]) > int(knobs["recipe"]):
             raise UserError(
-                f"cooking take={knobs['take']} exceeds recipe={knobs['recipe']} in {text!r} (--env): use take <= recipe"
+                f"cooking take={knobs['take']} exceeds recipe={knobs['recipe']} in {text!r} (--game): use take <= recipe"
             )
         if int(knobs["recipe_seed"]) > 0 and int(knobs["take"]) == 0:
-            raise UserError(f"cooking recipe_seed>0 needs take>=1 in {text!r} (--env): set take=1 or more")
+            raise UserError(f"cooking recipe_seed>0 needs take>=1 in {text!r} (--game): set take=1 or more")
 
 
 def default_cache_dir() -> Path:
