@@ -2,7 +2,8 @@
 
 The Python API is one function per command, each taking the config its command builds from flags:
 `run_agent` (`skillspark run`), `explore_skills` (`skillspark explore`), `evaluate_skills`
-(`skillspark eval`), `train_policy` (`skillspark train run`; not `train`, the name of its package). They
+(`skillspark eval`), `train_policy` (`skillspark train run`; not `train`, the name of its package),
+`check_tasks`, `audit_tasks`, `generate_tasks` and `vary_task` (`skillspark tasks ...`). They
 load on first use, so `import skillspark` stays light (no harbor, no litellm, no torch).
 """
 
@@ -26,6 +27,14 @@ _API = {
     "train_policy": ("skillspark.train.service", "train_policy"),
     "TrainConfig": ("skillspark.train.config", "TrainConfig"),
     "TrainResult": ("skillspark.train.service", "TrainResult"),
+    "check_tasks": ("skillspark.taskgen.service", "check_tasks"),
+    "CheckConfig": ("skillspark.taskgen.config", "CheckConfig"),
+    "audit_tasks": ("skillspark.taskgen.service", "audit_tasks"),
+    "AuditConfig": ("skillspark.taskgen.config", "AuditConfig"),
+    "generate_tasks": ("skillspark.taskgen.service", "generate_tasks"),
+    "GenerateSettings": ("skillspark.taskgen.config", "GenerateSettings"),
+    "vary_task": ("skillspark.taskgen.service", "vary_task"),
+    "VaryConfig": ("skillspark.taskgen.config", "VaryConfig"),
 }
 __all__ = ["__version__", *_API]
 
@@ -37,6 +46,8 @@ if TYPE_CHECKING:
     from skillspark.evaluate.service import evaluate as evaluate_skills
     from skillspark.explore.settings import ExploreSettings
     from skillspark.explore.service import explore_skills
+    from skillspark.taskgen.config import AuditConfig, CheckConfig, GenerateSettings, VaryConfig
+    from skillspark.taskgen.service import audit_tasks, check_tasks, generate_tasks, vary_task
     from skillspark.train.config import TrainConfig
     from skillspark.train.service import TrainResult, train_policy
 

@@ -16,7 +16,8 @@ Exit code 0 only when every task is valid; 2 wins over 1.
 Every task that is not valid also gets a failure class (`failure_class.py`): what a user does next
 depends on whether the task is wrong, needs what an offline host lacks, is slow, is flaky, or hit a
 gap of ours. Telling flaky from broken takes a second oracle run, made only for a failing oracle
-whose output names no other cause (`rerun_failed`, on by default).
+whose output names no other cause (`rerun_failed`, on by default). Each trial waits on the one before it, so
+they start one by one through the trial runner of every command (`agents.trials.run_trial_retrying`).
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from skillspark.agents.trials import run_trial_retrying
 from skillspark.core.redact import one_line
 from skillspark.files import regular_files
 from skillspark.harbor.envs import LOCAL_ENV
 from skillspark.harbor.tasks import harbor_task_dir, inspect_task
 from skillspark.harbor.safe_read import TrialReader
-from skillspark.harbor.trials import NOP, ORACLE, AgentSpec, TrialOutcome, ctrf_results, run_trial
+from skillspark.harbor.trials import NOP, ORACLE, AgentSpec, TrialOutcome, ctrf_results
 from skillspark.taskgen.failure_class import (
     Failure,
     FailureClassName,
@@ -178,7 +180,8 @@ async def check_task(
     runnable = harbor_task_dir(inspection.path, trials_dir)
 
     async def trial(agent: AgentSpec) -> TrialOutcome:
-        return await run_trial(runnable, agent=agent, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier)
+        return await run_trial_retrying(runnable, agent, env=env, trials_dir=trials_dir,
+                                        timeout_multiplier=timeout_multiplier)
 
     on_progress(name, "oracle")
     oracle = await trial(ORACLE)

@@ -17,20 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from skillspark.core.redact import one_line
 from skillspark.errors import UserError
 from skillspark.files import write_atomic
 from skillspark.llm.budget import Budget
-from skillspark.llm.client import LLMClient
 from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnavailable
-from skillspark.llm.models import LOCAL_MODEL, resolve_model
 from skillspark.llm.structured import JsonSchema, loads_object
 from skillspark.taskgen.audit_result import AuditSummary, GateOutcome, GateRunner
 from skillspark.taskgen.blueprint import BlueprintError, TaskBlueprint, blueprint_schema, parse_blueprint
 from skillspark.taskgen.calibrate import GATE as CALIBRATE_GATE
 from skillspark.taskgen.calibrate import Calibration, calibrate
+from skillspark.taskgen.config import BUDGET_EXIT_CODE, GenerateSettings
 from skillspark.taskgen.critique import Critique, critique, parse_advisory, review_schema
 from skillspark.taskgen.idea import TaskIdea
 from skillspark.taskgen.library import Reference
@@ -41,37 +40,8 @@ from skillspark.taskgen.repair import OracleEvidence, oracle_evidence, repair_pr
 from skillspark.taskgen.run_store import RUNS_DIR, CachedCall, CandidateState, RunState, RunStore
 
 REFERENCE_CHARS = 1500  # of each reference's instruction and tests shown to the model
-BUDGET_EXIT_CODE = 3  # as `explore`: --resume with a higher --max-cost continues
 BLUEPRINT_SCHEMA = blueprint_schema()  # sent with every blueprint and repair request (llm.structured)
 REVIEW_SCHEMA = review_schema()
-
-
-class GenerateSettings(BaseModel):
-    """Knobs of `skillspark tasks generate`."""
-
-    model: str = LOCAL_MODEL
-    api_base: str | None = None
-    n: int = Field(default=1, ge=1)
-    max_rounds: int = Field(default=3, ge=1)
-    max_cost_usd: float | None = Field(default=None, ge=0)
-    parallelism: int = Field(default=1, ge=1)
-    seed: int = 0
-    schema_tries: int = Field(default=2, ge=0)  # extra asks within a round when the answer is not a blueprint
-    llm_critique: bool = True
-    llm_timeout_s: float | None = None  # None: 600 s for the embedded model (a bounded answer on a busy machine), 300 s otherwise
-    llm_retries: int | None = None  # None: 0 for the embedded model (its server keeps decoding), 4 otherwise
-    llm_backoff_s: float = 1.0
-    max_tokens: int | None = None  # None: 4096 for the embedded model (its grammar bounds the answer), 6000 otherwise
-
-    def client(self, budget: Budget) -> LLMClient:
-        local = resolve_model(self.model).is_local
-        return LLMClient(
-            self.model, api_base=self.api_base, budget=budget, temperature=0.2,
-            timeout_s=self.llm_timeout_s or (600.0 if local else 300.0),
-            max_retries=self.llm_retries if self.llm_retries is not None else (0 if local else 4),
-            max_tokens=self.max_tokens or (4096 if local else 6000),
-            backoff_base_s=self.llm_backoff_s,
-        )
 
 
 class Outcome(BaseModel):

@@ -8,6 +8,7 @@ the causes and not their consequences.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -77,13 +78,13 @@ class AuditReport(BaseModel):
         return {"tasks": [t.public() for t in self.tasks]}
 
 
-def parse_gates(text: str | None) -> tuple[str, ...]:
-    """`--gates schema,lint` -> ("schema", "lint") in run order; an unknown name is a `UserError`."""
-    if text is None:
+def parse_gates(names: Sequence[str] | None) -> tuple[str, ...]:
+    """`--gates dedup --gates schema` -> ("schema", "dedup") in run order; an unknown name is a `UserError`."""
+    if names is None:
         return GATE_NAMES
-    asked = [part.strip() for part in text.split(",") if part.strip()]
+    asked = [name.strip() for name in names if name.strip()]
     unknown = [name for name in asked if name not in GATE_NAMES]
     if unknown or not asked:
         what = f"unknown gate(s) {', '.join(unknown)}" if unknown else "no gate named"
-        raise UserError(f"--gates {text!r}: {what}; use a comma-separated list of {', '.join(GATE_NAMES)}")
+        raise UserError(f"--gates {' '.join(names)!r}: {what}; repeat --gates with any of {', '.join(GATE_NAMES)}")
     return tuple(name for name in GATE_NAMES if name in asked)

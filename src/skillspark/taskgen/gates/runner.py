@@ -1,6 +1,7 @@
 """Run the gates on one task or a batch: static gates first, then three trials shared by the rest.
 
-Per task: `schema`, `lint`, `dedup` read files. Then, at once: the probe trial (Harbor's oracle
+Per task: `schema`, `lint`, `dedup` read files. Then, at once, as one batch of the trial runner `run`,
+`eval` and `explore` use (`agents.trials`): the probe trial (Harbor's oracle
 plus the measurements of `probe.py`: outputs, mutants, offline), the nop trial, and a second
 oracle trial (determinism), which verifies some of the probe's mutants when it reaches the same
 state (`mutant_queue.py`: two verifier runs at a time); with the local sandbox, one rebuild of the environment in a scratch
@@ -14,14 +15,16 @@ import asyncio
 import posixpath
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from skillspark.agents.trials import run_batch, run_trial_retrying
 from skillspark.core.redact import one_line
 from skillspark.harbor.dockerfile import parse_instructions
 from skillspark.harbor.envs import LOCAL_ENV
 from skillspark.harbor.tasks import TaskInfo, harbor_task_dir, inspect_task
-from skillspark.harbor.trials import NOP, TrialOutcome, run_trial
+from skillspark.harbor.trials import NOP, TrialOutcome
+from skillspark.llm.budget import Budget
 from skillspark.taskgen.gates.dedup import dedup_gate
 from skillspark.taskgen.gates.determinism import determinism_gate, differences, rebuild_differences
 from skillspark.taskgen.gates.image import layer_files
@@ -101,10 +104,10 @@ async def _trial_gates(info: TaskInfo, harbor_dir: Path, workdir: str, gates: Se
 
     share = open_queue() if "mutants" in gates and "determinism" in gates else None
 
-    def probe(mutants: bool, measure: bool = True):
+    def probe(mutants: bool, measure: bool = True) -> Awaitable[TrialOutcome]:
         spec = probe_spec(info.path, extra_paths=named, mutants=mutants, verifier_timeout_sec=verifier_timeout,
                           agent_timeout_sec=agent_timeout, measure=measure, share=share)
-        return run_trial(harbor_dir, agent=spec, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier)
+        return run_trial_retrying(harbor_dir, spec, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier)
 
     async def first_probe() -> TrialOutcome:
         try:
@@ -113,13 +116,18 @@ async def _trial_gates(info: TaskInfo, harbor_dir: Path, workdir: str, gates: Se
             if share is not None:
                 await discard(share)
 
-    # The second oracle trial (determinism) helps with the mutants, or records its starting files only.
-    second = probe(False, measure=share is not None) if "determinism" in gates else None
-    oracle, nop, again = await asyncio.gather(
-        first_probe(),
-        run_trial(harbor_dir, agent=NOP, env=env, trials_dir=trials_dir, timeout_multiplier=timeout_multiplier),
-        second if second is not None else asyncio.sleep(0),
-    )
+    # At once: the probe, the nop trial and (determinism) a second oracle trial, which helps with the mutants
+    # or records its starting files only. Oracle and nop call no model: the budget is there for the runner.
+    trials: dict[str, Callable[[], Awaitable[TrialOutcome]]] = {
+        "oracle": first_probe,
+        "nop": lambda: run_trial_retrying(harbor_dir, NOP, env=env, trials_dir=trials_dir,
+                                          timeout_multiplier=timeout_multiplier),
+    }
+    if "determinism" in gates:
+        trials["again"] = lambda: probe(False, measure=share is not None)
+    done = dict(await run_batch(list(trials), lambda name, _dollars_left: trials[name](), budget=Budget(None),
+                                parallelism=len(trials)))
+    oracle, nop, again = done["oracle"], done["nop"], done.get("again")
     phases["trials"] = time.monotonic() - started
     found = _probe_of(oracle)
     results = {"oracle": oracle_gate(oracle, nop), "nop": nop_gate(oracle, nop)}
