@@ -159,17 +159,11 @@ def test_a_process_the_command_leaves_running_does_not_hold_it_up(tmp_path):
     assert elapsed < 20  # well before the background sleep ends
 
 
-async def test_offline_sandbox_marks_pip_apt_and_curl(tmp_path, cache_dir):
+async def test_offline_sandbox_marks_pip_apt_and_curl(tmp_path, cache_dir, probe_task):
     """In a real offline sandbox, pip, apt and curl each end with the line naming what they needed (a
     python:3.X image's PATH puts /usr/local/bin first: its pip shim marks failures itself), and
     commands that work say nothing more."""
-    task = tmp_path / "task"
-    (task / "environment").mkdir(parents=True)
-    (task / "environment" / "Dockerfile").write_text(f"FROM python:{sys.version_info.major}.{sys.version_info.minor}-slim\n")
-    (task / "tests").mkdir()
-    (task / "tests" / "test.sh").write_text("#!/bin/bash\n")
-    (task / "instruction.md").write_text("probe\n")
-    (task / "task.toml").write_text('version = "1.0"\n')
+    task = probe_task(tmp_path / "task", f"python:{sys.version_info.major}.{sys.version_info.minor}-slim")
     async with task_sandbox(task, trial_dir=tmp_path / "t", cache_dir=cache_dir, no_network=True) as env:
         pip = await env.exec("command -v pip; pip install --retries 0 six")
         apt = await env.exec("apt-get -o Acquire::Retries=0 install -y --no-install-recommends sl")

@@ -49,16 +49,6 @@ def test_playwright_install_puts_the_hosts_chromium_where_playwright_looks(tmp_p
     assert (untouched.returncode, untouched.stdout, untouched.stderr) == (0, "42\n", "")
 
 
-def _task(root: Path) -> Path:
-    (root / "environment").mkdir(parents=True)
-    (root / "environment" / "Dockerfile").write_text("FROM python:3.12-slim\nWORKDIR /app\n")
-    (root / "tests").mkdir()
-    (root / "tests" / "test.sh").write_text("#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n")
-    (root / "instruction.md").write_text("probe\n")
-    (root / "task.toml").write_text('version = "1.0"\n')
-    return root
-
-
 LAUNCH = """
 from playwright.sync_api import sync_playwright
 with sync_playwright() as p:
@@ -71,14 +61,14 @@ PAGE = "<title>served</title><p id=answer></p><script>document.getElementById('a
 
 
 @pytest.mark.slow  # a python:3.12 image (interpreter layer) and a headless Chromium, ~30 s here
-async def test_playwright_installs_and_launches_chromium_in_an_offline_sandbox(tmp_path, cache_dir):
+async def test_playwright_installs_and_launches_chromium_in_an_offline_sandbox(tmp_path, cache_dir, probe_task):
     """Inside an offline sandbox: python playwright's `install --with-deps chromium` succeeds, headless Chromium
     loads a page; `npx` (the system Node) is served the same way; a browser the host lacks (Firefox) fails
     with the offline-unreachable line naming its download."""
     if HOST_BROWSER is None:
         pytest.fail("this test needs the host's Chromium (scripts/setup.sh installs Debian's chromium)")
     site = [{"type": "bind", "source": str(SITE), "target": "/opt/site", "read_only": True}]
-    async with task_sandbox(_task(tmp_path / "task"), trial_dir=tmp_path / "t", cache_dir=cache_dir,
+    async with task_sandbox(probe_task(tmp_path / "task", "python:3.12-slim"), trial_dir=tmp_path / "t", cache_dir=cache_dir,
                             no_network=True, mounts=site) as env:
         py = "export PYTHONPATH=/opt/site; "
         install = await env.exec(py + "python3 -m playwright install --with-deps chromium")

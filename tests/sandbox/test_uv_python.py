@@ -53,18 +53,8 @@ def test_only_versions_uv_runs_are_served(monkeypatch):
     assert list(uv_python.served_interpreters()) == ["3.8", "3.13"]
 
 
-def _task(root: Path) -> Path:
-    (root / "environment").mkdir(parents=True)
-    (root / "environment" / "Dockerfile").write_text("FROM debian:bookworm-slim\nWORKDIR /app\n")
-    (root / "tests").mkdir()
-    (root / "tests" / "test.sh").write_text("#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n")
-    (root / "instruction.md").write_text("probe\n")
-    (root / "task.toml").write_text('version = "1.0"\n')
-    return root
-
-
 @pytest.mark.slow  # the first run on a host packs every host CPython once (~15 s per 6 versions here)
-async def test_uv_python_install_and_run_inside_an_offline_sandbox(tmp_path, cache_dir):
+async def test_uv_python_install_and_run_inside_an_offline_sandbox(tmp_path, cache_dir, probe_task):
     """uv installed by its official script (served offline) installs and runs the host's CPython of a
     version the image does not have; a version the host lacks fails with the offline-unreachable line."""
     if installers.host_uv() is None:
@@ -75,7 +65,7 @@ async def test_uv_python_install_and_run_inside_an_offline_sandbox(tmp_path, cac
     layer = uv_python.uv_python_layer()
     listed = json.loads((layer / installers.UV_PYTHON_DIR.lstrip("/") / "downloads.json").read_text())
     assert any(key.startswith(f"cpython-{HOST_MINOR}.") for key in listed)
-    async with task_sandbox(_task(tmp_path / "task"), trial_dir=tmp_path / "t", cache_dir=cache_dir,
+    async with task_sandbox(probe_task(tmp_path / "task"), trial_dir=tmp_path / "t", cache_dir=cache_dir,
                             no_network=True) as env:
         setup = await env.exec("curl -LsSf https://astral.sh/uv/install.sh | sh")
         assert setup.return_code == 0, setup
@@ -99,12 +89,12 @@ async def test_uv_python_install_and_run_inside_an_offline_sandbox(tmp_path, cac
 
 
 @pytest.mark.slow  # builds an image whose RUN installs a CPython with uv
-async def test_a_uv_installed_another_way_gets_the_host_cpythons_too(tmp_path, cache_dir):
+async def test_a_uv_installed_another_way_gets_the_host_cpythons_too(tmp_path, cache_dir, probe_task):
     """`pip install uv` or a release binary is not the served wrapper: the sandbox's environment, in a build
     step and in a command, points it at the host's CPythons (the host's own uv binary stands in for it)."""
     if installers.host_uv() is None:
         pytest.fail("this test needs the uv binary (a project dependency); run scripts/setup.sh")
-    task = _task(tmp_path / "task")
+    task = probe_task(tmp_path / "task")
     uv = f"{installers.UV_REAL_DIR}/uv"
     (task / "environment" / "Dockerfile").write_text(
         f"FROM debian:bookworm-slim\nWORKDIR /app\nRUN {uv} python install {HOST_MINOR} && {uv} python find {HOST_MINOR} > /app/found\n")

@@ -6,8 +6,9 @@ overlay on top of it. Nothing else of the host (its `/root`, `/home`, `/work`, .
 
 The base layer is the lowest layer above the host. It holds the skeleton root and a few files that
 make the host a better stand-in for a `python:3.x` image: `python`/`pip` on PATH, pip allowed to
-install system-wide (writes land in the overlay, never on the host), apt usable as root, and
-`curl`/`wget` wrappers that serve well-known installer scripts offline (installers.py).
+install system-wide (writes land in the overlay, never on the host), apt usable as root,
+`curl`/`wget` wrappers that serve well-known installer scripts offline (installers.py), and the Node
+preload that serves Playwright's browsers from the host's Chromium (playwright_browsers.py).
 """
 
 from __future__ import annotations
