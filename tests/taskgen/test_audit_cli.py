@@ -24,18 +24,19 @@ def run_cli(args: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
 
 
 def test_unknown_gate_is_one_line_and_exit_2(monkeypatch, capsys, tmp_path):
-    code, out, err = run_cli(["tasks", "audit", str(BAD / "weak-tests"), "--gates", "schema,speed",
+    code, out, err = run_cli(["tasks", "audit", str(BAD / "weak-tests"), "--gates", "schema", "--gates", "speed",
                               "--trials-dir", str(tmp_path)], monkeypatch, capsys)
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [
-        "error: --gates 'schema,speed': unknown gate(s) speed; use a comma-separated list of "
+        "error: --gates: unknown gate(s) speed; repeat --gates with any of "
         "schema, lint, oracle, nop, mutants, leak, determinism, offline, dedup"]
 
 
 def test_json_has_exactly_the_documented_shape(monkeypatch, capsys, tmp_path):
     report = tmp_path / "audit.json"
     code, out, _ = run_cli(["tasks", "audit", str(BAD / "one-asserting-test"), str(BAD / "wrong-output-path"),
-                            "--gates", "dedup,schema,lint", "--json", str(report), "--trials-dir", str(tmp_path / "t")],
+                            "--gates", "dedup", "--gates", "schema", "--gates", "lint", "--json", str(report),
+                            "--trials-dir", str(tmp_path / "t")],
                            monkeypatch, capsys)
     assert code == 1
     data = json.loads(report.read_text())
@@ -54,7 +55,7 @@ def test_json_has_exactly_the_documented_shape(monkeypatch, capsys, tmp_path):
 
 
 def test_static_gates_accept_the_examples(monkeypatch, capsys, tmp_path):
-    code, out, _ = run_cli(["tasks", "audit", str(EXAMPLES), "--gates", "schema,lint,dedup",
+    code, out, _ = run_cli(["tasks", "audit", str(EXAMPLES), "--gates", "schema", "--gates", "lint", "--gates", "dedup",
                             "--trials-dir", str(tmp_path)], monkeypatch, capsys)
     assert code == 0, out
     assert "7 task(s): 7 accepted, 0 rejected" in out

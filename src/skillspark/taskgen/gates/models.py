@@ -86,5 +86,5 @@ def parse_gates(names: Sequence[str] | None) -> tuple[str, ...]:
     unknown = [name for name in asked if name not in GATE_NAMES]
     if unknown or not asked:
         what = f"unknown gate(s) {', '.join(unknown)}" if unknown else "no gate named"
-        raise UserError(f"--gates {' '.join(names)!r}: {what}; repeat --gates with any of {', '.join(GATE_NAMES)}")
+        raise UserError(f"--gates: {what}; repeat --gates with any of {', '.join(GATE_NAMES)}")
     return tuple(name for name in GATE_NAMES if name in asked)
