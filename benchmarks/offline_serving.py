@@ -73,12 +73,14 @@ def main() -> None:
         if node is None:
             print("playwright preload: no node on this host")
             return
-        preload = Path(scratch) / "serve-browsers.js"
-        preload.write_text(playwright_browsers.preload_script())
-        bare, loaded, diff = _paired_ms([node, "-e", "0"], [node, "-e", "0"], args.n // 4,
-                                        {"NODE_OPTIONS": f"--require={preload}"})
-        print(f"playwright preload: bare `node -e 0` {bare:.1f} ms, with the preload {loaded:.1f} ms -> {diff:.2f} ms "
-              f"per Node start (median of {args.n // 4} interleaved pairs)")
+        preload = playwright_browsers.write_scripts(Path(scratch) / "playwright")
+        empty = Path(scratch) / "empty.js"
+        empty.write_text("")
+        pairs = args.n // 2
+        for name, script in (("an empty preload", empty), ("the Playwright preload", preload)):
+            bare, loaded, diff = _paired_ms([node, "-e", "0"], [node, "-e", "0"], pairs, {"NODE_OPTIONS": f"--require={script}"})
+            print(f"{name}: bare `node -e 0` {bare:.1f} ms, with it {loaded:.1f} ms -> {diff:.2f} ms per Node start "
+                  f"(median of {pairs} interleaved pairs)")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ HOST_BROWSER = next((path for path in playwright_browsers.HOST_BROWSERS if Path(
 def preload(tmp_path) -> Path:
     if HOST_BROWSER is None:
         pytest.fail("these tests need the host's Chromium (scripts/setup.sh installs Debian's chromium)")
-    path = tmp_path / "serve-browsers.js"
-    path.write_text(playwright_browsers.preload_script())
-    return path
+    return playwright_browsers.write_scripts(tmp_path / "scripts")
 
 
 def test_playwright_install_puts_the_hosts_chromium_where_playwright_looks(tmp_path, preload):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from skillspark.sandbox.installers import LIB_DIR, MARKER
 
-PRELOAD = f"{LIB_DIR}/playwright/serve-browsers.js"  # inside the sandbox, in the base layer
+SCRIPTS_DIR = f"{LIB_DIR}/playwright"  # inside the sandbox, in the base layer
+PRELOAD = f"{SCRIPTS_DIR}/preload.js"  # loaded by every Node; loads serve-browsers.js beside it for an install
 
 # Where a distribution puts the browser binary itself (not a launcher script): Debian's `chromium`,
 # Google's `google-chrome-stable`. The first present inside the sandbox is served.
@@ -45,11 +46,17 @@ LAYOUTS = {
     "ffmpeg": ("ffmpeg-linux",),
 }
 
+# Every Node process loads this; it stays this small so that they pay for no more than reading it.
 _PRELOAD_JS = """// Playwright's browser downloads served from the host (skillspark/sandbox/playwright_browsers.py).
 "use strict";
+const args = process.argv.slice(2);
+if (args.find((arg) => !arg.startsWith("-")) === "install" && !args.includes("--dry-run")) require("./serve-browsers.js");
+"""
+
+_SERVE_JS = """// Playwright's browser downloads served from the host (skillspark/sandbox/playwright_browsers.py).
+"use strict";
 (function serveBrowsers() {
-  const args = process.argv.slice(2);  // first, so that every other Node process pays for nothing more
-  if (args.find((arg) => !arg.startsWith("-")) !== "install" || args.includes("--dry-run")) return;
+  const args = process.argv.slice(2);
   const fs = require("fs"), path = require("path"), childProcess = require("child_process");
   const MARKER = @MARKER@, BROWSERS = @BROWSERS@, FFMPEG = @FFMPEG@, LAYOUTS = @LAYOUTS@;
   const PACKAGES = ["playwright", "playwright-core", "@playwright/test"];
@@ -111,21 +118,22 @@ _PRELOAD_JS = """// Playwright's browser downloads served from the host (skillsp
 """
 
 
-def preload_script() -> str:
-    """The Node preload, with the marker, the host paths and the layouts filled in."""
-    values = {"@MARKER@": MARKER, "@BROWSERS@": HOST_BROWSERS, "@FFMPEG@": HOST_FFMPEG, "@LAYOUTS@": LAYOUTS}
-    text = _PRELOAD_JS
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, json.dumps(value))
-    return text
+def write_scripts(folder: Path) -> Path:
+    """The preload and the script it loads for an install, filled in, written into `folder`; the preload's path."""
+    serve = _SERVE_JS
+    for placeholder, value in {"@MARKER@": MARKER, "@BROWSERS@": HOST_BROWSERS, "@FFMPEG@": HOST_FFMPEG,
+                               "@LAYOUTS@": LAYOUTS}.items():
+        serve = serve.replace(placeholder, json.dumps(value))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in {"preload.js": _PRELOAD_JS, "serve-browsers.js": serve}.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o644)
+    return folder / "preload.js"
 
 
 def install_into(layer_root: Path) -> None:
-    """Put the preload into a layer (the base layer: every sandbox has it)."""
-    target = layer_root / PRELOAD.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(preload_script())
-    target.chmod(0o644)
+    """Put both scripts into a layer (the base layer: every sandbox has them)."""
+    write_scripts(layer_root / SCRIPTS_DIR.lstrip("/"))
 
 
 def playwright_env() -> dict[str, str]:
