@@ -21,7 +21,7 @@ from skillspark.sandbox.installers import install_into as install_offline_instal
 from skillspark.sandbox.playwright_browsers import install_into as install_browser_preload
 
 # Bumped whenever the base layer's content changes, so old caches are not reused.
-BASE_LAYER_VERSION = "10"
+BASE_LAYER_VERSION = "11"
 ROOT = "_root"  # the layer subdir that holds the root overlay's files
 _CANDIDATES = ("usr", "etc", "opt", "var", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
 SKELETON_DIRS = {
