@@ -7,6 +7,8 @@ is also the Python API. Heavy imports (harbor, litellm) happen inside the functi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -178,12 +180,10 @@ def vary(
     raise typer.Exit(0 if all(i.verdict == "accepted" for i in instances) else 1)
 
 
-class _interruptible:
+@contextmanager
+def _interruptible() -> Iterator[None]:
     """Ctrl-C during a command: exit 130 (the service already said where the finished work is)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, value, traceback) -> None:
-        if kind is KeyboardInterrupt:
-            raise typer.Exit(130) from None
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None

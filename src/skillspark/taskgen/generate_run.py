@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from skillspark.core.redact import one_line
-from skillspark.errors import UserError
 from skillspark.files import write_atomic
 from skillspark.llm.budget import Budget
 from skillspark.llm.errors import AuthenticationFailed, BudgetExceeded, LLMUnavailable
