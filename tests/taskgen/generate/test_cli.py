@@ -100,3 +100,31 @@ def test_unreachable_model_is_one_line_exit_2_and_resumable(scripted_llm, gates,
 def test_resume_without_an_earlier_run(scripted_llm, gates, tmp_path, monkeypatch, capsys):
     code, _, err = generate(scripted_llm, tmp_path / "out", "--resume", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 2 and "--resume: no earlier run of this idea" in err
+
+
+def test_generate_through_the_api_writes_what_the_cli_writes(scripted_llm, gates, tmp_path, monkeypatch, capsys):
+    import os
+
+    from rich.console import Console
+
+    from skillspark import GenerateSettings, generate_tasks
+
+    scripted_llm.responder = Script(bp.answer(), bp.answer())
+    settings = GenerateSettings(model=scripted_llm.model, api_base=scripted_llm.base_url, output=tmp_path / "api",
+                                llm_retries=0)
+    outcome = generate_tasks(IDEA, settings, console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
+    assert outcome.exit_code == 0 and [c.status for c in outcome.state.candidates] == ["accepted"]
+    code, out, _ = generate(scripted_llm, tmp_path / "cli", monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, out
+
+    def written(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and "_runs" not in p.parts}
+
+    def recorded(root: Path) -> dict:
+        [run] = (root / "_runs").iterdir()
+        state = json.loads((run / "state.json").read_text())
+        return {**state, "run_id": None, "settings": {**state["settings"], "output": None}}
+
+    assert written(tmp_path / "api") == written(tmp_path / "cli") != {}
+    assert recorded(tmp_path / "api") == recorded(tmp_path / "cli")
