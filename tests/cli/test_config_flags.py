@@ -45,6 +45,17 @@ CONFIG_COMMANDS: dict[str, dict[str, str]] = {
         "env": "default from SKILLSPARK_ENV (Settings)",
     },
     "tasks vary": {"env": "default from SKILLSPARK_ENV (Settings)"},
+    "train run": {
+        "resume": "how to start (continue the run in --output), not a setting of the run",
+        "config_file": "a TOML file of the settings themselves",
+    },
+    "train compare": {
+        "algos": "the variants compared: each becomes its own TrainConfig (algo, distill_coef)",
+        "seeds": "runs per variant, seeded 0..N-1: each run's TrainConfig.seed",
+        "eval_episodes": "games each final policy plays after training; not a training setting",
+        "output": "the comparison's folder; each run's TrainConfig.output is a folder under it",
+        "config_file": "a TOML file of the settings themselves",
+    },
 }
 
 
