@@ -49,7 +49,7 @@ class RolloutSettings(_Choices):
 
     group_size: int = Field(4, ge=1, description="Episodes per game: the GRPO group.")
     max_turns: int = Field(8, ge=1, description="Turns per episode.")
-    history_turns: int = Field(2, ge=0, description="Past turns in each prompt (the reference's 2).")
+    history_turns: int = Field(2, ge=0, description="Past turns in each prompt, as in the reference.")
     max_prompt_tokens: int = Field(1024, ge=1, description="Prompt budget in tokens; longer prompts lose their oldest turns.")
     max_new_tokens: int = Field(24, ge=1, description="Tokens per action (an action is a few words).")
     temperature: float = Field(1.0, ge=0, description="Sampling temperature; log-probs are taken at the same temperature.")
@@ -61,10 +61,11 @@ class RolloutConfig(RolloutSettings):
 
     model_config = ConfigDict(frozen=True)
 
-    reward_scale: float = 10.0  # ALFWorld's 10·won in the reference
-    invalid_penalty: float = INVALID_ACTION_PENALTY
-    generation_batch: int = 32
-    skill_in_policy_prompt: bool = False  # Skill-GRPO, and evaluating the skill-conditioned policy
+    reward_scale: float = Field(10.0, description="An episode's reward is this times won (ALFWorld's 10·won in the reference).")
+    invalid_penalty: float = Field(INVALID_ACTION_PENALTY, description="Subtracted from a turn whose action was invalid.")
+    generation_batch: int = Field(32, ge=1, description="Prompts per generate call when a turn answers many episodes (memory only).")
+    skill_in_policy_prompt: bool = Field(False, description=(
+        "The skill in the policy's own prompt: Skill-GRPO, and evaluating the skill-conditioned policy."))
 
 
 def _algo(field: str, description: str, **rules: Any) -> Any:
