@@ -106,6 +106,26 @@ def test_cli_skips_dedup_and_exits_by_verdict(parent, tmp_path, monkeypatch):
     assert result.output.count("accepted") == 2
 
 
+def test_vary_task_through_the_api_writes_the_bytes_the_cli_writes(parent, tmp_path, monkeypatch):
+    import os
+
+    from rich.console import Console
+
+    from skillspark import VaryConfig, vary_task
+
+    monkeypatch.setattr(audit_result, "default_gate_runner", lambda env, timeout_multiplier=1.0, gates=None: ScriptedGates())
+    instances = vary_task(parent, VaryConfig(n=2, seed=7, output=tmp_path / "api"),
+                          console=Console(file=open(os.devnull, "w")))  # noqa: SIM115
+    assert [i.verdict for i in instances] == ["accepted", "accepted"]
+    result = CliRunner().invoke(app, ["tasks", "vary", str(parent), "-n", "2", "--seed", "7", "-o", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+
+    def written(root):
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    assert written(tmp_path / "api") == written(tmp_path / "cli") != {}  # instances, their run log and audits
+
+
 def test_cli_refuses_a_task_without_blueprint(tmp_path, monkeypatch, capsys):
     task = tmp_path / "hand-made"
     task.mkdir()
