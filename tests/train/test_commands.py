@@ -5,6 +5,8 @@ writing what the command line writes."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -149,3 +151,10 @@ def test_the_api_writes_what_the_command_line_writes_and_resumes_an_older_run(tm
     assert code == 0, err
     assert [json.loads(line)["step"] for line in api.metrics.read_text().splitlines()] == [0, 1]
     assert json.loads(api.config.read_text())["game"] == GAME
+
+
+def test_the_api_names_load_without_torch():
+    probe = ("import sys, skillspark; skillspark.train_policy, skillspark.TrainResult; "
+             "skillspark.TrainConfig(game='fake:corridor').rollout_config(); print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "False"
