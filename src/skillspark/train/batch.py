@@ -21,7 +21,8 @@ class TurnSample:
     algorithm has no teacher or the episode was given no skill (its distillation terms are then masked
     out). `teacher_truncated`: that prompt was left-truncated to the prompt budget, as the reference
     does, so the teacher saw only the end of its skill. Samples of one group (G episodes of the same
-    game) share `group_id`.
+    game) share `group_id`. `skill` is that privileged text itself (the planted teacher reads the action
+    it states: planted.py).
     """
 
     prompt_ids: list[int]
@@ -31,6 +32,7 @@ class TurnSample:
     episode_id: str
     teacher_prompt_ids: list[int] | None = None
     teacher_truncated: bool = False
+    skill: str | None = None
 
 
 @dataclass(frozen=True)

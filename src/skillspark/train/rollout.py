@@ -171,6 +171,7 @@ def to_samples(episodes: list[Episode], cfg: RolloutConfig) -> list[TurnSample]:
                     episode_id=episode.episode_id,
                     teacher_prompt_ids=None if cfg.skill_in_policy_prompt else prompt.teacher_ids,
                     teacher_truncated=prompt.teacher_truncated and not cfg.skill_in_policy_prompt,
+                    skill=None if cfg.skill_in_policy_prompt else episode.skill,
                 )
             )
     return samples

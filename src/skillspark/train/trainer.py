@@ -28,6 +28,7 @@ from skillspark.train.model import load_policy, resolve_model
 from skillspark.train.rollout import collect
 from skillspark.train.privileged import SkillSource
 from skillspark.train.teacher import TeacherWeights
+from skillspark.train.planted import PlantedTeacher
 from skillspark.train.update import update_step
 from skillspark.train import teacher_check
 from skillspark.train.skill_reward import teacher_agreement
@@ -110,6 +111,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         if accelerator.is_main_process:
             _keep_metrics_before(config.output / "metrics.jsonl", start)
     teacher = TeacherWeights(model, config.teacher, config.teacher_sync)
+    planted = PlantedTeacher(tokenizer, config.planted_boost) if config.planted_boost is not None else None
     if "teacher" in extra:
         teacher.load_state_dict(extra["teacher"])
     source.load_state_dict(extra.get("skills", {}))
@@ -131,7 +133,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             skill_rewards = teacher_agreement(model, rollout.samples, won, pad_id=tokenizer.pad_token_id, beta=config.beta, temperature=config.temperature)
         stats = update_step(
             policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
-            teacher=teacher, reference=reference, step=step,
+            teacher=teacher, reference=reference, step=step, planted=planted,
         )
         updated = time.perf_counter()
         teacher.after_step(model, step + 1)

@@ -81,16 +81,21 @@ def reference_scope(model, reference):
     raise ValueError("the KL needs a reference policy: pass `reference` (full weights) or train with LoRA")
 
 
-def fixed_logprobs(model, samples: list[TurnSample], cfg: AlgoConfig, *, pad_id: int, several_steps: bool, teacher=None, reference=None) -> FixedLogprobs:
-    """The rollout-time quantities every optimizer step of the batch compares against."""
+def fixed_logprobs(model, samples: list[TurnSample], cfg: AlgoConfig, *, pad_id: int, several_steps: bool, teacher=None, reference=None, planted=None) -> FixedLogprobs:
+    """The rollout-time quantities every optimizer step of the batch compares against; `planted`
+    (planted.PlantedTeacher) replaces the skill-conditioned teacher by the planted one."""
     micro, temperature = cfg.micro_batch_size, cfg.temperature
     student_prompts = [s.prompt_ids for s in samples]
     old = _score(model, student_prompts, samples, pad_id, micro, temperature) if several_steps else None
     teacher_logps: list[torch.Tensor | None] = [None] * len(samples)
     skilled = [i for i, s in enumerate(samples) if s.teacher_prompt_ids is not None] if cfg.uses_teacher else []
     if skilled:
+        chosen = [samples[i] for i in skilled]
         with teacher.applied(model) if teacher is not None else nullcontext():
-            scored = _score(model, [samples[i].teacher_prompt_ids for i in skilled], [samples[i] for i in skilled], pad_id, micro, temperature)
+            if planted is not None:  # the planted control: the student's prompt and logits, plus a known boost
+                scored = planted.score(model, chosen, pad_id, micro, temperature)
+            else:
+                scored = _score(model, [s.teacher_prompt_ids for s in chosen], chosen, pad_id, micro, temperature)
         for index, value in zip(skilled, scored):
             teacher_logps[index] = value
     ref = None
@@ -166,7 +171,7 @@ def plan_minibatches(samples: list[TurnSample], cfg: AlgoConfig, accelerator=Non
 
 def update_step(
     policy, optimizer, samples: list[TurnSample], cfg: AlgoConfig, *, pad_id: int, accelerator=None, teacher=None,
-    reference=None, step: int = 0,
+    reference=None, step: int = 0, planted=None,
 ) -> dict[str, float]:
     """Run the batch's optimizer steps (ppo_epochs × mini-batches); return the step's stats.
 
@@ -174,6 +179,7 @@ def update_step(
     unwrapped model without gradients. `teacher` (teacher.TeacherWeights) swaps in the teacher's weights
     (frozen, EMA or synchronized every N steps); None: the live policy is the teacher. `reference` swaps in
     π_ref's (a frozen TeacherWeights of the starting weights); None: a LoRA policy's disabled adapter.
+    `planted` (planted.PlantedTeacher): the teacher's log-probs are the planted control's (a known boost).
     Stats are this process's means over the optimizer steps; the trainer averages them over processes.
     """
     if not samples:
@@ -185,7 +191,9 @@ def update_step(
     optimizer_steps = cfg.ppo_epochs * len(plan.parts)
 
     started = time.perf_counter()
-    fixed = fixed_logprobs(model, samples, cfg, pad_id=pad_id, several_steps=optimizer_steps > 1, teacher=teacher, reference=reference)
+    fixed = fixed_logprobs(
+        model, samples, cfg, pad_id=pad_id, several_steps=optimizer_steps > 1, teacher=teacher, reference=reference, planted=planted
+    )
     fixed_seconds = time.perf_counter() - started
 
     run = Means()

@@ -65,6 +65,12 @@ def test_validation_passwords_are_held_out_rules(retriever) -> None:
     assert not set(SYLLABLES["training"]) & set(SYLLABLES["validation"])
 
 
+def test_held_out_zero_validates_on_the_training_rules() -> None:
+    spec = "fake:codeword?rules=2&held_out=0"
+    validated = {make_env(spec, seed).password for seed in validation_games(spec, 40)}
+    assert validated == {r[0] for r in rules("training", 2)}  # the planted control's memorisation check
+
+
 def test_the_password_hides_the_winning_colour_and_each_turn_reshuffles_the_doors() -> None:
     env = make_env(SPEC, 7)
     first = env.reset()

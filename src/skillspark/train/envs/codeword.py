@@ -39,7 +39,9 @@ KNOBS = {
     "turns": Knob(1, low=1, high=10),
     "options": Knob(4, low=2, high=len(COLOURS)),
     "rules": Knob(16, low=1, high=len(SYLLABLES["training"]) ** 2 * len(COLOURS)),
-    "held_out": Knob(16, low=1, high=len(SYLLABLES["validation"]) ** 2 * len(COLOURS)),
+    # 0: no held-out rules, validation games use the training passwords (what a model too small to learn the
+    # procedure can still learn: the planted control, docs/training-control.md)
+    "held_out": Knob(16, low=0, high=len(SYLLABLES["validation"]) ** 2 * len(COLOURS)),
 }
 
 
@@ -74,7 +76,8 @@ class CodewordEnv(ScriptedEnv):
         super().__init__(spec, game_seed)
         rng = self._rng
         turns, options = int(spec.knobs["turns"]), int(spec.knobs["options"])
-        split = split_of(game_seed)
+        held_out = int(spec.knobs["held_out"])
+        split = split_of(game_seed) if held_out else "training"  # held_out=0: validation on the training rules
         pool = rules(split, int(spec.knobs["rules" if split == "training" else "held_out"]))
         self.password, _, self.colour, _ = rng.choice(pool)
         others = [c for c in COLOURS if c != self.colour]
