@@ -113,14 +113,11 @@ def main() -> None:
 
     from skillspark.train.compare import mean_ci, parse_algos, render_table, run_compare
     from skillspark.train.config import TrainConfig
-    from skillspark.train.envs.codeword import write_codeword_skills
-    from skillspark.train.envs.registry import parse_env_spec
+    from skillspark.train.envs.codeword import codeword_spec, write_codeword_skills
     from skillspark.train.format_warmup import format_warmed_model
 
     torch.set_num_threads(2)
-    spec = parse_env_spec(args.game)
-    if (spec.family, spec.name) != ("fake", "codeword"):
-        raise SystemExit("the planted teacher reads the action fake:codeword's skills state; pass --game fake:codeword?...")
+    spec = codeword_spec(args.game)  # the planted teacher reads the action its skills state
     started, load_before = time.perf_counter(), os.getloadavg()
     skills = args.out / "skills"
     write_codeword_skills(spec, skills)

@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/train_learning.py --model tiny-random --steps 2 --seeds 1 --algos grpo,sdar   # a smoke run
 
 tiny-random never writes a valid action, so every reward is the same, every advantage 0 and nothing can
-learn: use it only to check the harness. On SmolLM2 the teacher check passes (16/16 with the skill, 5/16
+learn: use it only to check the harness. The instrument's positive control (a planted teacher that knows the
+door, and a planted null) is benchmarks/train_control.py (docs/training-control.md). On SmolLM2 the teacher check passes (16/16 with the skill, 5/16
 without; docs/training-decisive.md), but a step costs minutes on a loaded 2-core machine: the default
 matrix needs an idle machine or a GPU.
 
@@ -33,7 +34,7 @@ VARIANTS = "grpo,sdar:0.01,sdar:0.1,sdar:1,skillsd,rlsd,opsd"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="local/smollm2", help="local/smollm2 (LoRA) or tiny-random (full weights; harness check only)")
-    parser.add_argument("--env", default="fake:codeword?options=4&rules=8&held_out=8")
+    parser.add_argument("--game", default="fake:codeword?options=4&rules=8&held_out=8")
     parser.add_argument("--algos", default=VARIANTS, help="the first is the baseline; ALGO:λ sets the distillation weight")
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--seeds", type=int, default=3)
@@ -52,27 +53,24 @@ def main() -> None:
 
     from skillspark.train.compare import parse_algos, render_table, run_compare
     from skillspark.train.config import TrainConfig
-    from skillspark.train.envs.codeword import write_codeword_skills
-    from skillspark.train.envs.registry import parse_env_spec
+    from skillspark.train.envs.codeword import codeword_spec, write_codeword_skills
 
     torch.set_num_threads(2)
-    spec = parse_env_spec(args.env)
-    if (spec.family, spec.name) != ("fake", "codeword"):
-        raise SystemExit("this benchmark writes the skills of fake:codeword; pass --env fake:codeword?...")
+    spec = codeword_spec(args.game)
     skills = Path(tempfile.mkdtemp(prefix="train-learning-")) / "skills"
     write_codeword_skills(spec, skills)
     started, load_before = time.perf_counter(), os.getloadavg()
 
     lora = args.model != "tiny-random"
     base = TrainConfig(
-        env=args.env, model=args.model, lora=lora, steps=args.steps, games=args.games, group_size=args.group_size,
+        game=args.game, model=args.model, lora=lora, steps=args.steps, games=args.games, group_size=args.group_size,
         max_turns=args.max_turns, max_new_tokens=8, lr=args.lr or 1e-3, ppo_mini_batch=args.ppo_mini_batch, skills=skills, retrieval="keyword",
         teacher_check_games=args.teacher_check_games, val_every=args.val_every, val_games=args.val_games,
         save_every=args.steps, output=args.out,
     )
     summary = run_compare(base, parse_algos(args.algos), args.seeds, args.val_games, args.out)
     check = json.loads((args.out / "teacher_check.json").read_text())
-    print(f"{args.model} on {args.env}: {args.steps} steps × {args.games} games × {args.group_size} episodes, "
+    print(f"{args.model} on {args.game}: {args.steps} steps × {args.games} games × {args.group_size} episodes, "
           f"lr {base.lr}, {'LoRA' if lora else 'full weights'}, {args.seeds} seeds")
     print(f"teacher check: with the skill {check['teacher']['rate']:.3f} {check['teacher']['wilson_95']}, "
           f"without {check['student']['rate']:.3f} {check['student']['wilson_95']}, passed: {check['passed']}")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from skillspark.train.envs.codeword import COLOURS, SYLLABLES, rules, write_codeword_skills
+from skillspark.errors import UserError
+from skillspark.train.envs.codeword import COLOURS, SYLLABLES, codeword_spec, rules, write_codeword_skills
 from skillspark.train.envs.manifest import training_games, validation_games
 from skillspark.train.envs.registry import make_env, parse_env_spec
 from skillspark.train.retrieval import load_skills, make_retriever, render_skills
@@ -63,6 +64,12 @@ def test_validation_passwords_are_held_out_rules(retriever) -> None:
     assert validated <= {r[0] for r in rules("validation", 16)} and len(validated) == 16
     assert not trained & validated
     assert not set(SYLLABLES["training"]) & set(SYLLABLES["validation"])
+
+
+def test_codeword_spec_refuses_another_game_in_one_line() -> None:
+    assert codeword_spec("fake:codeword?rules=1").knobs["rules"] == 1
+    with pytest.raises(UserError, match="--game fake:choice: this needs fake:codeword"):
+        codeword_spec("fake:choice")
 
 
 def test_held_out_zero_validates_on_the_training_rules() -> None:
