@@ -139,9 +139,8 @@ def demo(
     from skillspark.explore.settings import ExploreSettings
     from skillspark.harbor.envs import preflight_environment
     from skillspark.harbor.tasks import find_task_dirs
-    from skillspark.taskgen.check import check_tasks
-    from skillspark.taskgen.progress import CheckProgress
-    from skillspark.taskgen.report import print_report, write_json
+    from skillspark.taskgen.config import CheckConfig
+    from skillspark.taskgen.service import check_tasks
 
     console = Console()
     defaults = get_settings()
@@ -154,13 +153,9 @@ def demo(
 
     if not skip_check:
         console.rule("1. checking the tasks: static checks, build, oracle must reach 1.0, nop must stay below")
-        with CheckProgress(Console(stderr=True), total=len(task_dirs)) as progress:
-            report = asyncio.run(
-                check_tasks(task_dirs, env=env_name, trials_dir=output / "check-trials", parallelism=2,
-                            on_progress=progress.update)
-            )
-        print_report(report, console)
-        write_json(report, output / "check-report.json")
+        output.mkdir(parents=True, exist_ok=True)
+        report = check_tasks(task_dirs, CheckConfig(env=env_name, trials_dir=output / "check-trials", parallelism=2,
+                                                    json_path=output / "check-report.json"), console=console)
         valid = {Path(c.path).resolve() for c in report.tasks if c.verdict == "valid"}
         task_dirs = [d for d in task_dirs if d.resolve() in valid]
 

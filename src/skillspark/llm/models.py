@@ -45,6 +45,10 @@ REMOTE_CALL_RETRIES, LOCAL_CALL_RETRIES = 4, 0
 # Agent steps per exploration attempt for the embedded model: it solves a task in a few steps or not at
 # all, and a looping 135M agent otherwise runs into the task's agent timeout.
 LOCAL_ATTEMPT_MAX_STEPS = 8
+# One long structured reply (a task blueprint): the embedded server's context holds 4,096 tokens and writes
+# them in minutes on 2 cores; a hosted model answers 6,000 well within 5 minutes.
+REMOTE_LONG_CALL_TIMEOUT_S, LOCAL_LONG_CALL_TIMEOUT_S = 300.0, 600.0
+REMOTE_LONG_REPLY_TOKENS, LOCAL_LONG_REPLY_TOKENS = 6000, 4096
 
 
 class ResolvedModel(BaseModel):
@@ -71,6 +75,16 @@ class ResolvedModel(BaseModel):
     def attempt_max_steps(self) -> int | None:
         """Agent steps of one exploration attempt by default (None: the agent's own default)."""
         return LOCAL_ATTEMPT_MAX_STEPS if self.is_local else None
+
+    @property
+    def long_call_timeout_s(self) -> float:
+        """Seconds one long structured reply (a task blueprint) may take by default."""
+        return LOCAL_LONG_CALL_TIMEOUT_S if self.is_local else REMOTE_LONG_CALL_TIMEOUT_S
+
+    @property
+    def long_reply_max_tokens(self) -> int:
+        """Tokens one long structured reply may have by default."""
+        return LOCAL_LONG_REPLY_TOKENS if self.is_local else REMOTE_LONG_REPLY_TOKENS
 
     @property
     def writes_memo_by_section(self) -> bool:

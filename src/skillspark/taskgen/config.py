@@ -113,9 +113,9 @@ class GenerateSettings(GateSettings):
     calibrate_band: str = Field(default="0.1,0.9", description="Accepted pass rates LOW,HIGH of the reference agent.")
     schema_tries: int = Field(default=2, ge=0)  # extra asks within a round when the answer is not a blueprint
     llm_critique: bool = True
-    llm_timeout_s: float | None = None  # None: 600 s for the embedded model (a bounded answer on a busy machine), 300 s otherwise
+    llm_timeout_s: float | None = None  # None: the model's long_call_timeout_s (600 s embedded, 300 s hosted)
     llm_backoff_s: float = 1.0
-    max_tokens: int | None = None  # None: 4096 for the embedded model (its grammar bounds the answer), 6000 otherwise
+    max_tokens: int | None = None  # None: the model's long_reply_max_tokens (4096 embedded, 6000 hosted)
 
     @field_validator("calibrate_band")
     @classmethod
@@ -137,11 +137,10 @@ class GenerateSettings(GateSettings):
         from skillspark.llm.models import resolve_model
 
         resolved = resolve_model(self.model)
-        local = resolved.is_local
         return LLMClient(
             self.model, api_base=self.api_base, budget=budget, temperature=0.2,
-            timeout_s=self.llm_timeout_s or (600.0 if local else 300.0),
+            timeout_s=self.llm_timeout_s or resolved.long_call_timeout_s,
             max_retries=self.llm_retries if self.llm_retries is not None else resolved.call_retries,
-            max_tokens=self.max_tokens or (4096 if local else 6000),
+            max_tokens=self.max_tokens or resolved.long_reply_max_tokens,
             backoff_base_s=self.llm_backoff_s,
         )
