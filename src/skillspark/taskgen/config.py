@@ -36,7 +36,7 @@ class GateSettings(BaseModel):
     timeout_multiplier: float = Field(default=1.0, ge=0.01, description="Scale every task timeout.")
 
 
-class BatchSettings(GateSettings):
+class TaskBatchSettings(GateSettings):
     """A batch of task folders checked or audited at once, with a report and Harbor trial folders."""
 
     parallelism: int = Field(default=1, ge=1, le=MAX_PARALLELISM, description="Tasks at once.")
@@ -52,14 +52,14 @@ class BatchSettings(GateSettings):
         return self.trials_dir or self.jobs_dir / f"tasks-{command}-{stamp}"
 
 
-class CheckConfig(BatchSettings):
+class CheckConfig(TaskBatchSettings):
     """`skillspark tasks check`: static checks, build, oracle (must reach 1.0), nop (must stay below)."""
 
     rerun_failed: bool = Field(default=True, description=(
         "Run a failing oracle whose output names no cause once more, to tell flaky from broken."))
 
 
-class AuditConfig(BatchSettings):
+class AuditConfig(TaskBatchSettings):
     """`skillspark tasks audit`: the quality gates on each task."""
 
     gates: list[str] = Field(default_factory=lambda: list(GATE_NAMES), description=(

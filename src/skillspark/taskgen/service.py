@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from skillspark.errors import UserError
-from skillspark.taskgen.config import AuditConfig, BatchSettings, CheckConfig, VaryConfig
+from skillspark.taskgen.config import AuditConfig, TaskBatchSettings, CheckConfig, VaryConfig
 
 if TYPE_CHECKING:
     from skillspark.taskgen.check import CheckReport
@@ -66,7 +66,7 @@ def audit_tasks(paths: list[Path], config: AuditConfig, *, console: Console | No
     return found
 
 
-def _prepare(paths: list[Path], config: BatchSettings, command: str) -> tuple[Path, list[Path]]:
+def _prepare(paths: list[Path], config: TaskBatchSettings, command: str) -> tuple[Path, list[Path]]:
     """Refuse a bad environment or report path before any work; the trials folder and the task folders."""
     from skillspark.harbor.envs import preflight_environment
     from skillspark.harbor.tasks import find_task_dirs
