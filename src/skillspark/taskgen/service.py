@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from skillspark.errors import UserError
-from skillspark.taskgen.config import AuditConfig, TaskBatchSettings, CheckConfig, VaryConfig
+from skillspark.taskgen.config import AuditConfig, CheckConfig, TaskBatchSettings, VaryConfig
 
 if TYPE_CHECKING:
     from skillspark.taskgen.check import CheckReport
