@@ -61,7 +61,6 @@ def test_planted_teacher_on_a_model_is_the_student_plus_the_boost(tiny) -> None:
     with torch.no_grad():
         logits = response_logits(model, batch)
     student = token_logprobs(logits, batch.targets)
-    b = 3.0
     red = tokenizer.encode("open red door", add_special_tokens=False)[1]
     p_red = torch.softmax(logits[:, 1], dim=-1)[:, red]  # the student's probability of the right colour
     for b in (3.0, 0.0):
@@ -71,7 +70,7 @@ def test_planted_teacher_on_a_model_is_the_student_plus_the_boost(tiny) -> None:
         # wrong colour nothing is boosted, after the right one "door" and EOS are
         assert teacher[1][1].item() == pytest.approx(student[1, 1].item() - gain[1].item(), abs=1e-5)
         assert teacher[0][1].item() == pytest.approx(student[0, 1].item() + b - gain[0].item(), abs=1e-5)
-        assert torch.equal(teacher[1][2:], student[1, 2:]) or b == 0.0
+        assert torch.equal(teacher[1][2:], student[1, 2:])  # off the action's path: no boost, T = S
         if b == 0.0:  # the planted null: exactly the student
             assert torch.equal(teacher[0], student[0]) and torch.equal(teacher[1], student[1])
         else:
