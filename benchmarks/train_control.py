@@ -116,7 +116,8 @@ def main() -> None:
 
     from skillspark.train.compare import mean_ci, parse_algos, render_table, run_compare
     from skillspark.train.config import TrainConfig
-    from skillspark.train.envs.codeword import codeword_spec, write_codeword_skills
+    from skillspark.train.envs.codeword import write_codeword_skills
+    from skillspark.train.envs.registry import codeword_spec
     from skillspark.train.format_warmup import format_warmed_model
 
     torch.set_num_threads(2)

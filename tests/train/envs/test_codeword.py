@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from skillspark.errors import UserError
-from skillspark.train.envs.codeword import COLOURS, SYLLABLES, codeword_spec, rules, write_codeword_skills
+from skillspark.train.envs.codeword import COLOURS, SYLLABLES, rules, write_codeword_skills
+from skillspark.train.envs.registry import codeword_spec
 from skillspark.train.envs.manifest import training_games, validation_games
 from skillspark.train.envs.registry import make_env, parse_env_spec
 from skillspark.train.retrieval import load_skills, make_retriever, render_skills

@@ -24,7 +24,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from skillspark.errors import UserError
 from skillspark.files import write_atomic
 from skillspark.train.envs.base import Demonstration, Observation, StepResult, invalid_step
 from skillspark.train.envs.scripted import ScriptedEnv
@@ -122,16 +121,6 @@ class CodewordEnv(ScriptedEnv):
 
     def walkthrough(self) -> list[str]:
         return [f"open {self.colour} door"] * len(self._doors)
-
-
-def codeword_spec(game: str) -> EnvSpec:
-    """The parsed spec of a fake:codeword game, or one UserError line: only its skills state each rule's action."""
-    from skillspark.train.envs.registry import parse_env_spec  # the registry imports this module
-
-    spec = parse_env_spec(game)
-    if (spec.family, spec.name) != ("fake", "codeword"):
-        raise UserError(f"--game {game}: this needs fake:codeword (its skills state each rule's action); pass --game fake:codeword?...")
-    return spec
 
 
 def write_codeword_skills(spec: EnvSpec, skills_dir: Path) -> list[Path]:

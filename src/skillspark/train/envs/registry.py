@@ -52,3 +52,11 @@ def make_env(spec: str, game_seed: int, cache_dir: Path | None = None) -> TextEn
     if not 0 <= game_seed < 2**32:
         raise UserError(f"game seed {game_seed} of {spec!r} is out of range: use 0 <= seed < 2**32")
     return FAMILIES[parsed.family].make(parsed, game_seed, cache_dir)
+
+
+def codeword_spec(game: str) -> EnvSpec:
+    """The parsed spec of a fake:codeword game, or one UserError line: only its skills state each rule's action."""
+    spec = parse_env_spec(game)
+    if (spec.family, spec.name) != ("fake", "codeword"):
+        raise UserError(f"--game {game}: this needs fake:codeword (its skills state each rule's action); pass --game fake:codeword?...")
+    return spec
