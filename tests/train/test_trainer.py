@@ -25,7 +25,7 @@ def skills(tmp_path):
 
 def _config(tmp_path, skills, **overrides):
     values = dict(
-        algo="sdar", env="fake:choice?turns=2&options=3", model="tiny-random", steps=3, games=2, group_size=3,
+        algo="sdar", game="fake:choice?turns=2&options=3", model="tiny-random", steps=3, games=2, group_size=3,
         max_turns=2, max_new_tokens=6, skills=skills, save_every=2, output=tmp_path / "run", seed=7,
         teacher_check="off",  # these tests are not about the check, which plays 32 extra games
     )
@@ -159,8 +159,8 @@ def test_skills_from_rollouts_grow_a_bank_the_teacher_then_uses(tmp_path, skills
 
     scripted.close = lambda: None
     monkeypatch.setattr(privileged, "llm_summarizer", lambda model: scripted)
-    env = "fake:choice?turns=1&options=2"
-    config = _config(tmp_path, None, env=env, skills_from_rollouts=True, steps=2, games=2, group_size=4)
+    game = "fake:choice?turns=1&options=2"
+    config = _config(tmp_path, None, game=game, skills_from_rollouts=True, steps=2, games=2, group_size=4)
     row = read_metrics(train(config) / "metrics.jsonl")[-1]
     bank = tmp_path / "run" / "skillbank"
     assert prompts  # the first batch's recurring failures were summarized

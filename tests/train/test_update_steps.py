@@ -129,7 +129,7 @@ def test_a_sdar_run_with_the_defaults_logs_the_update_diagnostics(tmp_path):
 
     write_fake_skill("choice", tmp_path / "skills")
     config = TrainConfig(
-        algo="sdar", env="fake:choice?turns=2&options=3", steps=1, games=2, group_size=3, max_turns=2, max_new_tokens=4,
+        algo="sdar", game="fake:choice?turns=2&options=3", steps=1, games=2, group_size=3, max_turns=2, max_new_tokens=4,
         skills=tmp_path / "skills", output=tmp_path / "run", ppo_mini_batch=4, teacher_check="off",
     )
     row = read_metrics(train(config) / "metrics.jsonl")[0]

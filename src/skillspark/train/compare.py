@@ -166,7 +166,7 @@ def summarize(runs: list[dict], variants: list[str], base: TrainConfig, eval_epi
     seeds = sorted({r["seed"] for r in runs})
     verdicts = [verdict(baseline, variant, [by_seed[(variant, s)] - by_seed[(baseline, s)] for s in seeds]) for variant in variants[1:]]
     return {
-        "env": base.game, "model": base.model, "steps": base.steps, "eval_episodes": eval_episodes,
+        "game": base.game, "model": base.model, "steps": base.steps, "eval_episodes": eval_episodes,
         "rows": rows, "verdicts": verdicts, "runs": runs,
     }
 
@@ -191,7 +191,7 @@ def _mean_diagnostics(runs: list[dict]) -> dict[str, float]:
 
 def render_table(summary: dict) -> str:
     lines = [
-        f"Final success on {summary['eval_episodes']} validation games of {summary['env']} ({summary['model']}, "
+        f"Final success on {summary['eval_episodes']} validation games of {summary['game']} ({summary['model']}, "
         f"{summary['steps']} steps); 95% t-interval over seeds.",
         "",
         f"| {summary['varied']} | seeds | final success | per seed | SDAR gate (last step) | s per run |",

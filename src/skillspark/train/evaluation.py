@@ -26,19 +26,19 @@ def load_for_eval(spec: str):
 
 
 def evaluate_policy(
-    model, tokenizer, env: str, episodes: int, *, max_turns: int, skills: Path | None, max_prompt_tokens: int = 1024,
+    model, tokenizer, game: str, episodes: int, *, max_turns: int, skills: Path | None, max_prompt_tokens: int = 1024,
     choose_skill: SkillChooser | None = None,
 ) -> dict:
     """`choose_skill` (the teacher check's retrieval) picks each game's skill text; else `skills` are all shown."""
-    parse_env_spec(env)
+    parse_env_spec(game)
     skill = render_skills(load_skills(skills)) if skills is not None else None
     if choose_skill is None:
         choose_skill = lambda _key, _text: skill  # noqa: E731
     cfg = RolloutConfig(
         group_size=1, max_turns=max_turns, temperature=0.0, max_prompt_tokens=max_prompt_tokens, skill_in_policy_prompt=True
     )
-    games = validation_games(env, episodes)
-    played = [start_episode(make_env(env, seed), f"game-{seed}", f"game-{seed}/eval", choose_skill) for seed in games]
+    games = validation_games(game, episodes)
+    played = [start_episode(make_env(game, seed), f"game-{seed}", f"game-{seed}/eval", choose_skill) for seed in games]
     try:
         play(model, tokenizer, played, cfg)
     finally:
@@ -47,7 +47,7 @@ def evaluate_policy(
     wins = sum(e.won for e in played)
     low, high = wilson(wins, len(played))
     return {
-        "env": env,
+        "game": game,
         "episodes": len(played),
         "wins": wins,
         "success_rate": wins / len(played),

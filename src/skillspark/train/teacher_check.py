@@ -85,9 +85,9 @@ def measure(model, tokenizer, config: TrainConfig, games: int) -> TeacherCheck:
         return render_skills(retriever.choose(key, text)) or None  # choose, not select: no pulls are counted
 
     common = dict(max_turns=config.max_turns, max_prompt_tokens=config.max_prompt_tokens, skills=None)
-    taught = evaluate_policy(model, tokenizer, config.env, games, choose_skill=choose, **common)
-    alone = evaluate_policy(model, tokenizer, config.env, games, **common)
-    return judge(config.env, config.model, config.retrieval, taught["wins"], alone["wins"], games)
+    taught = evaluate_policy(model, tokenizer, config.game, games, choose_skill=choose, **common)
+    alone = evaluate_policy(model, tokenizer, config.game, games, **common)
+    return judge(config.game, config.model, config.retrieval, taught["wins"], alone["wins"], games)
 
 
 def applies(config: TrainConfig, uses_teacher: bool) -> bool:

@@ -53,7 +53,7 @@ def memory_mb() -> float:
 
 def _step_games(config: TrainConfig, step: int, rank: int, world: int) -> list[int]:
     """This process's share of the step's games; the schedule of games depends only on the run seed."""
-    schedule = training_games(config.env, config.steps * config.games, config.seed)
+    schedule = training_games(config.game, config.steps * config.games, config.seed)
     games = schedule[step * config.games : (step + 1) * config.games]
     return games[rank::world]
 
@@ -81,7 +81,7 @@ def _keep_metrics_before(path: Path, step: int) -> None:
 def train(config: TrainConfig, *, resume: bool = False) -> Path:
     from accelerate import Accelerator, DistributedType
 
-    parse_env_spec(config.env)  # a bad --env is one line before any model loads
+    parse_env_spec(config.game)  # a bad --game is one line before any model loads
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world = accelerator.process_index, accelerator.num_processes
     if accelerator.distributed_type == DistributedType.FSDP:
@@ -125,7 +125,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         seed_everything(config.seed, step, rank)
         started = time.perf_counter()
         games = _step_games(config, step, rank, world)
-        rollout = collect(model, tokenizer, config.env, games, rollout_cfg, source.choose if conditioned else None)
+        rollout = collect(model, tokenizer, config.game, games, rollout_cfg, source.choose if conditioned else None)
         generated = time.perf_counter()
         skill_rewards = None  # UCB over skills only the teacher sees learns from the teacher (skill_reward.py)
         if config.retrieval == "ucb" and algo.uses_teacher:
@@ -150,7 +150,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             **source.stats(),
         }
         if config.val_every and (step + 1) % config.val_every == 0:  # the sample-efficiency curve's points
-            val = evaluate_policy(model, tokenizer, config.env, config.val_games, max_turns=config.max_turns, skills=None, max_prompt_tokens=config.max_prompt_tokens)
+            val = evaluate_policy(model, tokenizer, config.game, config.val_games, max_turns=config.max_turns, skills=None, max_prompt_tokens=config.max_prompt_tokens)
             row["val_success"] = val["success_rate"]
         keys = sorted(row)  # every process logs the same keys: one all-reduce carries them all
         means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64, device=accelerator.device), reduction="mean")
@@ -172,7 +172,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
                     config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1,
                     extra={"teacher": teacher.state_dict(), "skills": source.state_dict()},
                 )
-                plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.env}")
+                plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.game}")
     accelerator.wait_for_everyone()
     source.close()
     return config.output
