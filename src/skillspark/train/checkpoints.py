@@ -32,16 +32,20 @@ def latest_checkpoint(output: Path) -> Path | None:
     return path if (path / "trainer_state.pt").is_file() else None
 
 
-def save(output: Path, model, tokenizer, optimizer, next_step: int, extra: dict | None = None) -> Path:
-    """Write checkpoint `step-{next_step}` atomically, point `latest` at it, drop the older ones."""
+def save(output: Path, model, tokenizer, optimizer, next_step: int, extra: dict | None = None, full_state: tuple[dict, dict] | None = None) -> Path:
+    """Write checkpoint `step-{next_step}` atomically, point `latest` at it, drop the older ones.
+
+    `full_state` (sharding.full_checkpoint_state): the whole weights and optimizer state of a sharded
+    model, written in place of the model's own, so that the checkpoint reads as a single-process one."""
     root = checkpoint_root(output)
     name = f"step-{next_step:06d}"
     final, staging = root / name, root / f".{name}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    save_checkpoint(model, tokenizer, staging / "model")
-    trainable = {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
-    state = {"next_step": next_step, "trainable": trainable, "optimizer": optimizer.state_dict(), "extra": extra or {}}
+    weights, optimizer_state = full_state if full_state is not None else (None, optimizer.state_dict())
+    save_checkpoint(model, tokenizer, staging / "model", state_dict=weights)
+    trainable = {n: (weights[n] if weights is not None else p.detach().cpu().clone()) for n, p in model.named_parameters() if p.requires_grad}
+    state = {"next_step": next_step, "trainable": trainable, "optimizer": optimizer_state, "extra": extra or {}}
     torch.save(state, staging / "trainer_state.pt")
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)

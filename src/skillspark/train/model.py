@@ -180,15 +180,15 @@ def load_policy(
     return model, tokenizer
 
 
-def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
+def save_checkpoint(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path, state_dict: dict | None = None) -> None:
     """Write a full model folder, or for a peft model an adapter folder naming its base; atomically.
 
-    Pass the unwrapped model (`accelerator.unwrap_model`). An existing checkpoint at `path` is replaced
-    only once the new one is complete.
+    Pass the unwrapped model (`accelerator.unwrap_model`); a sharded one with its gathered `state_dict`.
+    An existing checkpoint at `path` is replaced only once the new one is complete.
     """
 
     def build(folder: Path) -> None:
-        model.save_pretrained(folder)
+        model.save_pretrained(folder, state_dict=state_dict)
         tokenizer.save_pretrained(folder)
 
     build_dir_atomically(path, build, replace=True)

@@ -87,7 +87,8 @@ def generate(model, tokenizer, prompts: list[list[int]], *, max_new_tokens: int,
         attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in chunk])
         with torch.no_grad():
             output = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
-                                    generation_config=config, stopping_criteria=stopping_criteria)
+                                    generation_config=config, stopping_criteria=stopping_criteria,
+                                    synced_gpus=False)  # each process its own games; FSDP weights are gathered (sharding.py)
         for row in output[:, width:].tolist():
             responses.append(row[: row.index(eos) + 1] if eos in row else row)
     return responses

@@ -30,6 +30,7 @@ from skillspark.train.privileged import SkillSource
 from skillspark.train.teacher import TeacherWeights
 from skillspark.train.planted import PlantedTeacher
 from skillspark.train.update import update_step
+from skillspark.train.sharding import fsdp_requested, full_checkpoint_state, full_weights, shard, whole
 from skillspark.train import teacher_check
 from skillspark.train.skill_reward import teacher_agreement
 from skillspark.train.evaluation import evaluate_policy
@@ -79,16 +80,16 @@ def _keep_metrics_before(path: Path, step: int) -> None:
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> Path:
-    from accelerate import Accelerator, DistributedType
+    from accelerate import Accelerator
 
     parse_env_spec(config.game)  # a bad --game is one line before any model loads
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     rank, world = accelerator.process_index, accelerator.num_processes
-    if accelerator.distributed_type == DistributedType.FSDP:
-        raise UserError(
-            "FSDP: this trainer's checkpoints and its teacher/reference weight copies are not shard-aware yet "
-            "(docs/training-updates.md); launch with src/skillspark/train/accelerate/ddp.yaml"
-        )
+    sharded = fsdp_requested() and world > 1  # fsdp.yaml: this trainer shards by hand (sharding.py)
+    if sharded and config.lora:
+        raise UserError("--lora under FSDP: not supported (adapters are too small to shard); drop --lora or launch with src/skillspark/train/accelerate/ddp.yaml")
+    if sharded and resume:
+        raise UserError("--resume under FSDP: not supported yet (the optimizer state is not re-sharded); resume with src/skillspark/train/accelerate/ddp.yaml or one process")
     if config.games < world:
         raise UserError(f"--games {config.games} is smaller than the {world} processes; give each process at least one game")
     algo, rollout_cfg = config.algo_config(), config.rollout_config()
@@ -100,6 +101,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
 
     seed_everything(config.seed)
     model, tokenizer = load_policy(resolve_model(config.model), lora=config.lora, lora_rank=config.lora_rank, seed=config.seed)
+    if sharded:  # before the optimizer and the weight copies, so that they hold shards
+        shard(model)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
     # π_ref of the KL = the weights --model names: LoRA switches its adapter off; full weights keep a copy,
     # taken before a resume overwrites them
@@ -116,21 +119,24 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
         teacher.load_state_dict(extra["teacher"])
     source.load_state_dict(extra.get("skills", {}))
     if start == 0 and teacher_check.applies(config, algo.uses_teacher):  # before any budget is spent
-        teacher_check.run_teacher_check(model, tokenizer, config, config.output, write=accelerator.is_main_process)
+        with full_weights(model):
+            teacher_check.run_teacher_check(model, tokenizer, config, config.output, write=accelerator.is_main_process)
     conditioned = algo.uses_teacher or algo.skill_in_policy_prompt
-    policy, optimizer = accelerator.prepare(model, optimizer)
+    policy, optimizer = (model, optimizer) if sharded else accelerator.prepare(model, optimizer)
     metrics_path = config.output / "metrics.jsonl"
 
     for step in range(start, config.steps):
         seed_everything(config.seed, step, rank)
         started = time.perf_counter()
         games = _step_games(config, step, rank, world)
-        rollout = collect(model, tokenizer, config.game, games, rollout_cfg, source.choose if conditioned else None)
+        with full_weights(model):
+            rollout = collect(model, tokenizer, config.game, games, rollout_cfg, source.choose if conditioned else None)
         generated = time.perf_counter()
         skill_rewards = None  # UCB over skills only the teacher sees learns from the teacher (skill_reward.py)
         if config.retrieval == "ucb" and algo.uses_teacher:
             won = {e.episode_id: e.won for e in rollout.episodes}
-            skill_rewards = teacher_agreement(model, rollout.samples, won, pad_id=tokenizer.pad_token_id, beta=config.beta, temperature=config.temperature)
+            with full_weights(model):
+                skill_rewards = teacher_agreement(model, rollout.samples, won, pad_id=tokenizer.pad_token_id, beta=config.beta, temperature=config.temperature)
         stats = update_step(
             policy, optimizer, rollout.samples, algo, pad_id=tokenizer.pad_token_id, accelerator=accelerator,
             teacher=teacher, reference=reference, step=step, planted=planted,
@@ -150,7 +156,8 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             **source.stats(),
         }
         if config.val_every and (step + 1) % config.val_every == 0:  # the sample-efficiency curve's points
-            val = evaluate_policy(model, tokenizer, config.game, config.val_games, max_turns=config.max_turns, skills=None, max_prompt_tokens=config.max_prompt_tokens)
+            with full_weights(model):
+                val = evaluate_policy(model, tokenizer, config.game, config.val_games, max_turns=config.max_turns, skills=None, max_prompt_tokens=config.max_prompt_tokens)
             row["val_success"] = val["success_rate"]
         keys = sorted(row)  # every process logs the same keys: one all-reduce carries them all
         means = accelerator.reduce(torch.tensor([float(row[k]) for k in keys], dtype=torch.float64, device=accelerator.device), reduction="mean")
@@ -167,10 +174,13 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             append_line(metrics_path, json.dumps({"step": step, "algo": config.algo, **row}))
         if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
             accelerator.wait_for_everyone()
+            # sharded: every process gathers (collectives), process 0 writes the whole tensors
+            full_state = full_checkpoint_state(model, optimizer) if sharded else None
+            teacher_state = {"copy": whole(teacher.copy)} if sharded and teacher.copy is not None else teacher.state_dict()
             if accelerator.is_main_process:
                 checkpoints.save(
                     config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1,
-                    extra={"teacher": teacher.state_dict(), "skills": source.state_dict()},
+                    extra={"teacher": teacher_state, "skills": source.state_dict()}, full_state=full_state,
                 )
                 plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.game}")
     accelerator.wait_for_everyone()

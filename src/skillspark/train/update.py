@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from skillspark.train.algorithms import AlgoConfig
+from skillspark.train.sharding import clip_grad_norm, full_weights, is_sharded
 from skillspark.train.batch import TurnSample, collate, response_logits, response_rows, response_values, token_logprobs
 from skillspark.train.losses import (
     entropy_from_logits,
@@ -60,14 +61,15 @@ class Means:
 
 
 def _score(model, prompts: list[list[int]], samples: list[TurnSample], pad_id: int, micro: int, temperature: float) -> list[torch.Tensor]:
-    """log π(response | prompt) of each sample, no gradient, micro-batch by micro-batch."""
+    """log π(response | prompt) of each sample, no gradient, micro-batch by micro-batch (a sharded model's
+    weights gathered once: each process scores its own number of samples)."""
     values: list[torch.Tensor] = []
-    for start in range(0, len(samples), micro):
-        responses = [s.response_ids for s in samples[start : start + micro]]
-        batch = collate(prompts[start : start + micro], responses, pad_id)
-        with torch.no_grad():
+    with full_weights(model), torch.no_grad():
+        for start in range(0, len(samples), micro):
+            responses = [s.response_ids for s in samples[start : start + micro]]
+            batch = collate(prompts[start : start + micro], responses, pad_id)
             logp = token_logprobs(response_logits(model, batch, temperature), batch.targets)
-        values += response_values(logp, responses)
+            values += response_values(logp, responses)
     return values
 
 
@@ -93,7 +95,8 @@ def fixed_logprobs(model, samples: list[TurnSample], cfg: AlgoConfig, *, pad_id:
         chosen = [samples[i] for i in skilled]
         with teacher.applied(model) if teacher is not None else nullcontext():
             if planted is not None:  # the planted control: the student's prompt and logits, plus a known boost
-                scored = planted.score(model, chosen, pad_id, micro, temperature)
+                with full_weights(model):
+                    scored = planted.score(model, chosen, pad_id, micro, temperature)
             else:
                 scored = _score(model, [s.teacher_prompt_ids for s in chosen], chosen, pad_id, micro, temperature)
         for index, value in zip(skilled, scored):
@@ -260,8 +263,8 @@ def _minibatch_step(policy, optimizer, samples, part, rounds, tokens, skill_toke
             loss = loss + cfg.distill_weight * aux_loss * (d / skill_tokens)
             local_loss += cfg.distill_weight * aux_loss.item() * (d / local_skill if local_skill else 0.0)
         loss_value += local_loss
-        scaled = loss * world  # DDP averages gradients over processes; the mini-batch's token mean wants their sum
-        if accelerator is None:
+        scaled = loss * world  # DDP and FSDP average gradients over processes; the mini-batch's token mean wants their sum
+        if accelerator is None or is_sharded(policy):  # FSDP reduce-scatters at every backward
             scaled.backward()
         elif round_index < rounds - 1:
             with accelerator.no_sync(policy):
@@ -272,7 +275,7 @@ def _minibatch_step(policy, optimizer, samples, part, rounds, tokens, skill_toke
         skill_means.add(skill_stats, d)
 
     parameters = [p for p in policy.parameters() if p.requires_grad]
-    clip = accelerator.clip_grad_norm_ if accelerator is not None else torch.nn.utils.clip_grad_norm_
+    clip = accelerator.clip_grad_norm_ if accelerator is not None and not is_sharded(policy) else clip_grad_norm
     grad_norm = clip(parameters, cfg.max_grad_norm)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
