@@ -86,8 +86,10 @@ def test_fsdp_sdar_with_an_ema_teacher_computes_what_ddp_computes(tmp_path):
     assert all(teacher[n].shape == p.shape for n, p in model.named_parameters())  # whole tensors, not shards
 
 
-def test_lora_under_fsdp_is_refused_in_one_line(tmp_path):
-    result = _launch("fsdp", tmp_path / "run", "--algo", "grpo", "--lora")
+@pytest.mark.parametrize("flag", ["--lora", "--resume"])
+def test_lora_and_resume_under_fsdp_are_refused_in_one_line(tmp_path, flag):
+    result = _launch("fsdp", tmp_path / "run", "--algo", "grpo", flag)
     assert result.returncode != 0
-    assert "error: --lora under FSDP: not supported" in result.stderr
+    assert f"error: {flag} under FSDP: not supported" in result.stderr
+    assert "Traceback" not in "".join(line for line in result.stderr.splitlines(True) if line.startswith("[rank"))
     assert not (tmp_path / "run").exists()
