@@ -51,27 +51,13 @@ def _register() -> None:
 _register()
 
 
-def _sub_commands() -> dict[str, set[str]]:
-    """Command path ("" for the top, "train" for a group) -> the names of its sub-commands."""
-    groups: dict[str, set[str]] = {}
-
-    def walk(command, path: str) -> None:
-        subs = getattr(command, "commands", None) or {}
-        groups[path] = set(subs)
-        for name, sub in subs.items():
-            walk(sub, f"{path} {name}".strip())
-
-    walk(typer.main.get_command(app), "")
-    return groups
-
-
 def main(args: list[str] | None = None) -> None:
     """Entry point: run the app; a UserError or a bad flag (click's usage errors) becomes one clear line and
     exit code 2. Click runs non-standalone so that its errors reach us instead of its boxed usage screen."""
     if not sys.stdout.isatty():
         # rich falls back to 80 columns off a terminal, which folds task names and paths in logs
         os.environ.setdefault("COLUMNS", "160")
-    args = rename_old_flags(list(sys.argv[1:] if args is None else args), _sub_commands())
+    args = rename_old_flags(list(sys.argv[1:] if args is None else args))
     try:
         code = app(args=args, prog_name="skillspark", standalone_mode=False)
     except UserError as exc:

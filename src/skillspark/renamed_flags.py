@@ -22,26 +22,17 @@ RENAMED: dict[tuple[str, ...], dict[str, str]] = {
 }
 
 
-def command_path(argv: list[str], groups: dict[str, set[str]]) -> tuple[str, ...]:
-    """The sub-command names at the head of argv (`["train", "run", ...]` -> ("train", "run"))."""
-    path: list[str] = []
-    for word in argv:
-        if word not in groups.get(" ".join(path), set()):
-            break
-        path.append(word)
-    return tuple(path)
-
-
-def rename_old_flags(argv: list[str], groups: dict[str, set[str]]) -> list[str]:
+def rename_old_flags(argv: list[str]) -> list[str]:
     """argv with each renamed flag of its command replaced by the new name (also in `--old=value` form).
 
-    Nothing after a bare `--` is touched: those words belong to the command a sandbox runs. `groups` maps a
-    command path ("" for the top) to its sub-command names.
+    The command is the longest path of `RENAMED` that argv starts with (no command tree is built: this runs
+    before every command). Nothing after a bare `--` is touched: those words belong to the command a
+    sandbox runs.
     """
-    path = command_path(argv, groups)
-    renames = RENAMED.get(path)
-    if not renames:
+    path = max((key for key in RENAMED if tuple(argv[: len(key)]) == key), key=len, default=None)
+    if path is None:
         return argv
+    renames = RENAMED[path]
     out = list(argv[: len(path)])
     rest = argv[len(path):]
     for i, word in enumerate(rest):

@@ -135,8 +135,7 @@ def test_an_old_flag_name_still_works_and_warns(capsys):
 def test_words_after_a_double_dash_are_never_renamed():
     from skillspark.renamed_flags import rename_old_flags
 
-    groups = {"": {"run", "sandbox"}, "sandbox": {"exec"}}
-    assert rename_old_flags(["run", "t", "--jobs-dir=j", "--", "--jobs-dir"], groups) == \
+    assert rename_old_flags(["run", "t", "--jobs-dir=j", "--", "--jobs-dir"]) == \
         ["run", "t", "--output=j", "--", "--jobs-dir"]
-    assert rename_old_flags(["sandbox", "exec", "t", "--", "--jobs-dir"], groups) == \
+    assert rename_old_flags(["sandbox", "exec", "t", "--", "--jobs-dir"]) == \
         ["sandbox", "exec", "t", "--", "--jobs-dir"]
