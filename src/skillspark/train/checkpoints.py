@@ -15,13 +15,14 @@ from pathlib import Path
 import torch
 
 from skillspark.files import write_atomic
+from skillspark.train.config import CHECKPOINTS_DIR
 from skillspark.train.model import save_checkpoint
 
 KEEP = 2  # checkpoints kept on disk: the newest and the one before it
 
 
 def checkpoint_root(output: Path) -> Path:
-    return output / "checkpoints"
+    return output / CHECKPOINTS_DIR
 
 
 def latest_checkpoint(output: Path) -> Path | None:

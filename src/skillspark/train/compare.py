@@ -23,7 +23,7 @@ from pathlib import Path
 from skillspark.errors import UserError
 from skillspark.files import write_atomic
 from skillspark.train.algorithms import ALGORITHMS
-from skillspark.train.config import TrainConfig
+from skillspark.train.config import CHECKPOINTS_DIR, CONFIG_FILE, METRICS_FILE, TrainConfig
 from skillspark.train.curves import read_metrics
 
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
@@ -97,11 +97,11 @@ def run_compare(base: TrainConfig, variants: list[str], seeds: int, eval_episode
             run_dir = output / "runs" / f"{variant.replace(':', '-l')}-s{seed}"
             overrides = fields(variant) | {"seed": seed, "output": run_dir, "teacher_check": "off"}  # checked once above
             config = TrainConfig(**(base.model_dump() | overrides))
-            resume = (run_dir / "config.json").is_file()  # a compare that was stopped picks up where it was
+            resume = (run_dir / CONFIG_FILE).is_file()  # a compare that was stopped picks up where it was
             train(config, resume=resume)
-            model, tokenizer = load_for_eval(str(run_dir / "checkpoints" / f"step-{base.steps:06d}"))
+            model, tokenizer = load_for_eval(str(run_dir / CHECKPOINTS_DIR / f"step-{base.steps:06d}"))
             result = evaluate_policy(model, tokenizer, base.game, eval_episodes, max_turns=base.max_turns, skills=None)
-            rows = read_metrics(run_dir / "metrics.jsonl")
+            rows = read_metrics(run_dir / METRICS_FILE)
             curve = [] if start is None else [[0, start]]
             curve += [[row["step"] + 1, row["val_success"]] for row in rows if "val_success" in row]
             runs.append({
@@ -276,7 +276,7 @@ def plot_compare(runs: list[dict], path: Path, title: str) -> None:
     figure, axis = plt.subplots(figsize=(7, 4))
     colours = {}
     for run in runs:
-        rows = read_metrics(Path(run["run_dir"]) / "metrics.jsonl")
+        rows = read_metrics(Path(run["run_dir"]) / METRICS_FILE)
         colour = colours.setdefault(run["variant"], f"C{len(colours)}")
         label = run["variant"] if run["seed"] == 0 else None
         axis.plot([r["step"] for r in rows], [r["success_rate"] for r in rows], color=colour, alpha=0.75, label=label)

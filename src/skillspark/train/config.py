@@ -30,6 +30,11 @@ CHOICES = {
     "reward": ("won", "score"),
 }
 RENAMED_KEYS = {"env": "game"}  # old TrainConfig key -> new (read for one more release)
+# The files of a run folder (`train run --output`): the trainer writes them, the service and compare read them.
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.jsonl"
+CURVES_FILE = "learning_curves.png"
+CHECKPOINTS_DIR = "checkpoints"
 
 
 class _Choices(BaseModel):
@@ -152,7 +157,7 @@ def renamed_keys(values: dict, where: str, *, warn: bool = True) -> dict:
 
 def build_config(flags: dict, config_file: Path | None, *, base: dict | None = None) -> TrainConfig:
     """Defaults < `base` (a resumed run's config.json) < the TOML file < `flags` (given on the command line)."""
-    values: dict = renamed_keys(base or {}, "config.json", warn=False)
+    values: dict = renamed_keys(base or {}, CONFIG_FILE, warn=False)
     if config_file is not None:
         try:
             toml = tomllib.loads(config_file.read_text(encoding="utf-8"))

@@ -12,13 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from skillspark.files import write_atomic
-from skillspark.train.config import RENAMED_KEYS, TrainConfig, renamed_keys
-
-CONFIG_FILE = "config.json"
-METRICS_FILE = "metrics.jsonl"
-CURVES_FILE = "learning_curves.png"
-CHECKPOINTS = "checkpoints"
+from skillspark.train.config import CHECKPOINTS_DIR, CONFIG_FILE, CURVES_FILE, METRICS_FILE, TrainConfig
 
 
 class TrainResult(BaseModel):
@@ -48,16 +42,8 @@ def train_policy(config: TrainConfig, *, resume: bool = False) -> TrainResult:
     from skillspark.train.curves import read_metrics
     from skillspark.train.trainer import train
 
-    if resume:
-        _upgrade_saved_config(config.output)
     out = train(config, resume=resume)
     rows = read_metrics(out / METRICS_FILE)
     return TrainResult(output=out, config=out / CONFIG_FILE, metrics=out / METRICS_FILE, curves=out / CURVES_FILE,
-                       checkpoints=out / CHECKPOINTS, last_step=rows[-1] if rows else {})
+                       checkpoints=out / CHECKPOINTS_DIR, last_step=rows[-1] if rows else {})
 
-
-def _upgrade_saved_config(output: Path) -> None:
-    """Rewrite a config.json an older version wrote (`env` for `game`) so that resuming compares like keys."""
-    values = saved_config(output)
-    if values is not None and set(values) & set(RENAMED_KEYS):
-        write_atomic(output / CONFIG_FILE, json.dumps(renamed_keys(values, CONFIG_FILE, warn=False), indent=2) + "\n")

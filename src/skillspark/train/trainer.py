@@ -20,7 +20,7 @@ import torch
 from skillspark.errors import UserError
 from skillspark.files import append_line, write_atomic
 from skillspark.train import checkpoints
-from skillspark.train.config import TrainConfig
+from skillspark.train.config import CONFIG_FILE, CURVES_FILE, METRICS_FILE, TrainConfig, renamed_keys
 from skillspark.train.curves import plot_curves, read_metrics
 from skillspark.train.envs.manifest import training_games
 from skillspark.train.envs.registry import parse_env_spec
@@ -61,14 +61,14 @@ def _step_games(config: TrainConfig, step: int, rank: int, world: int) -> list[i
 
 def _prepare_output(config: TrainConfig, resume: bool) -> None:
     config.output.mkdir(parents=True, exist_ok=True)
-    saved = config.output / "config.json"
-    if resume and saved.is_file():
-        before = json.loads(saved.read_text(encoding="utf-8"))
+    saved = config.output / CONFIG_FILE
+    if resume and saved.is_file():  # a config.json an older version wrote compares by today's key names
+        before = renamed_keys(json.loads(saved.read_text(encoding="utf-8")), CONFIG_FILE, warn=False)
         now = json.loads(config.model_dump_json())
         changed = sorted(k for k in now if k not in ("steps", "save_every") and before.get(k) != now[k])
         if changed:
             raise UserError(f"--resume {config.output}: {', '.join(changed)} differ from config.json; resume with the same settings")
-    elif not resume and (config.output / "metrics.jsonl").exists():
+    elif not resume and (config.output / METRICS_FILE).exists():
         raise UserError(f"--output {config.output} already holds a run; pass --resume to continue it or choose another folder")
     write_atomic(saved, config.model_dump_json(indent=2) + "\n")
 
@@ -112,7 +112,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
     if last is not None:
         start, extra = checkpoints.restore(last, model, optimizer)
         if accelerator.is_main_process:
-            _keep_metrics_before(config.output / "metrics.jsonl", start)
+            _keep_metrics_before(config.output / METRICS_FILE, start)
     teacher = TeacherWeights(model, config.teacher, config.teacher_sync)
     planted = PlantedTeacher(tokenizer, config.planted_boost) if config.planted_boost is not None else None
     if "teacher" in extra:
@@ -123,7 +123,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
             teacher_check.run_teacher_check(model, tokenizer, config, config.output, write=accelerator.is_main_process)
     conditioned = algo.uses_teacher or algo.skill_in_policy_prompt
     policy, optimizer = (model, optimizer) if sharded else accelerator.prepare(model, optimizer)
-    metrics_path = config.output / "metrics.jsonl"
+    metrics_path = config.output / METRICS_FILE
 
     for step in range(start, config.steps):
         seed_everything(config.seed, step, rank)
@@ -182,7 +182,7 @@ def train(config: TrainConfig, *, resume: bool = False) -> Path:
                     config.output, accelerator.unwrap_model(policy), tokenizer, optimizer, step + 1,
                     extra={"teacher": teacher_state, "skills": source.state_dict()}, full_state=full_state,
                 )
-                plot_curves(metrics_path, config.output / "learning_curves.png", f"{config.algo} on {config.game}")
+                plot_curves(metrics_path, config.output / CURVES_FILE, f"{config.algo} on {config.game}")
     accelerator.wait_for_everyone()
     source.close()
     return config.output
